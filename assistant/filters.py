@@ -1,0 +1,85 @@
+"""Search filters, applied to both retrieval branches before ranking."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class Filters:
+    doc_types: list[str] = field(default_factory=list)
+    date_from: int | None = None  # YYYYMMDD, inclusive
+    date_to: int | None = None  # YYYYMMDD, inclusive
+    sources: list[str] = field(default_factory=list)  # site names or source paths/URLs
+    filieres: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    audience: list[str] | None = None  # None = no restriction (single-user mode)
+
+    def is_empty(self) -> bool:
+        return not any([self.doc_types, self.date_from, self.date_to, self.sources, self.filieres,
+                        self.regions, self.languages]) and self.audience is None
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
+
+    def chroma_where(self) -> dict | None:
+        clauses: list[dict] = []
+        if self.doc_types:
+            clauses.append({"doc_type": {"$in": list(self.doc_types)}})
+        if self.date_from:
+            clauses.append({"date": {"$gte": int(self.date_from)}})
+        if self.date_to:
+            clauses.append({"date": {"$lte": int(self.date_to)}})
+        if self.sources:
+            clauses.append({"$or": [{"site": {"$in": list(self.sources)}}, {"source": {"$in": list(self.sources)}}]})
+        if self.filieres:
+            clauses.append(_any_flag("filiere_", self.filieres))
+        if self.regions:
+            clauses.append({"region": {"$in": list(self.regions)}})
+        if self.languages:
+            clauses.append({"language": {"$in": list(self.languages)}})
+        if self.audience is not None:
+            clauses.append(_any_flag("aud_", self.audience or ["__none__"]))
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def sql(self, alias: str = "d") -> tuple[str, list]:
+        """WHERE fragment over the ``documents`` table and its parameters."""
+        parts, params = [], []
+
+        def among(column: str, values: list[str]) -> None:
+            parts.append(f"{alias}.{column} IN ({','.join('?' * len(values))})")
+            params.extend(values)
+
+        if self.doc_types:
+            among("doc_type", list(self.doc_types))
+        if self.date_from:
+            parts.append(f"{alias}.date_num >= ?")
+            params.append(int(self.date_from))
+        if self.date_to:
+            parts.append(f"{alias}.date_num <= ?")
+            params.append(int(self.date_to))
+        if self.sources:
+            marks = ",".join("?" * len(self.sources))
+            parts.append(f"({alias}.site IN ({marks}) OR {alias}.source IN ({marks}))")
+            params.extend(list(self.sources) * 2)
+        if self.filieres:
+            parts.append(f"EXISTS (SELECT 1 FROM json_each({alias}.filieres) WHERE value IN "
+                         f"({','.join('?' * len(self.filieres))}))")
+            params.extend(self.filieres)
+        if self.regions:
+            among("region", list(self.regions))
+        if self.languages:
+            among("language", list(self.languages))
+        if self.audience is not None:
+            values = self.audience or ["__none__"]
+            parts.append(f"EXISTS (SELECT 1 FROM json_each({alias}.audience) WHERE value IN "
+                         f"({','.join('?' * len(values))}))")
+            params.extend(values)
+        return (" AND ".join(parts) or "1=1"), params
+
+
+def _any_flag(prefix: str, values: list[str]) -> dict:
+    flags = [{f"{prefix}{v}": True} for v in values]
+    return flags[0] if len(flags) == 1 else {"$or": flags}

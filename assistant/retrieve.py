@@ -1,0 +1,133 @@
+"""Retrievers sharing llama-index's ``BaseRetriever`` protocol: dense (Chroma), lexical (SQLite FTS5
+over French-analysed terms) and hybrid (both, fused, with per-document diversity).
+
+Every retriever applies ``Filters`` inside its own search (Chroma ``where``, SQL ``WHERE``), i.e.
+before ranking, so a filtered-out passage can never take a slot.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+from llama_index.core.retrievers import BaseRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.vector_stores.types import VectorStoreQuery
+
+from assistant.filters import Filters
+from assistant.fusion import ReciprocalRankFusion, WeightedScoreFusion
+from veille.store import Store
+from veille.text import tokens
+
+
+@dataclass
+class Timings:
+    values: dict[str, float] = field(default_factory=dict)
+
+    def add(self, stage: str, started: float) -> None:
+        self.values[stage] = self.values.get(stage, 0.0) + (time.perf_counter() - started) * 1000
+
+
+def _node_from_row(row) -> TextNode:
+    return TextNode(id_=row["chunk_id"], text=row["text"], start_char_idx=row["char_start"],
+                    end_char_idx=row["char_end"],
+                    metadata={"doc_id": row["doc_id"], "position": row["position"], "heading": row["heading"] or ""})
+
+
+class DenseRetriever(BaseRetriever):
+    def __init__(self, store: Store, embedder, top_k: int = 50, filters: Filters | None = None,
+                 timings: Timings | None = None):
+        super().__init__()
+        self.store, self.embedder, self.top_k = store, embedder, top_k
+        self.filters = filters or Filters()
+        self.timings = timings or Timings()
+
+    def embed(self, query: str) -> list[float]:
+        t0 = time.perf_counter()
+        vector = self.embedder.embed_queries([query])[0].tolist()
+        self.timings.add("embed_query", t0)
+        return vector
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        vector = query_bundle.embedding or self.embed(query_bundle.query_str)
+        t0 = time.perf_counter()
+        where = self.filters.chroma_where()
+        result = self.store.vector_store.query(
+            VectorStoreQuery(query_embedding=vector, similarity_top_k=self.top_k),
+            **({"where": where} if where else {}))
+        self.timings.add("search_dense", t0)
+        out = []
+        for node, sim in zip(result.nodes or [], result.similarities or []):
+            # ChromaVectorStore reports exp(-distance); with cosine space, cosine = 1 - distance.
+            cosine = 1.0 + math.log(max(sim, 1e-12))
+            out.append(NodeWithScore(node=node, score=cosine))
+        return out
+
+
+class LexicalRetriever(BaseRetriever):
+    """BM25 (SQLite FTS5) over stemmed, accent-folded, stop-word-free French terms."""
+
+    def __init__(self, store: Store, top_k: int = 50, filters: Filters | None = None,
+                 timings: Timings | None = None):
+        super().__init__()
+        self.store, self.top_k = store, top_k
+        self.filters = filters or Filters()
+        self.timings = timings or Timings()
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        t0 = time.perf_counter()
+        terms = sorted(set(tokens(query_bundle.query_str)))
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        where, params = self.filters.sql("d")
+        rows = self.store.db.execute(
+            f"SELECT c.chunk_id, c.doc_id, c.position, c.char_start, c.char_end, c.heading, c.text, "
+            f"bm25(chunks_fts) AS rank FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+            f"JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE chunks_fts MATCH ? AND d.state = 'done' AND {where} ORDER BY rank LIMIT ?",
+            [match, *params, self.top_k]).fetchall()
+        self.timings.add("search_lexical", t0)
+        # FTS5's bm25() is negative (lower is better); flip it so higher is better everywhere.
+        return [NodeWithScore(node=_node_from_row(r), score=-r["rank"]) for r in rows]
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + lexical, fused, then at most ``per_doc`` passages per document (diversity)."""
+
+    def __init__(self, store: Store, embedder, top_k: int = 8, candidates: int = 50,
+                 filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid"):
+        super().__init__()
+        self.timings = Timings()
+        self.dense = DenseRetriever(store, embedder, candidates, filters, self.timings)
+        self.lexical = LexicalRetriever(store, candidates, filters, self.timings)
+        self.fusion = fusion or ReciprocalRankFusion()
+        self.top_k, self.per_doc, self.mode = top_k, per_doc, mode
+        self.last_dense: list[NodeWithScore] = []
+        self.last_lexical: list[NodeWithScore] = []
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        self.last_dense = self.dense.retrieve(query_bundle) if self.mode in ("hybrid", "dense") else []
+        self.last_lexical = self.lexical.retrieve(query_bundle) if self.mode in ("hybrid", "bm25") else []
+        t0 = time.perf_counter()
+        by_id = {n.node.node_id: n for n in self.last_lexical}
+        by_id.update({n.node.node_id: n for n in self.last_dense})
+        lists = [[(n.node.node_id, n.score) for n in lst] for lst in (self.last_dense, self.last_lexical) if lst]
+        fused = self.fusion.fuse(lists) if len(lists) > 1 else (lists[0] if lists else [])
+        out: list[NodeWithScore] = []
+        per_doc: dict[str, int] = {}
+        for node_id, score in fused:
+            node = by_id[node_id].node
+            doc_id = node.metadata.get("doc_id", "")
+            if per_doc.get(doc_id, 0) >= self.per_doc:
+                continue
+            per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
+            out.append(NodeWithScore(node=node, score=score))
+            if len(out) >= self.top_k:
+                break
+        self.timings.add("fuse", t0)
+        return out
+
+
+def make_fusion(name: str):
+    return WeightedScoreFusion() if name == "wsum" else ReciprocalRankFusion()

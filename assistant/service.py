@@ -1,0 +1,111 @@
+"""The assistant's public entry point, shared by the CLI, the Gradio app and the evaluation harness."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from llama_index.core.schema import NodeWithScore, QueryBundle
+
+from assistant.answer import (REFUSAL, Answer, Citation, make_idf, query_coverage, select_sentences,
+                              sentence_candidates)
+from assistant.filters import Filters
+from assistant.retrieve import HybridRetriever, Timings, make_fusion
+from veille.config import Settings, get_settings
+from veille.store import Store, get_store
+
+
+@dataclass
+class RetrievalResult:
+    passages: list[NodeWithScore]
+    dense_top: float  # best cosine of the dense branch (refusal evidence)
+    timings: Timings
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, store: Store | None = None, embedder=None,
+                 retriever: str = "hybrid", fusion: str = "rrf"):
+        self.settings = settings or get_settings()
+        self.store = store or get_store(self.settings)
+        self._embedder = embedder
+        self.retriever_mode = retriever
+        self.fusion = fusion
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from veille.embeddings import get_embedder
+
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
+
+    def warm_up(self) -> None:
+        """Load the model and open the stores before the first question."""
+        self.embedder.embed_queries(["préchauffage"])
+        self.store.collection.count()
+
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
+        retriever = HybridRetriever(self.store, self.embedder, top_k=top_k or self.settings.top_k,
+                                    candidates=self.settings.candidates, filters=filters,
+                                    fusion=make_fusion(self.fusion), mode=self.retriever_mode)
+        passages = retriever.retrieve(QueryBundle(question))
+        dense_top = max((n.score for n in retriever.last_dense), default=0.0)
+        return RetrievalResult(passages, dense_top, retriever.timings)
+
+    def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        question = (question or "").strip()
+        filters = filters or Filters()
+        if not question:
+            return Answer(question="", answer="Posez une question (le texte est vide).", refused=True)
+        result = self.retrieve(question, filters)
+        t0 = time.perf_counter()
+        answer = self.compose(question, result.passages, result.dense_top)
+        result.timings.add("compose", t0)
+        answer.timings_ms = result.timings.values
+        answer.filters = filters.as_dict()
+        return answer
+
+    def compose(self, question: str, passages: list[NodeWithScore], dense_top: float) -> Answer:
+        idf = make_idf(self.store)
+        candidates = sentence_candidates(question, passages, idf)
+        chosen = select_sentences(candidates)
+        coverage = query_coverage(question, chosen, idf)
+        confidence = self.confidence(dense_top, coverage)
+        if not chosen or confidence < self.settings.refusal_threshold:
+            return Answer(question=question, answer=REFUSAL, refused=True, confidence=confidence)
+        numbers: dict[int, int] = {}
+        citations: list[Citation] = []
+        parts = []
+        for sentence in chosen:
+            if sentence.passage not in numbers:
+                numbers[sentence.passage] = len(numbers) + 1
+                citations.append(self.citation(numbers[sentence.passage], passages[sentence.passage],
+                                               sentence.text))
+            parts.append(f"{sentence.text.strip()} [{numbers[sentence.passage]}]")
+        return Answer(question=question, answer=" ".join(parts), refused=False, citations=citations,
+                      confidence=confidence)
+
+    @staticmethod
+    def confidence(dense_top: float, coverage: float) -> float:
+        """One number for "does the corpus answer this?": e5 cosine (≈0.75 unrelated, ≈0.9 on topic)
+        rescaled to [0, 1], averaged with the share of the question's terms the answer covers."""
+        dense = min(1.0, max(0.0, (dense_top - 0.75) / 0.15))
+        return 0.5 * dense + 0.5 * coverage
+
+    def citation(self, n: int, passage: NodeWithScore, sentence: str = "") -> Citation:
+        node = passage.node
+        doc = self.store.document(node.metadata.get("doc_id", "")) or {}
+        return Citation(n=n, doc_id=doc.get("doc_id", ""), chunk_id=node.node_id, title=doc.get("title") or "",
+                        doc_type=doc.get("doc_type") or "autre", date=doc.get("date"),
+                        source=doc.get("url") or doc.get("source") or "", quote=node.get_content(),
+                        score=round(float(passage.score or 0.0), 4), url=doc.get("url"), site=doc.get("site"),
+                        sentence=sentence, char_start=node.start_char_idx, char_end=node.end_char_idx)
+
+
+_assistants: dict = {}
+
+
+def get_assistant(settings: Settings | None = None) -> Assistant:
+    settings = settings or get_settings()
+    if settings not in _assistants:
+        _assistants[settings] = Assistant(settings)
+    return _assistants[settings]

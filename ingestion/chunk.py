@@ -1,0 +1,96 @@
+"""Stage 5 — chunk: sentence-aware French chunks with a small overlap, headings kept.
+
+Each chunk is a contiguous span of the document text, so its character offsets point at the exact
+passage to highlight later; the heading in force travels with it (and with its embedding)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from veille.text import split_sentences
+
+MAX_SENTENCE_WORDS = 120
+
+
+@dataclass(frozen=True)
+class Chunk:
+    position: int
+    start: int
+    end: int
+    heading: str
+    text: str
+
+
+@dataclass(frozen=True)
+class _Unit:
+    start: int
+    end: int
+    words: int
+    heading: bool
+
+
+def _is_heading(line: str, next_raw: str | None) -> bool:
+    if line.startswith("#"):
+        return True
+    if len(line) > 90 or len(line.split()) > 14 or re.search(r"[.!?;,:]$", line):
+        return False
+    # A short line without end punctuation, standing alone (blank line after it).
+    return next_raw is None or not next_raw.strip()
+
+
+def _units(text: str) -> list[_Unit]:
+    lines = text.split("\n")
+    heading_spans: set[tuple[int, int]] = set()
+    pos = 0
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped and _is_heading(stripped, lines[i + 1] if i + 1 < len(lines) else None):
+            s = pos + line.index(stripped)
+            heading_spans.add((s, s + len(stripped)))
+        pos += len(line) + 1
+    units: list[_Unit] = []
+    for start, end in split_sentences(text):
+        words = len(text[start:end].split())
+        if words > MAX_SENTENCE_WORDS:  # split run-on "sentences" (lists, tables) into word windows
+            for m_start, m_end in _word_windows(text, start, end, MAX_SENTENCE_WORDS):
+                units.append(_Unit(m_start, m_end, len(text[m_start:m_end].split()), False))
+        else:
+            units.append(_Unit(start, end, words, (start, end) in heading_spans))
+    return units
+
+
+def _word_windows(text: str, start: int, end: int, size: int):
+    spans = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    for i in range(0, len(spans), size):
+        window = spans[i:i + size]
+        yield window[0][0], window[-1][1]
+
+
+def chunk_text(text: str, target_words: int = 160, overlap: int = 1) -> list[Chunk]:
+    units = _units(text)
+    chunks: list[Chunk] = []
+    current: list[_Unit] = []
+    heading = ""
+    chunk_heading = ""
+
+    def flush() -> None:
+        if any(not u.heading for u in current):
+            start, end = current[0].start, current[-1].end
+            chunks.append(Chunk(len(chunks), start, end, chunk_heading, text[start:end]))
+
+    for unit in units:
+        size = sum(u.words for u in current)
+        starts_section = unit.heading and size >= target_words // 3
+        if current and (size + unit.words > target_words or starts_section):
+            flush()
+            carried = [u for u in current[-overlap:] if not u.heading] if overlap and not unit.heading else []
+            current = carried if len(carried) < len(current) else []
+            chunk_heading = heading
+        if unit.heading:
+            heading = text[unit.start:unit.end].lstrip("#").strip()
+            if not current:
+                chunk_heading = heading
+        current.append(unit)
+    if current:
+        flush()
+    return chunks

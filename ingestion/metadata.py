@@ -1,0 +1,104 @@
+"""Document metadata: sidecar files, validation, and the flat form stored with each chunk."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import yaml
+
+from ingestion.read import SkipFile
+
+DOC_TYPES = ("article", "rapport", "bulletin", "autre")
+LIST_KEYS = ("filieres", "tags", "audience")
+KNOWN_KEYS = {"title", "doc_type", "date", "source", "url", "site", "author", "region", "language",
+              "filieres", "tags", "audience", "provenance", "licence"}
+
+
+def read_sidecar(path: Path) -> dict:
+    """``<file>.meta.json`` / ``.meta.yaml`` beside a document, if present."""
+    for suffix in (".meta.json", ".meta.yaml", ".meta.yml"):
+        sidecar = path.with_name(path.name + suffix)
+        if sidecar.is_file():
+            try:
+                text = sidecar.read_text(encoding="utf-8")
+                data = json.loads(text) if suffix == ".meta.json" else yaml.safe_load(text)
+            except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
+                raise SkipFile(f"fiche de métadonnées illisible ({sidecar.name} : {type(exc).__name__})") from None
+            if not isinstance(data, dict):
+                raise SkipFile(f"fiche de métadonnées invalide ({sidecar.name})")
+            return data
+    return {}
+
+
+def slug(value: str) -> str:
+    from veille.text import fold
+
+    return re.sub(r"[^a-z0-9]+", "-", fold(str(value))).strip("-")
+
+
+def parse_date(value) -> str | None:
+    """ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when that is all that is known)."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    text = str(value).strip()
+    for pattern in (r"^(\d{4})-(\d{2})-(\d{2})", r"^(\d{4})-(\d{2})$", r"^(\d{4})$"):
+        m = re.match(pattern, text)
+        if m:
+            return "-".join(m.groups())
+    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", text)
+    if m:
+        d, mo, y = m.groups()
+        return f"{y}-{int(mo):02d}-{int(d):02d}"
+    return None
+
+
+def date_number(iso: str | None) -> int | None:
+    """Dates as YYYYMMDD integers: Chroma range filters are numeric only. Missing parts count as 01."""
+    if not iso:
+        return None
+    parts = iso.split("-") + ["01", "01"]
+    return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
+
+
+def as_list(value) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def normalise_meta(meta: dict) -> dict:
+    """Validated metadata: known keys, doc_type in the vocabulary, ISO date, lists as lists."""
+    out = {k: v for k, v in meta.items() if k in KNOWN_KEYS and v not in (None, "", [])}
+    doc_type = slug(out.get("doc_type", "autre")) or "autre"
+    out["doc_type"] = doc_type if doc_type in DOC_TYPES else "autre"
+    out["date"] = parse_date(out.get("date"))
+    for key in LIST_KEYS:
+        out[key] = [slug(v) if key != "tags" else str(v) for v in as_list(out.get(key))]
+    if not out["audience"]:
+        out["audience"] = ["public"]
+    return out
+
+
+def chunk_metadata(doc_meta: dict) -> dict:
+    """Flat scalar metadata stored on each chunk in Chroma (filterable with ``where``).
+
+    Lists become boolean flags (``filiere_numerique: True``) because Chroma filters scalars only."""
+    flat = {k: doc_meta[k] for k in ("doc_id", "title", "doc_type", "source", "site", "language", "region")
+            if doc_meta.get(k)}
+    number = date_number(doc_meta.get("date"))
+    if number:
+        flat["date"] = number
+        flat["year"] = number // 10000
+    for value in doc_meta.get("filieres", []):
+        flat[f"filiere_{value}"] = True
+    for value in doc_meta.get("audience", ["public"]):
+        flat[f"aud_{value}"] = True
+    return flat

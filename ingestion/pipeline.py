@@ -1,0 +1,237 @@
+"""The ingestion job: sources → read → extract → normalise → chunk → embed → store, with a report.
+
+Upserts by document hash, as llama-index's docstore strategy: a document's id is the hash of its
+normalised text, so an unchanged corpus writes nothing, a changed file replaces its old chunks,
+and the same text arriving from two places is stored once.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from ingestion.chunk import chunk_text
+from ingestion.embed import embed_texts, embedding_text
+from ingestion.extract import Extracted, extract
+from ingestion.metadata import normalise_meta, read_sidecar
+from ingestion.normalize import clean_text, detect_language
+from ingestion.read import RawFile, SkipFile, read_file
+from ingestion.sources import discover
+from ingestion.write import PreparedDocument, StoreWriter
+from veille.config import Settings, get_settings
+from veille.store import Store, get_store
+
+
+@dataclass
+class Outcome:
+    source: str
+    status: str  # added | updated | unchanged | skipped | failed | removed
+    reason: str = ""
+    doc_id: str = ""
+    chunks: int = 0
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+    recovered: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def chunks_written(self) -> int:
+        return sum(o.chunks for o in self.outcomes if o.status in ("added", "updated"))
+
+    @property
+    def documents_written(self) -> int:
+        return self.count("added") + self.count("updated")
+
+    def as_dict(self) -> dict:
+        return {
+            **{s: self.count(s) for s in ("added", "updated", "unchanged", "skipped", "failed", "removed")},
+            "chunks_written": self.chunks_written, "recovered": self.recovered,
+            "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
+            "problems": [{"source": o.source, "status": o.status, "reason": o.reason}
+                         for o in self.outcomes if o.status in ("skipped", "failed")],
+        }
+
+
+def content_id(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class SourceItem:
+    """Something to ingest: a file, or text already fetched (web collection)."""
+    source: str
+    load: Callable[[], tuple[Extracted, dict]]  # -> (extracted text + format metadata, extra metadata)
+    size: int | None = None
+    mtime: float | None = None
+    file_hash: str | None = None
+
+
+def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Settings) -> PreparedDocument:
+    text = clean_text(extracted.text)
+    if len(text.split()) < 3:
+        raise SkipFile("texte vide après extraction")
+    meta = {**extracted.meta, **extra_meta}
+    meta.setdefault("title", _default_title(text, source))
+    meta.setdefault("source", meta.get("url") or source)
+    meta = normalise_meta(meta)
+    meta["language"] = extra_meta.get("language") or detect_language(text)
+    chunks = chunk_text(text, settings.chunk_tokens, settings.chunk_overlap)
+    return PreparedDocument(doc_id=content_id(text), text=text, meta=meta, chunks=chunks)
+
+
+def _default_title(text: str, source: str) -> str:
+    first = next((line.lstrip("# ").strip() for line in text.split("\n") if line.strip()), "")
+    return first[:120] if 0 < len(first) <= 120 else Path(source).stem
+
+
+def file_items(paths: Iterable[Path], settings: Settings, report: IngestReport) -> list[SourceItem]:
+    items = []
+    for cand in discover(list(paths)):
+        if cand.reason:
+            report.outcomes.append(Outcome(str(cand.path), "skipped", cand.reason))
+            continue
+        items.append(_file_item(cand.path, settings))
+    return items
+
+
+def _file_item(path: Path, settings: Settings) -> SourceItem:
+    def load() -> tuple[Extracted, dict]:
+        raw = read_file(path, settings.max_file_bytes)
+        return extract(raw), read_sidecar(path)
+
+    try:
+        stat = path.stat()
+        size, mtime = stat.st_size, stat.st_mtime
+    except OSError:
+        size = mtime = None
+    return SourceItem(source=str(path), load=load, size=size, mtime=mtime)
+
+
+class Ingestor:
+    """Runs the stages over source items and keeps the store consistent."""
+
+    def __init__(self, settings: Settings | None = None, store: Store | None = None, embedder=None,
+                 progress: bool = True):
+        self.settings = settings or get_settings()
+        self.store = store or get_store(self.settings)
+        self._embedder = embedder
+        self.writer = StoreWriter(self.store)
+        self.progress = progress
+
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from veille.embeddings import get_embedder
+
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
+
+    def ingest_paths(self, paths: Iterable[Path], prune: bool = False) -> IngestReport:
+        report = IngestReport()
+        paths = [Path(p).expanduser().resolve() for p in paths]
+        items = file_items(paths, self.settings, report)
+        self.run(items, report)
+        if prune:
+            self._prune(paths, {i.source for i in items}, report)
+        return report
+
+    def run(self, items: list[SourceItem], report: IngestReport | None = None) -> IngestReport:
+        report = report or IngestReport()
+        started = time.perf_counter()
+        report.recovered = self.writer.recover()
+        from veille.progress import ingest_progress
+
+        with ingest_progress(len(items), enabled=self.progress) as bar:
+            batch: list[PreparedDocument] = []
+            batch_ids: set[str] = set()
+            for item in items:
+                outcome = self._prepare_item(item, batch, batch_ids)
+                if outcome is not None:
+                    report.outcomes.append(outcome)
+                    bar.document()
+                if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
+                    self._flush(batch, report, bar)
+                    batch, batch_ids = [], set()
+            self._flush(batch, report, bar)
+        report.seconds = time.perf_counter() - started
+        self._record(report)
+        return report
+
+    def _prepare_item(self, item: SourceItem, batch: list[PreparedDocument], batch_ids: set[str]) -> Outcome | None:
+        known = self.writer.source_row(item.source)
+        if (known and known["state"] == "done" and item.size is not None and known["size"] == item.size
+                and known["mtime"] == item.mtime):
+            return Outcome(item.source, "unchanged", doc_id=known["doc_id"])
+        try:
+            extracted, extra = item.load()
+            doc = prepare(item.source, extracted, extra, self.settings)
+        except SkipFile as exc:
+            if known:  # the file became unusable: its old document must not linger
+                self.writer.remove_source(item.source)
+            return Outcome(item.source, "skipped", str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
+            return Outcome(item.source, "failed", f"erreur inattendue : {type(exc).__name__}: {exc}")
+        info = {"source": item.source, "size": item.size, "mtime": item.mtime, "file_hash": doc.doc_id}
+        if self.writer.document_done(doc.doc_id):
+            previous = self.writer.link_source(doc.doc_id, info)
+            return Outcome(item.source, "unchanged" if previous in (None, doc.doc_id) else "updated",
+                           reason="" if previous else "contenu déjà présent (doublon)", doc_id=doc.doc_id)
+        for pending in batch:
+            if pending.doc_id == doc.doc_id:  # same text twice in one run: stored once
+                pending.sources.append(info)
+                return Outcome(item.source, "unchanged", "contenu déjà présent (doublon)", doc_id=doc.doc_id)
+        doc.sources.append(info)
+        doc.meta["_status"] = "updated" if known else "added"
+        batch.append(doc)
+        batch_ids.add(doc.doc_id)
+        return None
+
+    def _flush(self, batch: list[PreparedDocument], report: IngestReport, bar) -> None:
+        if not batch:
+            return
+        texts = [embedding_text(d.meta.get("title", ""), c) for d in batch for c in d.chunks]
+        t0 = time.perf_counter()
+        vectors = embed_texts(self.embedder, texts, self.settings.embed_batch_size, progress=bar.chunks)
+        report.embed_seconds += time.perf_counter() - t0
+        offset = 0
+        for doc in batch:
+            doc.embeddings = vectors[offset:offset + len(doc.chunks)]
+            offset += len(doc.chunks)
+        statuses = [doc.meta.pop("_status") for doc in batch]
+        self.writer.write(batch)
+        for doc, status in zip(batch, statuses):
+            report.outcomes.append(Outcome(doc.sources[0]["source"], status, doc_id=doc.doc_id,
+                                           chunks=len(doc.chunks)))
+            bar.document()
+
+    def _prune(self, roots: list[Path], seen: set[str], report: IngestReport) -> None:
+        rows = self.store.db.execute("SELECT source FROM sources").fetchall()
+        for row in rows:
+            source = row["source"]
+            if "://" in source:
+                continue
+            path = Path(source)
+            under_root = any(path == r or r in path.parents for r in roots)
+            if (under_root and source not in seen) or not path.exists():
+                self.writer.remove_source(source)
+                report.outcomes.append(Outcome(source, "removed", "fichier disparu"))
+
+    def _record(self, report: IngestReport) -> None:
+        import json
+
+        self.store.db.execute("INSERT INTO ingestions(started_at, finished_at, summary) VALUES(?,?,?)",
+                              (time.time() - report.seconds, time.time(), json.dumps(report.as_dict())))
+
+
+def ingest(paths: Iterable[Path], prune: bool = False, settings: Settings | None = None,
+           progress: bool = True) -> IngestReport:
+    return Ingestor(settings, progress=progress).ingest_paths(paths, prune=prune)

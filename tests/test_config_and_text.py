@@ -1,0 +1,37 @@
+"""Configuration precedence and the French analysis shared by index and queries."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from veille.config import load_settings
+from veille.text import split_sentences, tokens
+
+
+def test_env_overrides_toml_and_unknown_keys_are_refused(tmp_path):
+    home = tmp_path / "h"
+    home.mkdir()
+    (home / "veille.toml").write_text('top_k = 5\nembedder = "use-m3"\n', encoding="utf-8")
+    s = load_settings({"VEILLE_HOME": str(home), "VEILLE_TOP_K": "12"})
+    assert s.home == home and s.top_k == 12 and s.embedder == "use-m3"
+    assert s.collection_name == "veille_use-m3"
+    s = load_settings({"VEILLE_HOME": str(home), "VEILLE_CHROMA_URL": "http://127.0.0.1:8123"})
+    assert s.chroma_url == "http://127.0.0.1:8123" and s.store_dir == home / "chroma"
+    (home / "veille.toml").write_text("inconnu = 1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="inconnu"):
+        load_settings({"VEILLE_HOME": str(home)})
+
+
+def test_french_analysis_folds_elisions_accents_and_plurals():
+    assert tokens("l'innovation") == tokens("innovation")
+    assert tokens("Économie régionale") == tokens("economie regionale")
+    assert tokens("les pôles de compétitivité") == tokens("pôle compétitivité")
+    assert tokens("le la les de du") == []
+
+
+def test_sentences_respect_abbreviations_and_give_exact_spans():
+    text = "M. Dupont préside. Le 1er comité a eu lieu le 4 juillet 2017 ! Puis la suite…\nUn titre"
+    spans = split_sentences(text)
+    assert [text[s:e] for s, e in spans] == ["M. Dupont préside.", "Le 1er comité a eu lieu le 4 juillet 2017 !",
+                                             "Puis la suite…", "Un titre"]

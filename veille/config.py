@@ -1,0 +1,138 @@
+"""The one configuration module of Veille.
+
+Settings come, in increasing priority, from the defaults below, an optional TOML file
+(``$VEILLE_CONFIG``, else ``$VEILLE_HOME/veille.toml``) and ``VEILLE_*`` environment variables.
+Everything Veille writes (store, built models, caches, logs) lives under ``home``.
+"""
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PROMPTS_DIR = REPO_ROOT / "prompts"
+CORPUS_DIR = REPO_ROOT / "corpus"
+
+
+def _offline_environment() -> None:
+    """Keep every library of the stack away from the network (no hub, no analytics)."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",  # chromadb
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+    }.items():
+        os.environ.setdefault(key, value)
+
+
+_offline_environment()
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = REPO_ROOT / ".veille"
+    # Store: embedded Chroma under home unless a server URL is given.
+    chroma_url: str | None = None
+    collection: str = "veille"
+    # Embedding model: a registered name (e5-small, use-m3, minilm), a local folder or a hub name.
+    embedder: str = "e5-small"
+    models_path: Path | None = None  # where built models live (default: home/models); shared by tests
+    embed_batch_size: int = 32
+    threads: int = 0  # 0 = let torch decide
+    # Ingestion.
+    chunk_tokens: int = 220  # target chunk size in (approximate) words
+    chunk_overlap: int = 1  # sentences carried over between neighbouring chunks
+    max_file_bytes: int = 20 * 1024 * 1024
+    ingest_batch_chunks: int = 512  # chunks embedded and written together (bounded memory, frequent commits)
+    # Retrieval and answers.
+    top_k: int = 8
+    candidates: int = 50
+    refusal_threshold: float = 0.50
+    # Optional OpenAI-compatible language model.
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout: float = 60.0
+    llm_retries: int = 2
+    # Web collection.
+    collect_allow_hosts: tuple[str, ...] = ()
+
+    @property
+    def store_dir(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.models_path or self.home / "models"
+
+    @property
+    def db_path(self) -> Path:
+        """SQLite file holding the document registry and the lexical index."""
+        return self.home / "veille.db"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.home / "cache"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def collection_name(self) -> str:
+        """One Chroma collection per embedding model: vectors of two models never mix."""
+        slug = "".join(c if c.isalnum() or c in "._-" else "-" for c in self.embedder.rsplit("/", 1)[-1])
+        return f"{self.collection}_{slug}"[:512]
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+
+_CASTS = {int: int, float: float, str: str}
+
+
+def _cast(name: str, raw, kind):
+    if kind in (Path, "Path", "Path | None"):
+        return Path(raw).expanduser()
+    if kind in ("tuple[str, ...]",) or name == "collect_allow_hosts":
+        if isinstance(raw, str):
+            return tuple(h.strip() for h in raw.split(",") if h.strip())
+        return tuple(raw)
+    if kind in ("int", int):
+        return int(raw)
+    if kind in ("float", float):
+        return float(raw)
+    if raw in ("", None):
+        return None
+    return str(raw)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    values: dict = {}
+    home = Path(env.get("VEILLE_HOME", Settings.home)).expanduser()
+    toml_path = Path(env.get("VEILLE_CONFIG", home / "veille.toml"))
+    if toml_path.is_file():
+        with toml_path.open("rb") as fh:
+            values.update(tomllib.load(fh))
+    for f in fields(Settings):
+        key = "VEILLE_" + f.name.upper()
+        if key in env:
+            values[f.name] = env[key]
+    known = {f.name: f.type for f in fields(Settings)}
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ValueError(f"Réglages inconnus dans la configuration : {', '.join(sorted(unknown))}")
+    return Settings(**{k: _cast(k, v, known[k]) for k, v in values.items()})
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

