@@ -44,6 +44,7 @@ class Answer:
     mode: str = "extractif"
     notice: str | None = None
     confidence: float = 0.0
+    filter_note: str | None = None  # French: which filter a time expression of the question added
 
     def as_json(self) -> dict:
         data = asdict(self)

@@ -14,13 +14,34 @@ class Filters:
     regions: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     audience: list[str] | None = None  # None = no restriction (single-user mode)
+    doc_ids: list[str] = field(default_factory=list)  # only these documents (watches over new documents)
 
     def is_empty(self) -> bool:
         return not any([self.doc_types, self.date_from, self.date_to, self.sources, self.filieres,
-                        self.regions, self.languages]) and self.audience is None
+                        self.regions, self.languages, self.doc_ids]) and self.audience is None
 
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
+
+    def describe(self) -> str:
+        """The active filters in French, as shown with each answer ("" when none)."""
+        def day(n: int) -> str:
+            return f"{n % 100:02d}/{n // 100 % 100:02d}/{n // 10000}"
+
+        parts = []
+        if self.doc_types:
+            parts.append("type : " + ", ".join(self.doc_types))
+        if self.date_from and self.date_to:
+            parts.append(f"période : du {day(self.date_from)} au {day(self.date_to)}")
+        elif self.date_from:
+            parts.append(f"période : depuis le {day(self.date_from)}")
+        elif self.date_to:
+            parts.append(f"période : jusqu'au {day(self.date_to)}")
+        for label, values in (("source", self.sources), ("filière", self.filieres), ("région", self.regions),
+                              ("langue", self.languages)):
+            if values:
+                parts.append(f"{label} : " + ", ".join(values))
+        return " · ".join(parts)
 
     def chroma_where(self) -> dict | None:
         clauses: list[dict] = []
@@ -40,6 +61,8 @@ class Filters:
             clauses.append({"language": {"$in": list(self.languages)}})
         if self.audience is not None:
             clauses.append(_any_flag("aud_", self.audience or ["__none__"]))
+        if self.doc_ids:
+            clauses.append({"doc_id": {"$in": list(self.doc_ids)}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
@@ -77,6 +100,8 @@ class Filters:
             parts.append(f"EXISTS (SELECT 1 FROM json_each({alias}.audience) WHERE value IN "
                          f"({','.join('?' * len(values))}))")
             params.extend(values)
+        if self.doc_ids:
+            among("doc_id", list(self.doc_ids))
         return (" AND ".join(parts) or "1=1"), params
 
 

@@ -10,6 +10,7 @@ from assistant.answer import (REFUSAL, Answer, Citation, make_idf, query_coverag
                               sentence_candidates)
 from assistant.filters import Filters
 from assistant.retrieve import HybridRetriever, Timings, make_fusion
+from assistant.timefilter import apply_time_expression
 from veille.config import Settings, get_settings
 from veille.store import Store, get_store
 
@@ -56,12 +57,17 @@ class Assistant:
         filters = filters or Filters()
         if not question:
             return Answer(question="", answer="Posez une question (le texte est vide).", refused=True)
+        filters, filter_note = apply_time_expression(question, filters)
         result = self.retrieve(question, filters)
         t0 = time.perf_counter()
         answer = self.compose(question, result.passages, result.dense_top)
         result.timings.add("compose", t0)
         answer.timings_ms = result.timings.values
         answer.filters = filters.as_dict()
+        answer.filter_note = filter_note
+        if answer.refused and filter_note:
+            answer.answer = (f"Aucun passage ne répond à cette question parmi les {filter_note} (filtre tiré de la "
+                             f"question). Reformulez sans période pour élargir la recherche.")
         return answer
 
     def chat(self, conversation, question: str, filters: Filters | None = None) -> Answer:

@@ -61,8 +61,14 @@ def cmd_ask(args) -> int:
 
 def print_answer(answer) -> None:
     out.print(f"[bold]Question :[/] {answer.question}")
+    if answer.filter_note:
+        out.print(f"[dim]Filtre tiré de la question : {answer.filter_note}[/]")
     if answer.filters:
-        out.print(f"[dim]Filtres appliqués : {answer.filters}[/]")
+        from assistant.filters import Filters
+
+        described = Filters(**answer.filters).describe()
+        if described:
+            out.print(f"[dim]Filtres appliqués : {described}[/]")
     if answer.notice:
         out.print(f"[yellow]{answer.notice}[/]")
     out.print()
