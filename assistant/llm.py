@@ -1,0 +1,134 @@
+"""The optional language model: any OpenAI-compatible endpoint (vLLM, llama.cpp server, Ollama's /v1,
+Mistral, Albert) through llama-index's ``OpenAILike``.
+
+Every failure (connection refused, timeout, HTTP error, unparsable or truncated reply) surfaces as one
+exception type, ``LLMError``, carrying a French message: callers fall back to the extractive answer.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from veille.config import Settings
+
+
+class LLMError(RuntimeError):
+    """The endpoint could not give a usable answer; ``str(err)`` is a French explanation."""
+
+
+@dataclass
+class StreamStats:
+    first_token_s: float | None = None
+    total_s: float = 0.0
+    chunks: int = 0
+    finished: bool = False  # a finish_reason was received (else the stream was cut)
+
+
+def llm_configured(settings: Settings) -> bool:
+    return bool(settings.llm_base_url and settings.llm_model)
+
+
+def _explain(exc: Exception) -> str:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return "le modèle de langage n'a pas répondu à temps"
+    if isinstance(exc, openai.APIConnectionError):
+        return "le modèle de langage est injoignable"
+    if isinstance(exc, openai.AuthenticationError):
+        return "clé d'accès au modèle de langage refusée (VEILLE_LLM_API_KEY)"
+    if isinstance(exc, openai.APIStatusError):
+        return f"le modèle de langage a répondu par une erreur HTTP {exc.status_code}"
+    return "réponse illisible du modèle de langage"
+
+
+@dataclass
+class LLMClient:
+    settings: Settings
+    context_window: int = 8192
+    max_tokens: int = 700
+    temperature: float = 0.1
+    last_stats: StreamStats = field(default_factory=StreamStats)
+
+    def __post_init__(self) -> None:
+        if not llm_configured(self.settings):
+            raise LLMError("aucun modèle de langage configuré (VEILLE_LLM_BASE_URL et VEILLE_LLM_MODEL)")
+        import httpx
+        import openai
+        from llama_index.llms.openai_like import OpenAILike
+
+        timeout = float(self.settings.llm_timeout)
+        # Retries happen once, in the openai client (it retries connection errors, timeouts, 429 and 5xx,
+        # streaming included). llama-index's own retry layer would multiply them: it gets max_retries=0.
+        client = openai.OpenAI(base_url=self.settings.llm_base_url, api_key=self.settings.llm_api_key or "none",
+                               timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                               max_retries=int(self.settings.llm_retries))
+        self.llm = OpenAILike(model=self.settings.llm_model, api_base=self.settings.llm_base_url,
+                              api_key=self.settings.llm_api_key or "none", is_chat_model=True,
+                              context_window=self.context_window, max_tokens=self.max_tokens,
+                              temperature=self.temperature, timeout=timeout, max_retries=0,
+                              openai_client=client)
+
+    @property
+    def model(self) -> str:
+        return self.settings.llm_model or ""
+
+    @staticmethod
+    def _messages(system: str | None, user: str):
+        from llama_index.core.llms import ChatMessage
+
+        msgs = [ChatMessage(role="system", content=system)] if system else []
+        return msgs + [ChatMessage(role="user", content=user)]
+
+    def complete(self, system: str | None, user: str) -> str:
+        """One non-streaming chat completion; raises LLMError on any failure or empty/cut reply."""
+        t0 = time.perf_counter()
+        try:
+            response = self.llm.chat(self._messages(system, user))
+            text = response.message.content
+            raw = response.raw
+            finish = raw.choices[0].finish_reason if getattr(raw, "choices", None) else None
+        except LLMError:
+            raise
+        except Exception as exc:  # any failure of a remote service becomes a fallback, never a traceback
+            raise LLMError(_explain(exc)) from exc
+        self.last_stats = StreamStats(first_token_s=time.perf_counter() - t0, total_s=time.perf_counter() - t0,
+                                      chunks=1, finished=finish is not None)
+        if not isinstance(text, str) or not text.strip():
+            raise LLMError("réponse vide du modèle de langage")
+        if finish == "length":
+            raise LLMError("réponse du modèle de langage coupée (limite de longueur)")
+        return text
+
+    def stream(self, system: str | None, user: str) -> Iterator[str]:
+        """Yield text deltas as they arrive; raises LLMError when the stream fails or stops without
+        a finish_reason (a cut connection is not a complete answer)."""
+        stats = self.last_stats = StreamStats()
+        t0 = time.perf_counter()
+        deadline = t0 + 3 * float(self.settings.llm_timeout)  # a trickling stream must end some day
+        finish = None
+        try:
+            for chunk in self.llm.stream_chat(self._messages(system, user)):
+                raw = chunk.raw
+                if getattr(raw, "choices", None):
+                    finish = raw.choices[0].finish_reason or finish
+                delta = chunk.delta or ""
+                if delta:
+                    if stats.first_token_s is None:
+                        stats.first_token_s = time.perf_counter() - t0
+                    stats.chunks += 1
+                    yield delta
+                if time.perf_counter() > deadline:
+                    raise LLMError("le modèle de langage n'a pas fini sa réponse à temps")
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise LLMError(_explain(exc)) from exc
+        finally:
+            stats.total_s = time.perf_counter() - t0
+        stats.finished = finish is not None
+        if finish is None:
+            raise LLMError("réponse du modèle de langage interrompue avant la fin")
+        if finish == "length":
+            raise LLMError("réponse du modèle de langage coupée (limite de longueur)")
