@@ -45,6 +45,7 @@ class Answer:
     notice: str | None = None
     confidence: float = 0.0
     filter_note: str | None = None  # French: which filter a time expression of the question added
+    flagged: list[dict] = field(default_factory=list)  # generated sentences whose citations failed verification
 
     def as_json(self) -> dict:
         data = asdict(self)

@@ -52,23 +52,59 @@ class Assistant:
         dense_top = max((n.score for n in retriever.last_dense), default=0.0)
         return RetrievalResult(passages, dense_top, retriever.timings)
 
+    @property
+    def generator(self):
+        """The generative answerer when an OpenAI-compatible endpoint is configured, else None."""
+        from assistant.llm import llm_configured
+
+        if not llm_configured(self.settings):
+            return None
+        if getattr(self, "_generator", None) is None:
+            from assistant.generate import Generator
+
+            self._generator = Generator(self.settings, embedder=self.embedder)
+        return self._generator
+
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
+        return self.ask_stream(question, filters, stream=False).result()
+
+    def ask_stream(self, question: str, filters: Filters | None = None, stream: bool = True):
+        """An ``AnswerStream``: iterate for the text as it is written, then ``.answer`` is the verified
+        answer (generative mode; in extractive mode the whole answer comes as one piece)."""
+        from assistant.generate import ready_stream
+
         question = (question or "").strip()
         filters = filters or Filters()
         if not question:
-            return Answer(question="", answer="Posez une question (le texte est vide).", refused=True)
+            return ready_stream(Answer(question="", answer="Posez une question (le texte est vide).", refused=True))
         filters, filter_note = apply_time_expression(question, filters)
         result = self.retrieve(question, filters)
         t0 = time.perf_counter()
         answer = self.compose(question, result.passages, result.dense_top)
         result.timings.add("compose", t0)
-        answer.timings_ms = result.timings.values
-        answer.filters = filters.as_dict()
-        answer.filter_note = filter_note
-        if answer.refused and filter_note:
-            answer.answer = (f"Aucun passage ne répond à cette question parmi les {filter_note} (filtre tiré de la "
-                             f"question). Reformulez sans période pour élargir la recherche.")
-        return answer
+        generator = None if answer.refused else self.generator  # a calibrated refusal needs no model call
+        t0 = time.perf_counter()
+
+        def finalize(answer: Answer) -> Answer:
+            if generator is not None:
+                result.timings.add("generate", t0)
+            answer.timings_ms = result.timings.values
+            answer.filters = filters.as_dict()
+            answer.filter_note = filter_note
+            if answer.refused and filter_note and answer.answer == REFUSAL:
+                answer.answer = (f"Aucun passage ne répond à cette question parmi les {filter_note} (filtre tiré "
+                                 f"de la question). Reformulez sans période pour élargir la recherche.")
+            return answer
+
+        if generator is None:
+            out = ready_stream(answer)
+        elif stream:
+            out = generator.stream(question, result.passages, answer, self.citation, filters.describe())
+        else:
+            out = ready_stream(generator.answer(question, result.passages, answer, self.citation,
+                                                filters.describe()))
+        out.on_done.append(finalize)
+        return out
 
     def chat(self, conversation, question: str, filters: Filters | None = None) -> Answer:
         """Answer within a conversation: follow-ups are made standalone first, filters carry over."""
