@@ -1,0 +1,130 @@
+"""The Gradio app: ``build_app`` assembles the tabs of the registry inside one ``gr.Blocks``.
+
+Other features add a tab without touching this file: ``register_tab(Tab("Veilles", build))`` at import
+time, or ``build_app(..., extra_tabs=[Tab(...)])``. A tab's ``build(ctx, shared)`` is called inside the
+Blocks with the UIContext and the components of the chat tab (``shared``), and may return more
+components to share. Login/audience: pass ``restrict=`` (see UIContext.session_filters).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import gradio as gr
+
+from assistant.ui.context import UIContext
+from veille.config import Settings
+
+
+@dataclass
+class Tab:
+    name: str
+    build: Callable[[UIContext, dict], dict | None]
+    order: int = 100
+    elem_id: str | None = None
+
+
+_REGISTRY: list[Tab] = []
+
+
+def register_tab(tab: Tab) -> None:
+    _REGISTRY[:] = [t for t in _REGISTRY if t.name != tab.name] + [tab]
+
+
+def _chat(ctx: UIContext, shared: dict) -> dict:
+    from assistant.ui.chat import build_chat_tab
+
+    return build_chat_tab(ctx, shared.get("examples"))
+
+
+def _briefing(ctx: UIContext, shared: dict) -> dict:
+    from assistant.ui.briefing import build_briefing_tab
+
+    return build_briefing_tab(ctx)
+
+
+def _corpus(ctx: UIContext, shared: dict) -> dict:
+    from assistant.ui.corpus import build_corpus_tab
+
+    return build_corpus_tab(ctx)
+
+
+register_tab(Tab("Questions", _chat, order=0, elem_id="tab-chat"))
+register_tab(Tab("Note de synthèse", _briefing, order=20, elem_id="tab-brief"))
+register_tab(Tab("Corpus", _corpus, order=30, elem_id="tab-corpus"))
+
+CSS = """
+#sources-panel .src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 6px 0; }
+#sources-panel .src summary { cursor: pointer; }
+#sources-panel .src-n { color: var(--color-accent); font-weight: 600; }
+#sources-panel .src-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 4px 0; }
+#sources-panel .src-quote { font-size: 0.9em; margin: 6px 0; padding-left: 8px; border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; }
+#sources-panel mark { background: #ffe58a; color: inherit; padding: 0 2px; }
+#sources-panel .src-active { outline: 3px solid var(--color-accent); }
+#sources-panel .src-turn { margin: 10px 0 4px; font-size: 0.95em; }
+#sources-panel { max-height: 640px; overflow-y: auto; }
+#chat a.cite { font-weight: 600; text-decoration: none; }
+.answer-meta { color: var(--body-text-color-subdued); }
+"""
+
+# Citations [n] in the chat open and highlight the matching source in the sources panel.
+HEAD = """<script>
+document.addEventListener('click', function (e) {
+  const a = e.target.closest ? e.target.closest('a[href^="#src-"]') : null;
+  if (!a) return;
+  e.preventDefault(); e.stopPropagation();
+  const el = document.getElementById(a.getAttribute('href').slice(1));
+  if (!el) return;
+  el.open = true;
+  document.querySelectorAll('#sources-panel .src-active').forEach(x => x.classList.remove('src-active'));
+  el.classList.add('src-active');
+  el.scrollIntoView({behavior: 'smooth', block: 'center'});
+}, true);
+</script>"""
+
+
+def theme() -> gr.themes.Base:
+    # System fonts only: no request to a font CDN (the app runs offline).
+    return gr.themes.Soft(primary_hue="blue", font=["system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial",
+                                                    "sans-serif"],
+                          font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "monospace"])
+
+
+def launch_options(settings: Settings) -> dict:
+    """Arguments for ``Blocks.launch`` (Gradio 6 takes theme, CSS and head there)."""
+    return {"theme": theme(), "css": CSS, "head": HEAD, "share": False, "footer_links": [],
+            "max_file_size": 4 * settings.max_file_bytes, "show_error": False}
+
+
+def build_app(assistant=None, settings: Settings | None = None, extra_tabs: list[Tab] | None = None,
+              examples: list[str] | None = None, **context_options) -> gr.Blocks:
+    """The whole page. ``context_options`` go to UIContext (allow_upload, restrict, stream_delay…)."""
+    if assistant is None:
+        from assistant.service import get_assistant
+
+        assistant = get_assistant(settings)
+    ctx = UIContext.create(assistant, settings, **context_options)
+    tabs = sorted(_REGISTRY + list(extra_tabs or []), key=lambda t: t.order)
+    with gr.Blocks(title="Veille — assistant de veille économique", fill_width=True, analytics_enabled=False) as app:
+        gr.Markdown(f"## Veille · assistant de veille économique territoriale\n"
+                    f"<small>Mode de réponse : **{ctx.mode_label}** · chaque affirmation renvoie à ses sources.</small>",
+                    elem_id="header")
+        shared: dict = {"examples": examples, "ctx": ctx}
+        with gr.Tabs():
+            for tab in tabs:
+                with gr.Tab(tab.name, elem_id=tab.elem_id):
+                    shared.update(tab.build(ctx, shared) or {})
+        _wire_corpus_refresh(app, shared)
+    app.veille_context = ctx
+    app.veille_launch_options = launch_options(ctx.settings)
+    return app
+
+
+def _wire_corpus_refresh(app: gr.Blocks, shared: dict) -> None:
+    """On page load: fresh corpus statistics; after an upload: fresh filter choices."""
+    if "stats" in shared:
+        fn, outputs = shared["stats"]
+        app.load(fn, None, outputs, api_name=False)
+    if "upload_event" in shared and "refresh_choices" in shared:
+        fn, outputs = shared["refresh_choices"]
+        shared["upload_event"].then(fn, None, outputs, api_name=False)

@@ -1,0 +1,138 @@
+"""The corpus tab: what is indexed (per type, month, source; last ingestions) and, for an admin, an
+upload of files ingested exactly as ``veille ingest`` does (same checks, same summary)."""
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from assistant.ui.context import UIContext
+from ingestion.sources import SUPPORTED
+
+STATUS_LABELS = [("added", "ajoutés"), ("updated", "mis à jour"), ("unchanged", "inchangés"),
+                 ("skipped", "ignorés"), ("failed", "en échec"), ("removed", "retirés")]
+
+
+def corpus_stats(store) -> dict[str, pd.DataFrame | str]:
+    db = store.db
+    docs = db.execute("SELECT count(*) FROM documents WHERE state='done'").fetchone()[0]
+    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    by_type = pd.DataFrame([tuple(r) for r in db.execute(
+        "SELECT COALESCE(doc_type, 'autre'), count(*) FROM documents WHERE state='done' GROUP BY 1 ORDER BY 2 DESC")],
+        columns=["type", "documents"])
+    by_month = pd.DataFrame([tuple(r) for r in db.execute(
+        "SELECT COALESCE(substr(date, 1, 7), 'sans date'), count(*) FROM documents WHERE state='done' "
+        "GROUP BY 1 ORDER BY 1 DESC")], columns=["mois", "documents"])
+    by_source = pd.DataFrame([(Path(r[0]).name if r[0] and "/" in r[0] and "://" not in r[0] else r[0], r[1])
+                              for r in db.execute("SELECT COALESCE(site, source), count(*) FROM documents "
+                                                  "WHERE state='done' GROUP BY 1 ORDER BY 2 DESC LIMIT 200")],
+                             columns=["source", "documents"])
+    rows = []
+    for r in db.execute("SELECT finished_at, summary FROM ingestions ORDER BY id DESC LIMIT 10"):
+        s = json.loads(r["summary"] or "{}")
+        rows.append([datetime.fromtimestamp(r["finished_at"]).strftime("%d/%m/%Y %H:%M"),
+                     *(s.get(k, 0) for k, _ in STATUS_LABELS), s.get("chunks_written", 0),
+                     f"{s.get('seconds', 0):.1f} s"])
+    ingestions = pd.DataFrame(rows, columns=["date", *(v for _, v in STATUS_LABELS), "passages écrits", "durée"])
+    summary = f"**{docs}** documents, **{chunks}** passages indexés."
+    return {"summary": summary, "by_type": by_type, "by_month": by_month, "by_source": by_source,
+            "ingestions": ingestions}
+
+
+def check_upload(paths: list[str], max_bytes: int) -> tuple[list[Path], list[list[str]]]:
+    """Split uploads into files to ingest and refusals (name, reason), before anything is written."""
+    ok, refused = [], []
+    for p in paths:
+        path = Path(p)
+        name = path.name
+        if path.suffix.lower() not in SUPPORTED:
+            refused.append([name, "ignoré", f"type de fichier non pris en charge ({path.suffix or 'sans extension'}) ; "
+                                            f"acceptés : {', '.join(sorted(SUPPORTED))}"])
+        elif path.stat().st_size == 0:
+            refused.append([name, "ignoré", "fichier vide"])
+        elif path.stat().st_size > max_bytes:
+            refused.append([name, "ignoré", f"fichier trop volumineux ({path.stat().st_size / 1e6:.1f} Mo > "
+                                            f"{max_bytes / 1e6:.1f} Mo)"])
+        else:
+            ok.append(path)
+    return ok, refused
+
+
+def ingest_uploads(ctx: UIContext, paths: list[str]) -> tuple[str, pd.DataFrame]:
+    """Copy accepted uploads under home/uploads (so the source stays on disk) and ingest them."""
+    from ingestion.pipeline import Ingestor
+
+    accepted, refused = check_upload(paths, ctx.settings.max_file_bytes)
+    report = None
+    if accepted:
+        folder = ctx.settings.home / "uploads" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = []
+        for path in accepted:
+            dest = folder / path.name
+            shutil.copyfile(path, dest)
+            kept.append(dest)
+        with ctx.ingest_lock:  # one ingestion at a time; questions keep being answered meanwhile
+            report = Ingestor(ctx.settings, store=ctx.assistant.store, embedder=ctx.assistant.embedder,
+                              progress=False).ingest_paths(kept)
+        for hook in ctx.on_corpus_change:
+            hook()
+    counts = {k: (report.count(k) if report else 0) for k, _ in STATUS_LABELS}
+    counts["skipped"] += len(refused)
+    line = " · ".join(f"{label} : {counts[k]}" for k, label in STATUS_LABELS if counts[k] or k in ("added", "failed"))
+    if report:
+        line += f" · passages écrits : {report.chunks_written} · durée : {report.seconds:.1f} s"
+    problems = list(refused)
+    if report:
+        for o in report.outcomes:
+            if o.status in ("skipped", "failed"):
+                problems.append([Path(o.source).name, "ignoré" if o.status == "skipped" else "échec", o.reason])
+            elif o.status in ("added", "updated", "unchanged"):
+                problems.append([Path(o.source).name, dict(STATUS_LABELS)[o.status], o.reason or
+                                 f"{o.chunks} passage(s)"])
+    table = pd.DataFrame(problems, columns=["fichier", "statut", "détail"])
+    return f"**Ingestion terminée** — {line}", table
+
+
+def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dict:
+    gr.Markdown("### Ce que contient le corpus")
+    summary = gr.Markdown(elem_id="corpus-summary")
+    with gr.Row():
+        by_type = gr.Dataframe(label="Documents par type", interactive=False, elem_id="corpus-types")
+        by_month = gr.Dataframe(label="Documents par mois", interactive=False, elem_id="corpus-months")
+        by_source = gr.Dataframe(label="Documents par source", interactive=False, elem_id="corpus-sources")
+    ingestions = gr.Dataframe(label="Dernières ingestions", interactive=False, elem_id="corpus-ingestions")
+    refresh = gr.Button("Actualiser", size="sm")
+    stat_outputs = [summary, by_type, by_month, by_source, ingestions]
+
+    def stats():
+        s = corpus_stats(ctx.assistant.store)
+        return s["summary"], s["by_type"], s["by_month"], s["by_source"], s["ingestions"]
+
+    refresh.click(stats, None, stat_outputs, api_name=False)
+    upload_parts = {}
+    if ctx.allow_upload:
+        gr.Markdown("### Ajouter des documents (administrateur)\n"
+                    f"Formats acceptés : {', '.join(sorted(SUPPORTED))} — {ctx.settings.max_file_bytes / 1e6:.0f} Mo "
+                    "au plus par fichier. Traitement identique à `veille ingest` : un fichier refusé n'écrit rien.")
+        files = gr.File(file_count="multiple", label="Fichiers à ingérer", elem_id="upload-files",
+                        file_types=sorted(SUPPORTED))
+        go = gr.Button("Ingérer", variant="primary", elem_id="upload-go")
+        result = gr.Markdown(elem_id="upload-result")
+        detail = gr.Dataframe(label="Détail par fichier", interactive=False, elem_id="upload-detail")
+
+        def on_upload(paths):
+            if not paths:
+                raise gr.Error("Choisissez au moins un fichier.")
+            paths = [p if isinstance(p, str) else getattr(p, "name", str(p)) for p in paths]
+            text, table = ingest_uploads(ctx, paths)
+            return (text, table, None, *stats())
+
+        event = go.click(on_upload, files, [result, detail, files, *stat_outputs], api_name="upload",
+                         concurrency_id="ingest", concurrency_limit=1)
+        upload_parts = {"upload_event": event}
+    return {"stats": (stats, stat_outputs), **upload_parts}
