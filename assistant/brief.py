@@ -1,0 +1,224 @@
+"""Briefings (*notes de synthèse*) for filière advisors: an overview, key points grouped by theme (k-means
+on the passages' stored embeddings), each dated and cited, the list of sources and the filters used.
+
+Extractive by default (sentences copied from the sources); with a language model the overview is
+written by the model from the ``brief`` prompt and verified like any generated answer.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from llama_index.core.schema import NodeWithScore
+
+from assistant.answer import make_idf, select_sentences, sentence_candidates
+from assistant.filters import Filters
+from assistant.timefilter import apply_time_expression
+from veille.text import fold, tokens
+
+NOTHING_FOUND = ("Le corpus ne contient pas de passage assez pertinent sur ce sujet pour établir une note. "
+                 "Essayez d'autres termes, élargissez la période ou retirez des filtres.")
+MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre"]
+
+
+def french_date(iso: str | None) -> str:
+    """'2017-07-05' -> '5 juillet 2017'; '2019-03' -> 'mars 2019'; '2019' -> '2019'."""
+    if not iso:
+        return "non datée"
+    parts = str(iso).split("-")
+    try:
+        if len(parts) >= 3:
+            return f"{int(parts[2])} {MONTHS_FR[int(parts[1]) - 1]} {parts[0]}"
+        if len(parts) == 2:
+            return f"{MONTHS_FR[int(parts[1]) - 1]} {parts[0]}"
+    except (ValueError, IndexError):
+        pass
+    return parts[0]
+
+
+@dataclass
+class KeyPoint:
+    text: str
+    numbers: list[int]
+    date: str | None
+
+
+@dataclass
+class Theme:
+    title: str
+    points: list[KeyPoint] = field(default_factory=list)
+
+
+@dataclass
+class Briefing:
+    topic: str
+    filters: str  # French description
+    overview: str
+    themes: list[Theme]
+    sources: list  # Citation objects, numbered as cited in the note
+    mode: str = "extractif"
+    notice: str | None = None
+    passages: int = 0
+    documents: int = 0
+    empty: bool = False
+
+    def markdown(self) -> str:
+        lines = [f"# Note de synthèse : {self.topic}", "",
+                 f"*Établie le {french_date(date.today().isoformat())} par Veille · mode {self.mode} · "
+                 f"{self.passages} passages de {self.documents} document{'s' if self.documents > 1 else ''}*", ""]
+        if self.notice:
+            lines += [f"> **Avertissement** : {self.notice}", ""]
+        lines += ["## Vue d'ensemble", "", self.overview, ""]
+        if self.themes:
+            lines += ["## Points clés par thème", ""]
+            for theme in self.themes:
+                lines += [f"### {theme.title}", ""]
+                for p in theme.points:
+                    marks = "".join(f"[{n}]" for n in p.numbers)
+                    lines.append(f"- **{french_date(p.date)}** — {p.text} {marks}")
+                lines.append("")
+        lines += ["## Sources", ""]
+        if not self.sources:
+            lines.append("Aucune source retenue.")
+        for c in self.sources:
+            where = c.url or c.source
+            lines.append(f"{c.n}. **{c.title or c.source}** — {c.doc_type}, {french_date(c.date)} — {where}")
+        lines += ["", "## Filtres utilisés", "", self.filters or "Aucun filtre : tout le corpus.", ""]
+        return "\n".join(lines)
+
+
+class _Numbering:
+    """Source numbers in order of first citation in the note (passage index -> [n])."""
+
+    def __init__(self, assistant, passages: list[NodeWithScore]):
+        self.assistant, self.passages = assistant, passages
+        self.numbers: dict[int, int] = {}
+        self.citations: list = []
+
+    def __call__(self, index: int, sentence: str = "") -> int:
+        if index not in self.numbers:
+            self.numbers[index] = len(self.numbers) + 1
+            self.citations.append(self.assistant.citation(self.numbers[index], self.passages[index], sentence))
+        return self.numbers[index]
+
+
+def _embeddings(assistant, passages: list[NodeWithScore]) -> np.ndarray:
+    """The vectors stored at ingestion (no re-embedding); the model only for passages Chroma lacks."""
+    ids = [p.node.node_id for p in passages]
+    got = assistant.store.collection.get(ids=ids, include=["embeddings"])
+    by_id = {i: np.asarray(e, dtype=np.float32) for i, e in zip(got["ids"], got["embeddings"])}
+    missing = [p.node.get_content() for p in passages if p.node.node_id not in by_id]
+    extra = iter(assistant.embedder.embed_passages(missing)) if missing else iter(())
+    return np.vstack([by_id[i] if i in by_id else next(extra) for i in ids])
+
+
+def cluster(vectors: np.ndarray, max_themes: int) -> list[int]:
+    from sklearn.cluster import KMeans
+
+    n = len(vectors)
+    k = max(1, min(max_themes, round((n / 2) ** 0.5)))
+    if k == 1:
+        return [0] * n
+    return KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(vectors).tolist()
+
+
+def theme_title(members: list[NodeWithScore], everything: list[NodeWithScore], topic: str) -> str:
+    """A section heading shared by the theme's passages, else its most distinctive words."""
+    headings = Counter(h for h in (m.node.metadata.get("heading") for m in members) if h)
+    if headings:
+        heading, count = headings.most_common(1)[0]
+        if count >= max(1, len(members) // 2) and len(heading) <= 90:
+            return heading.strip("# ").strip()
+    topic_terms = set(tokens(topic))
+    inside = Counter(w for m in members for w in _words(m.node.get_content()))
+    outside = Counter(w for m in everything for w in _words(m.node.get_content()))
+    scored = sorted(inside, key=lambda w: (-(inside[w] / (1 + outside[w] - inside[w]) * inside[w]), w))
+    words = [w for w in scored if tokens(w) and tokens(w)[0] not in topic_terms][:3]
+    if not words:
+        return "Autres éléments"
+    title = ", ".join(words[:-1]) + (" et " if len(words) > 1 else "") + words[-1]
+    return title[:1].upper() + title[1:]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower() for w in re.findall(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ'-]{3,}", text)
+            if tokens(w) and fold(w.lower()) == fold(w.lower()).strip("'-")]
+
+
+def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages: int = 24,
+               max_themes: int = 4, points_per_theme: int = 3) -> Briefing:
+    topic = (topic or "").strip()
+    if not topic:
+        raise ValueError("Donnez le sujet de la note (par exemple « cybersécurité des PME »).")
+    filters, _note = apply_time_expression(topic, filters or Filters())
+    described = filters.describe()
+    result = assistant.retrieve(topic, filters, top_k=n_passages)
+    passages = result.passages
+    probe = assistant.compose(topic, passages[: assistant.settings.top_k], result.dense_top) if passages else None
+    if not passages or probe is None or probe.refused:
+        return Briefing(topic, described, NOTHING_FOUND, [], [], passages=0, empty=True)
+    idf = make_idf(assistant.store)
+    number = _Numbering(assistant, passages)
+
+    # Overview (extractive): the sentences that best cover the topic across all passages.
+    chosen = select_sentences(sentence_candidates(topic, passages, idf), max_sentences=3)
+    used = {(s.passage, s.start) for s in chosen}
+    overview = " ".join(f"{s.text.strip()} [{number(s.passage, s.text)}]" for s in chosen)
+    mode, notice = "extractif", None
+    generator = assistant.generator
+    labels = cluster(_embeddings(assistant, passages), max_themes)
+    groups: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        groups.setdefault(label, []).append(i)
+    ordered = sorted(groups.values(), key=min)  # the theme holding the best passage first
+    if generator is not None:
+        overview, mode, notice = _generated_overview(generator, topic, described, passages, ordered, number,
+                                                     overview)
+
+    themes = []
+    for members in ordered:
+        subset = [passages[i] for i in members]
+        cands = sentence_candidates(topic, subset, idf)
+        points = []
+        for s in select_sentences(cands, max_sentences=points_per_theme, min_ratio=0.3):
+            index = members[s.passage]
+            if (index, s.start) in used:
+                continue
+            meta_date = assistant.store.document(passages[index].node.metadata.get("doc_id", "")) or {}
+            points.append(KeyPoint(s.text.strip(), [number(index, s.text)], meta_date.get("date")))
+        if points:
+            themes.append(Theme(theme_title(subset, passages, topic), sorted(points, key=lambda p: p.date or "")))
+    docs = {p.node.metadata.get("doc_id") for p in passages}
+    return Briefing(topic, described, overview, themes, number.citations, mode=mode, notice=notice,
+                    passages=len(passages), documents=len(docs))
+
+
+def _generated_overview(generator, topic, described, passages, groups, number, fallback):
+    """Overview written by the model, verified; the extractive one (with a notice) when that fails."""
+    from assistant.generate import format_passages
+    from assistant.llm import LLMError
+    from assistant.prompts import render
+
+    order = [i for members in groups for i in members]  # passages presented theme by theme
+    shown = [passages[i] for i in order]
+    system = render("system", refusal=render("refusal"))
+    user = render("brief", topic=topic, filters=described or "aucun", passages=format_passages(shown))
+    try:
+        text = generator.llm.complete(system, user)
+    except LLMError as exc:
+        return fallback, "extractif", f"mode génératif indisponible ({exc}) : vue d'ensemble extractive"
+    check = generator.verifier.verify(text, [p.node.get_content() for p in shown])
+    if not check.supported:
+        return fallback, "extractif", "la vue d'ensemble générée n'était étayée par aucune source : version extractive"
+    parts = []
+    for s in check.supported:
+        marks = "".join(f"[{number(order[n - 1], s.support.get(n, ''))}]" for n in s.kept)
+        parts.append(f"{s.text} {marks}")
+    removed = len(check.sentences) - len(check.supported)
+    notice = (f"{removed} phrase{'s' if removed > 1 else ''} de la vue d'ensemble générée retirée"
+              f"{'s' if removed > 1 else ''} faute de source") if removed else None
+    return " ".join(parts), generator.mode, notice
