@@ -107,15 +107,9 @@ class Assistant:
         return out
 
     def chat(self, conversation, question: str, filters: Filters | None = None) -> Answer:
-        """Answer within a conversation: follow-ups are made standalone first, filters carry over."""
-        if filters is not None:
-            conversation.filters = filters
-        standalone = conversation.condense_without_llm(question.strip())
-        answer = self.ask(standalone, conversation.filters)
-        answer.question = question.strip()
-        answer.standalone_question = standalone if standalone != question.strip() else None
-        conversation.record(question.strip(), standalone, answer)
-        return answer
+        """Answer within a conversation: follow-ups are made standalone first, filters carry over
+        (see ``Conversation.ask_stream`` for the streamed form)."""
+        return conversation.ask(self, question, filters)
 
     def compose(self, question: str, passages: list[NodeWithScore], dense_top: float) -> Answer:
         idf = make_idf(self.store)

@@ -61,6 +61,10 @@ def cmd_ask(args) -> int:
 
 def print_answer(answer) -> None:
     out.print(f"[bold]Question :[/] {answer.question}")
+    if getattr(answer, "standalone_question", None):
+        out.print(f"[dim]Compris comme : {answer.standalone_question}[/]", highlight=False)
+    if answer.mode != "extractif":
+        out.print(f"[dim]Mode : {answer.mode}[/]", highlight=False)
     if answer.filter_note:
         out.print(f"[dim]Filtre tiré de la question : {answer.filter_note}[/]")
     if answer.filters:
