@@ -14,6 +14,9 @@ class Filters:
     regions: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
     audience: list[str] | None = None  # None = no restriction (single-user mode)
+    # Who asks (set by assistant.access.restrict): the service re-applies that account's audience
+    # on every retrieval and writes the audit log. Not a filter itself.
+    user: str | None = None
     doc_ids: list[str] = field(default_factory=list)  # only these documents (watches over new documents)
 
     def is_empty(self) -> bool:
@@ -21,7 +24,7 @@ class Filters:
                         self.regions, self.languages, self.doc_ids]) and self.audience is None
 
     def as_dict(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
+        return {k: v for k, v in asdict(self).items() if v not in (None, [], "") and k != "user"}
 
     def describe(self) -> str:
         """The active filters in French, as shown with each answer ("" when none)."""

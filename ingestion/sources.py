@@ -6,7 +6,7 @@ from pathlib import Path
 
 SUPPORTED = {".html", ".htm", ".md", ".markdown", ".txt", ".pdf"}
 SIDECAR_SUFFIXES = (".meta.json", ".meta.yaml", ".meta.yml")
-IGNORED_NAMES = {"README.md", "sources.yaml", "sources.yml", "LICENSE", "NOTICE"}
+IGNORED_NAMES = {"README.md", "sources.yaml", "sources.yml", "sources.example.yaml", "LICENSE", "NOTICE"}
 
 
 @dataclass(frozen=True)

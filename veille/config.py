@@ -63,6 +63,13 @@ class Settings:
     llm_retries: int = 2
     # Web collection.
     collect_allow_hosts: tuple[str, ...] = ()
+    collect_delay: float = 1.0  # seconds between two requests to the same host (politeness)
+    collect_concurrency: int = 8  # requests in flight, all hosts together
+    collect_per_host: int = 2  # requests in flight to one host
+    collect_timeout: float = 20.0  # seconds, per request
+    collect_retries: int = 3  # attempts on transient errors (timeouts, 429, 5xx)
+    collect_max_bytes: int = 10 * 1024 * 1024  # a larger body is abandoned mid-download
+    collect_max_redirects: int = 5
 
     @property
     def store_dir(self) -> Path:

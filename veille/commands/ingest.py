@@ -18,6 +18,10 @@ def cmd_ingest(args) -> int:
         print(json.dumps(report.as_dict(), ensure_ascii=False))
     else:
         print_ingest_report(report)
+    if report.documents_written:  # saved watches look at what just arrived
+        from assistant.watches import after_ingestion
+
+        after_ingestion(quiet=args.json)
     return 0 if report.count("failed") == 0 else 1
 
 
