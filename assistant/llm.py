@@ -54,6 +54,8 @@ class LLMClient:
     def __post_init__(self) -> None:
         if not llm_configured(self.settings):
             raise LLMError("aucun modèle de langage configuré (VEILLE_LLM_BASE_URL et VEILLE_LLM_MODEL)")
+        if not (self.settings.llm_api_key or "").isascii():
+            raise LLMError("la clé VEILLE_LLM_API_KEY contient des caractères non ASCII (clé mal copiée ?)")
         import httpx
         import openai
         from llama_index.llms.openai_like import OpenAILike

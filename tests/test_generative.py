@@ -1,0 +1,158 @@
+"""Generative mode against a real OpenAI-protocol HTTP server on loopback: streaming and not, every
+failure mode falling back to the extractive answer, citations verified and renumbered, prompts as data."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.prompts import PromptError, load_prompt
+from assistant.service import Assistant
+from assistant.verify import Verifier, split_cited_sentences
+from openai_server import FakeOpenAIServer
+
+QUESTION = "Quels sont les pôles de compétitivité normands ?"
+
+
+@pytest.fixture(scope="module")
+def llm_server():
+    with FakeOpenAIServer(slow_seconds=2.5) as server:
+        yield server
+
+
+def llm_assistant(demo_store, server, scenario: str) -> Assistant:
+    settings = demo_store.with_(llm_base_url=server.url, llm_model=scenario, llm_api_key="cle-de-test",
+                                llm_timeout=1.0, llm_retries=0)
+    return Assistant(settings)
+
+
+# -- prompts ---------------------------------------------------------------------------------------------
+def test_every_prompt_loads_with_its_variables():
+    expected = {"system": {"refusal"}, "answer": {"passages", "question", "filters"},
+                "condense": {"history", "question"}, "brief": {"topic", "filters", "passages"}, "refusal": set()}
+    for name, variables in expected.items():
+        assert load_prompt(name).variables == variables, name
+
+
+def test_prompt_variables_are_checked():
+    answer = load_prompt("answer")
+    with pytest.raises(PromptError, match="manquantes : filters"):
+        answer.render(passages="…", question="?")
+    with pytest.raises(PromptError, match="inconnues : quetsion"):
+        answer.render(passages="…", question="?", filters="aucun", quetsion="?")
+    with pytest.raises(PromptError, match="Gabarit inconnu"):
+        load_prompt("n-existe-pas")
+
+
+def test_malformed_template_is_a_clear_error(tmp_path):
+    (tmp_path / "bad.txt").write_text("Bonjour {nom", encoding="utf-8")
+    with pytest.raises(PromptError, match="mal formé"):
+        load_prompt("bad", tmp_path)
+
+
+# -- verification (pure) -----------------------------------------------------------------------------------
+PASSAGES = ["Le comité stratégique a été installé à Caen le 4 juillet 2017, co-présidé par Fabienne Buccio "
+            "et Sophie Gaugain.",
+            "La Normandie compte six pôles de compétitivité, dont HIPPOLIA et VALORIAL."]
+
+
+@pytest.mark.parametrize("sentence, kept", [
+    ("Le comité stratégique a été installé à Caen en juillet 2017 [1].", [1]),
+    ("La Normandie compte six pôles de compétitivité, dont HIPPOLIA [2].", [2]),
+    ("Le comité stratégique a été installé à Caen en juillet 2019 [1].", []),  # wrong year
+    ("Le comité stratégique a été installé en mars 2017 [1].", []),  # wrong month
+    ("Le comité stratégique est présidé par Emmanuel Macron [1].", []),  # entity not in passage
+    ("Les pôles de compétitivité normands sont financés [9].", []),  # passage does not exist
+    ("Le tourisme balnéaire attire les familles chaque été [1].", []),  # unrelated
+])
+def test_each_citation_is_checked_against_its_passage(sentence, kept):
+    check = Verifier().verify(sentence, PASSAGES)
+    assert check.sentences[0].kept == kept
+    if not kept:
+        assert check.sentences[0].dropped
+
+
+def test_marks_after_the_full_stop_belong_to_the_sentence_before():
+    parts = split_cited_sentences("Première phrase citée ici. [1] Deuxième phrase citée là [2][1].\n- Point [3, 4]")
+    assert [nums for _, nums in parts] == [[1], [2, 1], [3, 4]]
+
+
+# -- the endpoint, scenario by scenario --------------------------------------------------------------------
+def test_normal_non_streaming_answer_is_generated_and_verified(demo_store, llm_server):
+    answer = llm_assistant(demo_store, llm_server, "normal").ask(QUESTION)
+    assert answer.mode == "génératif (normal)" and not answer.refused and answer.notice is None
+    assert "HIPPOLIA" in answer.answer
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert sorted(set(numbers)) == [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for c in answer.citations:
+        assert c.sentence and c.sentence in c.quote
+    sent = llm_server.requests[-1]
+    assert sent["model"] == "normal" and not sent.get("stream")
+    assert sent["headers"]["authorization"] == "Bearer cle-de-test"
+    assert sent["messages"][0]["role"] == "system" and "<documents>" in sent["messages"][1]["content"]
+
+
+def test_streaming_yields_tokens_then_the_verified_answer(demo_store, llm_server):
+    stream = llm_assistant(demo_store, llm_server, "normal").ask_stream(QUESTION)
+    deltas = list(stream)
+    assert len(deltas) > 5 and "[" in "".join(deltas)
+    assert llm_server.requests[-1]["stream"] is True
+    answer = stream.answer
+    assert answer.mode == "génératif (normal)" and not answer.refused and answer.citations
+    assert answer.timings_ms["generate"] > 0
+
+
+@pytest.mark.parametrize("scenario, reason", [
+    ("slow", "pas répondu à temps"),
+    ("error500", "erreur HTTP 500"),
+    ("truncated", "interrompue"),
+    ("garbage", "illisible"),
+])
+@pytest.mark.parametrize("streaming", [False, True])
+def test_failing_endpoint_gives_the_extractive_answer_with_a_notice(demo_store, llm_server, scenario, reason,
+                                                                    streaming):
+    assistant = llm_assistant(demo_store, llm_server, scenario)
+    answer = assistant.ask_stream(QUESTION).result() if streaming else assistant.ask(QUESTION)
+    assert answer.mode == "extractif" and not answer.refused
+    assert "HIPPOLIA" in answer.answer and answer.citations
+    assert answer.notice.startswith("Mode génératif indisponible")
+    if not (scenario == "truncated" and not streaming):  # a cut JSON body reads as a dropped connection
+        assert reason in answer.notice
+
+
+def test_invented_citations_and_numbers_are_removed_and_flagged(demo_store, llm_server):
+    answer = llm_assistant(demo_store, llm_server, "invent").ask(QUESTION)
+    assert not answer.refused and answer.mode == "génératif (invent)"
+    assert "[9]" not in answer.answer and "742" not in answer.answer and "Bercy" not in answer.answer
+    assert "2 phrases" in answer.notice
+    reasons = " ".join(r for f in answer.flagged for r in f["raisons"].values())
+    assert "passage inexistant [9]" in reasons and "nombre absent" in reasons
+    assert max(int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)) == len(answer.citations)
+
+
+def test_answer_left_without_support_becomes_a_refusal(demo_store, llm_server):
+    answer = llm_assistant(demo_store, llm_server, "unsupported").ask(QUESTION)
+    assert answer.refused and not answer.citations
+    assert "Groenland" not in answer.answer and "ne contient pas" in answer.answer
+    assert "étayée par aucun" in answer.notice and len(answer.flagged) == 2
+
+
+def test_unanswerable_question_is_refused_without_calling_the_model(demo_store, llm_server):
+    before = len(llm_server.requests)
+    answer = llm_assistant(demo_store, llm_server, "normal").ask("Quelle est la recette de la teurgoule ?")
+    assert answer.refused and len(llm_server.requests) == before
+
+
+def test_non_ascii_api_key_is_explained(demo_store, llm_server):
+    settings = demo_store.with_(llm_base_url=llm_server.url, llm_model="normal", llm_api_key="clé")
+    answer = Assistant(settings).ask(QUESTION)
+    assert not answer.refused and "non ASCII" in answer.notice
+
+
+def test_unreachable_endpoint_never_raises(demo_store):
+    from conftest import free_port
+
+    settings = demo_store.with_(llm_base_url=f"http://127.0.0.1:{free_port()}/v1", llm_model="m", llm_timeout=1.0,
+                                llm_retries=0)
+    answer = Assistant(settings).ask(QUESTION)
+    assert not answer.refused and "injoignable" in answer.notice
