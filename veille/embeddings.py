@@ -48,11 +48,19 @@ class SentenceTransformerEmbedder:
     query_prefix: str = ""
     passage_prefix: str = ""
     batch_size: int = 32
+    quantize: str = "none"
 
     def __post_init__(self) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.model = SentenceTransformer(self.path, device="cpu")
+        if self.quantize == "int8":
+            import torch
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            # Per-channel int8 weights, activations quantised on the fly: ~1.3-1.5x faster on these CPUs.
+            self.model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig},
+                                          dtype=torch.qint8)
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads for speed
@@ -139,19 +147,21 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
     if not Path(path).exists() and "/" not in name:
         raise ValueError(f"Modèle d'embedding inconnu : « {name} » (ni nom enregistré, ni dossier local).")
     return SentenceTransformerEmbedder(name=name, path=path, query_prefix=qp, passage_prefix=pp,
-                                       batch_size=settings.embed_batch_size)
+                                       batch_size=settings.embed_batch_size, quantize=settings.embed_quantize)
 
 
 _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _cached(name: str, models_dir: Path, threads: int, batch_size: int) -> Embedder:
-    return build_embedder(name, Settings(models_path=models_dir, threads=threads, embed_batch_size=batch_size))
+def _cached(name: str, models_dir: Path, threads: int, batch_size: int, quantize: str) -> Embedder:
+    return build_embedder(name, Settings(models_path=models_dir, threads=threads, embed_batch_size=batch_size,
+                                         embed_quantize=quantize))
 
 
 def get_embedder(settings: Settings | None = None, name: str | None = None) -> Embedder:
     """The process-wide embedder for ``name`` (default: the configured one), loaded once."""
     settings = settings or get_settings()
     with _lock:
-        return _cached(name or settings.embedder, settings.models_dir, settings.threads, settings.embed_batch_size)
+        return _cached(name or settings.embedder, settings.models_dir, settings.threads, settings.embed_batch_size,
+                       settings.embed_quantize)
