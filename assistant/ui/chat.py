@@ -84,6 +84,8 @@ def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | Non
         lines.append(f"*Question comprise comme : {escape_markdown(answer.standalone_question)}*\n")
     if answer.notice:
         lines.append(f"⚠️ {escape_markdown(answer.notice)}\n")
+    if getattr(answer, "filter_note", None):
+        lines.append(f"*Filtre tiré de la question : {escape_markdown(answer.filter_note)}*\n")
     if answer.refused:
         lines.append(refusal_text(answer))
     else:
@@ -268,6 +270,7 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
         return [], Conversation(), render_sources([]), "", gr.update(value=None, visible=False)
 
     new_conv.click(reset, conv_state, [chatbot, conv_state, sources, question, export_file], api_name="reset")
+    chatbot.clear(reset, conv_state, [chatbot, conv_state, sources, question, export_file], api_name=False)
 
     def do_export(conv):
         return gr.update(value=write_export(conv, ctx.mode_label), visible=True)

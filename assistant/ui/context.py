@@ -61,19 +61,32 @@ class UIContext:
     def stream_chat(self, conversation, question: str, filters: Filters | None, request=None) -> Iterator[StreamEvent]:
         """Answer a chat turn as a stream of events.
 
-        Uses the assistant's token stream when it offers one (generative mode); otherwise the
-        extractive answer is computed, then released progressively in word chunks."""
+        Generative mode: the model's draft as it is written, then the verified answer (which replaces
+        the draft). Extractive mode: ``Assistant.chat``'s answer released progressively in word chunks."""
         filters = self.session_filters(filters, request)
         yield StreamEvent("status", "Recherche dans le corpus…")
-        streamer = getattr(self.assistant, "chat_stream", None)
-        if callable(streamer):
-            for item in streamer(conversation, question, filters):
-                if isinstance(item, Answer):
-                    yield StreamEvent("done", answer=item)
-                    return
-                yield StreamEvent("text", str(item))
+        assistant = self.assistant
+        chat_stream = getattr(assistant, "chat_stream", None)
+        if callable(chat_stream):
+            stream = chat_stream(conversation, question, filters)
+            yield from _drain(stream)
             return
-        answer = self.assistant.chat(conversation, question, filters)
+        if getattr(assistant, "generator", None) is not None and callable(getattr(assistant, "ask_stream", None)):
+            # Same steps as Assistant.chat, with the streaming call in the middle.
+            question = question.strip()
+            conversation.filters = filters
+            standalone = conversation.condense_without_llm(question)
+            stream = assistant.ask_stream(standalone, conversation.filters)
+            answer = None
+            for event in _drain(stream):
+                if event.kind == "done":
+                    answer = event.answer
+                    answer.question = question
+                    answer.standalone_question = standalone if standalone != question else None
+                    conversation.record(question, standalone, answer)
+                yield event
+            return
+        answer = assistant.chat(conversation, question, filters)
         if answer.refused:
             yield StreamEvent("done", answer=answer)
             return
@@ -82,6 +95,21 @@ class UIContext:
             if self.stream_delay:
                 time.sleep(self.stream_delay)
         yield StreamEvent("done", answer=answer)
+
+
+def _drain(stream) -> Iterator[StreamEvent]:
+    """Events from an AnswerStream (text deltas, then ``.answer``) or a generator ending with an Answer."""
+    draft = ""
+    for item in stream:
+        if isinstance(item, Answer):
+            yield StreamEvent("done", answer=item)
+            return
+        draft += str(item)
+        yield StreamEvent("text", draft)
+    final = getattr(stream, "answer", None)
+    if final is None and callable(getattr(stream, "result", None)):
+        final = stream.result()
+    yield StreamEvent("done", answer=final)
 
 
 def word_chunks(text: str, steps: int) -> Iterator[str]:

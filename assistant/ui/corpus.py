@@ -92,7 +92,8 @@ def ingest_uploads(ctx: UIContext, paths: list[str]) -> tuple[str, pd.DataFrame]
             if o.status in ("skipped", "failed"):
                 problems.append([Path(o.source).name, "ignoré" if o.status == "skipped" else "échec", o.reason])
             elif o.status in ("added", "updated", "unchanged"):
-                problems.append([Path(o.source).name, dict(STATUS_LABELS)[o.status], o.reason or
+                single = {"added": "ajouté", "updated": "mis à jour", "unchanged": "inchangé"}[o.status]
+                problems.append([Path(o.source).name, single, o.reason or
                                  f"{o.chunks} passage(s)"])
     table = pd.DataFrame(problems, columns=["fichier", "statut", "détail"])
     return f"**Ingestion terminée** — {line}", table
@@ -119,8 +120,8 @@ def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dic
         gr.Markdown("### Ajouter des documents (administrateur)\n"
                     f"Formats acceptés : {', '.join(sorted(SUPPORTED))} — {ctx.settings.max_file_bytes / 1e6:.0f} Mo "
                     "au plus par fichier. Traitement identique à `veille ingest` : un fichier refusé n'écrit rien.")
-        files = gr.File(file_count="multiple", label="Fichiers à ingérer", elem_id="upload-files",
-                        file_types=sorted(SUPPORTED))
+        # No file_types here: Gradio would drop other files silently; check_upload refuses them in French.
+        files = gr.File(file_count="multiple", label="Fichiers à ingérer", elem_id="upload-files")
         go = gr.Button("Ingérer", variant="primary", elem_id="upload-go")
         result = gr.Markdown(elem_id="upload-result")
         detail = gr.Dataframe(label="Détail par fichier", interactive=False, elem_id="upload-detail")

@@ -33,8 +33,8 @@ def build_feedback_controls(ctx: UIContext, chatbot: gr.Chatbot, conv_state: gr.
         rec = record_from_answer(conv.turns[turn].answer, rating, ctx.assistant,
                                  session=getattr(request, "session_hash", None), turn=turn)
         fid = ctx.feedback.record(rec)
-        gr.Info("Merci ! Avis enregistré" + (" 👍" if rating > 0 else " 👎") +
-                ". Vous pouvez ajouter un commentaire sous la conversation.")
+        gr.Info("Merci ! Avis enregistré (" + ("réponse utile" if rating > 0 else "réponse insatisfaisante") +
+                "). Vous pouvez ajouter un commentaire sous la conversation.")
         return fid
 
     chatbot.like(on_like, conv_state, last_feedback, api_name=False)

@@ -17,7 +17,7 @@ from assistant.answer import Answer, Citation
 
 _ALLOWED_TAGS = {"div", "span", "p", "details", "summary", "a", "mark", "blockquote", "h3", "h4", "small",
                  "strong", "em", "ul", "li", "br"}
-_ALLOWED_ATTRS = {"*": {"class", "id"}, "a": {"href", "title", "target"}}
+_ALLOWED_ATTRS = {"*": {"class", "id"}, "a": {"href", "title", "target"}, "details": {"open"}}
 
 DOC_TYPE_LABELS = {"article": "Article", "rapport": "Rapport", "bulletin": "Bulletin", "autre": "Autre"}
 
