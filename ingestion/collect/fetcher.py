@@ -157,7 +157,7 @@ class Fetcher:
         return result
 
     async def _with_retries(self, url, etag, last_modified, accept, result: FetchResult) -> str | None:
-        backoff = wait_exponential_jitter(initial=0.5, max=10.0, jitter=0.5)
+        backoff = wait_exponential_jitter(multiplier=0.5, max=10.0, jitter=0.5)
 
         def wait(state) -> float:
             exc = state.outcome.exception()

@@ -19,6 +19,8 @@ class UnsafeURL(Exception):
 def _blocked(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if ip.is_unspecified:  # 0.0.0.0 reaches the local machine on most systems
+        return "adresse réservée"
     if ip.is_loopback:
         return "boucle locale"
     if ip.is_link_local:
