@@ -45,11 +45,17 @@ class Assistant:
         self.store.collection.count()
 
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> RetrievalResult:
+        from assistant import access, audit
+
+        # The audience of the account a Filters carries is re-read and applied here, whatever the caller.
+        filters = access.enforce(self.settings, filters)
         retriever = HybridRetriever(self.store, self.embedder, top_k=top_k or self.settings.top_k,
                                     candidates=self.settings.candidates, filters=filters,
                                     fusion=make_fusion(self.fusion), mode=self.retriever_mode)
         passages = retriever.retrieve(QueryBundle(question))
         dense_top = max((n.score for n in retriever.last_dense), default=0.0)
+        if filters.user:
+            audit.record_question(self.settings, filters.user, question, passages)
         return RetrievalResult(passages, dense_top, retriever.timings)
 
     @property
@@ -80,7 +86,7 @@ class Assistant:
         filters, filter_note = apply_time_expression(question, filters)
         result = self.retrieve(question, filters)
         t0 = time.perf_counter()
-        answer = self.compose(question, result.passages, result.dense_top)
+        answer = self.compose(question, result.passages, result.dense_top, filters)
         result.timings.add("compose", t0)
         generator = None if answer.refused else self.generator  # a calibrated refusal needs no model call
         t0 = time.perf_counter()
@@ -111,8 +117,13 @@ class Assistant:
         (see ``Conversation.ask_stream`` for the streamed form)."""
         return conversation.ask(self, question, filters)
 
-    def compose(self, question: str, passages: list[NodeWithScore], dense_top: float) -> Answer:
-        idf = make_idf(self.store)
+    def compose(self, question: str, passages: list[NodeWithScore], dense_top: float,
+                filters: Filters | None = None) -> Answer:
+        # Term weights from the passages the asker may see only (see access.audience_idf).
+        from assistant.access import audience_idf, enforce
+
+        filters = enforce(self.settings, filters) if filters is not None else None
+        idf = audience_idf(self.store, filters) if filters and filters.audience is not None else make_idf(self.store)
         candidates = sentence_candidates(question, passages, idf)
         chosen = select_sentences(candidates)
         coverage = query_coverage(question, chosen, idf)

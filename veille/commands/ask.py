@@ -17,6 +17,8 @@ def add_filter_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--filiere", dest="filieres", action="append", default=[], help="filière ; répétable")
     parser.add_argument("--region", dest="regions", action="append", default=[], help="région ; répétable")
     parser.add_argument("--lang", dest="languages", action="append", default=[], help="langue (fr, en…) ; répétable")
+    parser.add_argument("--as", dest="as_login", metavar="IDENTIFIANT",
+                        help="agir en tant que ce compte : seuls les documents de son audience sont cherchés")
 
 
 def filters_from_args(args):
@@ -36,9 +38,23 @@ def filters_from_args(args):
                 parts.append("31")
         return date_number("-".join(parts))
 
-    return Filters(doc_types=[slug(t) for t in args.doc_types], date_from=bound(args.since, False),
-                   date_to=bound(args.until, True), sources=args.sources,
-                   filieres=[slug(f) for f in args.filieres], regions=args.regions, languages=args.languages)
+    filters = Filters(doc_types=[slug(t) for t in args.doc_types], date_from=bound(args.since, False),
+                      date_to=bound(args.until, True), sources=args.sources,
+                      filieres=[slug(f) for f in args.filieres], regions=args.regions, languages=args.languages)
+    return _as_user(filters, getattr(args, "as_login", None))
+
+
+def _as_user(filters, login: str | None):
+    """``--as LOGIN``: that account's audience narrows the filters (see assistant/access.py)."""
+    if not login:
+        return filters
+    from assistant.access import AccessError, restrict, user_for_cli
+    from veille.config import get_settings
+
+    try:
+        return restrict(filters, user_for_cli(get_settings(), login))
+    except AccessError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def cmd_ask(args) -> int:

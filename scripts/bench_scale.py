@@ -1,0 +1,270 @@
+"""Benchmark at size: a store of ≥ 100,000 chunks built from the benchmark corpora, then retrieval
+latency (with and without filters, audience included), process memory, write throughput and start-up.
+
+    .venv/bin/python scripts/bench_scale.py build   [--home /tmp/veille-bench] [--variants 22]
+    .venv/bin/python scripts/bench_scale.py measure [--home /tmp/veille-bench] [--queries 200]
+
+How the store is made (read before quoting figures):
+- the ~4,700 unique passages of ../shared/bench (PIAF, SPF, CNIL) are ingested once as themselves (variant 0),
+  then ``--variants - 1`` more times with a slightly perturbed text (an edition marker ``[éd. k]`` in the title
+  and at the end of the text: a new content hash, hence a new document), other metadata (type, date,
+  filières, region) and an audience drawn per document (public 40 %, one of 6 filières 48 %, partenaires 12 %);
+- everything goes through the real ingestion path (``Ingestor.run``: chunking, French analysis, Chroma +
+  SQLite/FTS5 writes) **except the embedding of variants**: e5 embeds each unique passage once (≈ 8
+  passages/s on this CPU, i.e. ~10 minutes instead of hours), vectors are cached by the hash of the text
+  with the edition marker removed, and a variant reuses the vector of its base passage;
+- the store lives under ``--home`` (``/tmp`` by default), never in the repository.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+BENCH = REPO.parent / "shared" / "bench"
+FILIERES = ["agroalimentaire", "numerique", "energie", "aeronautique", "sante", "tourisme"]
+REGIONS = ["normandie", "bretagne", "pays-de-la-loire", "hauts-de-france"]
+TYPES = ["article", "rapport", "bulletin", "autre"]
+MARKER = re.compile(r"\s*\[éd\. \d+\]")
+
+
+def bench_settings(home: Path):
+    from veille.config import Settings
+
+    models = Path(os.environ.get("VEILLE_MODELS_PATH", REPO / ".veille" / "models"))
+    return Settings(home=home, models_path=models, threads=int(os.environ.get("BENCH_THREADS", "1")))
+
+
+class CachedEmbedder:
+    """The real embedder behind a persistent cache keyed by the marker-free text (SQLite, resumable)."""
+
+    def __init__(self, settings, path: Path):
+        from veille.embeddings import get_embedder
+
+        self.base = get_embedder(settings)
+        self.name, self.dim = self.base.name, self.base.dim
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db.execute("CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, v BLOB NOT NULL)")
+        self.hits = self.misses = 0
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(MARKER.sub("", text).encode()).hexdigest()
+
+    def embed_queries(self, texts):
+        return self.base.embed_queries(texts)
+
+    def embed_passages(self, texts, batch_size=None, progress=None):
+        keys = [self.key(t) for t in texts]
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            part = keys[start:start + 500]
+            rows = self.db.execute(f"SELECT key, v FROM vectors WHERE key IN ({','.join('?' * len(part))})", part)
+            found.update({k: np.frombuffer(v, dtype=np.float32) for k, v in rows})
+        missing = sorted({k: t for k, t in zip(keys, texts) if k not in found}.items())
+        self.hits += len(keys) - len(missing)
+        self.misses += len(missing)
+        if progress:
+            progress(len(keys) - len(missing))
+        if missing:
+            vectors = self.base.embed_passages([MARKER.sub("", t) for _, t in missing], batch_size, progress)
+            self.db.executemany("INSERT OR REPLACE INTO vectors VALUES(?, ?)",
+                                [(k, v.astype(np.float32).tobytes()) for (k, _), v in zip(missing, vectors)])
+            found.update({k: v for (k, _), v in zip(missing, vectors)})
+        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dim), dtype=np.float32)
+
+
+def passages() -> list[dict]:
+    if not BENCH.exists():
+        raise SystemExit(f"{BENCH} absent : le banc à l'échelle a besoin des corpus partagés.")
+    out = []
+    for name in ("piaf", "spf", "cnil"):
+        with (BENCH / name / "corpus.jsonl").open(encoding="utf-8") as fh:
+            out += [dict(json.loads(line), set=name) for line in fh if line.strip()]
+    return out
+
+
+def variant_meta(p: dict, k: int) -> tuple[str, str, dict]:
+    rnd = random.Random(f"{p['id']}/{k}")
+    draw = rnd.random()
+    if draw < 0.40:
+        audience = ["public"]
+    elif draw < 0.88:
+        audience = [rnd.choice(FILIERES)]
+    else:
+        audience = ["partenaires"]
+    suffix = f" [éd. {k}]" if k else ""
+    meta = {"title": p["title"] + suffix, "doc_type": rnd.choice(TYPES),
+            "date": f"{rnd.randint(2015, 2025)}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}",
+            "filieres": rnd.sample(FILIERES, rnd.randint(0, 2)), "region": rnd.choice(REGIONS),
+            "audience": audience, "language": "fr", "site": p["set"]}
+    return p["text"] + suffix, f"bench://{p['set']}/{p['id']}/v{k}", meta
+
+
+def items(ps: list[dict], k: int):
+    from ingestion.extract import Extracted
+    from ingestion.pipeline import SourceItem
+
+    out = []
+    for p in ps:
+        text, source, meta = variant_meta(p, k)
+        out.append(SourceItem(source=source, load=lambda t=text, m=meta: (Extracted(text=t), dict(m))))
+    return out
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def cmd_build(args) -> None:
+    from rich.console import Console
+
+    from ingestion.pipeline import Ingestor
+    from veille.store import get_store
+
+    console = Console(stderr=True)
+    settings = bench_settings(args.home)
+    embedder = CachedEmbedder(settings, args.home / "cache" / "bench-vectors.sqlite")
+    ingestor = Ingestor(settings, embedder=embedder, progress=True)
+    ps = passages()
+    log = args.home / "build-log.jsonl"
+    for k in range(args.variants):
+        store = get_store(settings)
+        before = store.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        t0 = time.perf_counter()
+        report = ingestor.run(items(ps, k))
+        seconds = time.perf_counter() - t0
+        after = store.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        row = {"variant": k, "chunks_before": before, "chunks_after": after, "written": report.chunks_written,
+               "seconds": round(seconds, 1), "embed_seconds": round(report.embed_seconds, 1),
+               "chunks_per_s_excl_embed": round(report.chunks_written / max(1e-9, seconds - report.embed_seconds), 1),
+               "cache_hits": embedder.hits, "cache_misses": embedder.misses, "rss_mb": round(rss_mb())}
+        console.print(row)
+        with log.open("a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        if after >= args.target and k + 1 >= 2:
+            break
+
+
+QUESTIONS_FROM = ("piaf", "spf", "cnil")
+
+
+def questions(n: int) -> list[str]:
+    out = []
+    for name in QUESTIONS_FROM:
+        with (BENCH / name / "qa.jsonl").open(encoding="utf-8") as fh:
+            out += [json.loads(line)["question"] for line in fh if line.strip()]
+    random.Random(42).shuffle(out)
+    return out[:n]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def cmd_measure(args) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from assistant.access import User, audience_for, restrict
+    from assistant.filters import Filters
+    from assistant.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
+    from llama_index.core.schema import QueryBundle
+    from veille.store import get_store
+
+    console = Console()
+    settings = bench_settings(args.home)
+    rss0 = rss_mb()
+    t0 = time.perf_counter()
+    from veille.embeddings import get_embedder
+
+    embedder = get_embedder(settings)
+    store = get_store(settings)
+    n_vectors = store.collection.count()
+    n_chunks = store.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    startup = time.perf_counter() - t0
+    qs = questions(args.queries)
+    vectors = embedder.embed_queries(qs)  # query embedding is model time, measured separately below
+    t_embed = time.perf_counter()
+    embedder.embed_queries(qs[:20])
+    embed_ms = (time.perf_counter() - t_embed) * 1000 / 20
+    company = User(login="bench", role="entreprise", filieres=("agroalimentaire",))
+    cases = {
+        "sans filtre": Filters(),
+        "audience entreprise (public + 1 filière)": restrict(Filters(), company),
+        "audience + type rapport": restrict(Filters(doc_types=["rapport"]), company),
+        "filière numerique": Filters(filieres=["numerique"]),
+        "audience partenaires seule": Filters(audience=["partenaires"]),
+    }
+    table = Table(title=f"Recherche à {n_chunks:,} passages ({n_vectors:,} vecteurs) — {len(qs)} questions, à chaud")
+    for col in ("cas", "dense p50", "dense p95", "lexical p50", "lexical p95", "hybride p50", "hybride p95"):
+        table.add_column(col, justify="right")
+    results = {}
+    for label, filters in cases.items():
+        timings = {"dense": [], "lexical": [], "hybride": []}
+        for warm in (True, False):
+            for q, v in zip(qs[:10] if warm else qs, vectors[:10] if warm else vectors):
+                bundle = QueryBundle(q, embedding=v.tolist())
+                for name, make in (("dense", lambda: DenseRetriever(store, embedder, settings.candidates, filters)),
+                                   ("lexical", lambda: LexicalRetriever(store, settings.candidates, filters)),
+                                   ("hybride", lambda: HybridRetriever(store, embedder, settings.top_k,
+                                                                      settings.candidates, filters))):
+                    r = make()
+                    s = time.perf_counter()
+                    r.retrieve(bundle)
+                    if not warm:
+                        timings[name].append((time.perf_counter() - s) * 1000)
+        results[label] = {k: {"p50": round(percentile(v, 50), 1), "p95": round(percentile(v, 95), 1)}
+                          for k, v in timings.items()}
+        table.add_row(label, *[f"{results[label][k][p]:.1f} ms" for k in timings for p in ("p50", "p95")])
+    console.print(table)
+    summary = {"chunks": n_chunks, "vectors": n_vectors, "startup_open_s": round(startup, 2),
+               "query_embed_ms": round(embed_ms, 1), "rss_mb_start": round(rss0), "rss_mb_end": round(rss_mb()),
+               "results": results}
+    console.print(summary)
+    (args.home / "measure.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
+
+
+def cmd_startup(args) -> None:
+    """Wall time of a fresh process answering its first question (model + stores opened, no rebuild)."""
+    env = dict(os.environ, VEILLE_HOME=str(args.home),
+               VEILLE_MODELS_PATH=str(bench_settings(args.home).models_dir), VEILLE_THREADS="1")
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "veille.cli", "ask", "--json",
+                           "Quelles démarches pour une médiation familiale ?"], env=env, capture_output=True,
+                          text=True, cwd=REPO)
+    print(json.dumps({"first_answer_s": round(time.perf_counter() - t0, 2), "rc": proc.returncode,
+                      "refused": json.loads(proc.stdout)["refused"] if proc.returncode == 0 else proc.stderr[-500:]}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("phase", choices=["build", "measure", "startup"])
+    parser.add_argument("--home", type=Path, default=Path("/tmp/veille-bench"))
+    parser.add_argument("--variants", type=int, default=25)
+    parser.add_argument("--target", type=int, default=100_000, help="arrêter la construction à ce nombre de passages")
+    parser.add_argument("--queries", type=int, default=200)
+    args = parser.parse_args()
+    {"build": cmd_build, "measure": cmd_measure, "startup": cmd_startup}[args.phase](args)
+
+
+if __name__ == "__main__":
+    main()
