@@ -67,8 +67,31 @@ class ScoredSentence:
     terms: frozenset
 
 
-_NUMERIC_Q = re.compile(r"\b(combien|quand|quelle date|en quelle année|quel montant|quel nombre|depuis quand)\b",
-                        re.IGNORECASE)
+_WHEN_Q = re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|à quelle date|quel jour|quel mois)\b",
+                     re.IGNORECASE)
+_COUNT_Q = re.compile(r"\b(combien|quel montant|quel nombre|quelle somme|quel budget|quelle part|quel pourcentage)\b",
+                      re.IGNORECASE)
+_WHO_Q = re.compile(r"^\s*(qui|par qui|avec qui)\b|\bqui (a|ont|est|sont|préside|dirige|pilote)\b", re.IGNORECASE)
+_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b\d{1,2}(er)?\s+(janvier|février|mars|avril|mai|juin|juillet|août|"
+                   r"septembre|octobre|novembre|décembre)\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|"
+                   r"septembre|octobre|novembre|décembre)\s+\d{4}\b|\b\d{2}/\d{2}/\d{4}\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+\b")
+
+
+def _answer_type_bonus(question: str, sentence: str) -> float:
+    """Questions of time, quantity and person look for sentences holding a date, a number, a name."""
+    if _WHEN_Q.search(question):
+        return 0.15 if _DATE.search(sentence) else 0.0
+    if _COUNT_Q.search(question):
+        return 0.15 if re.search(r"\d", sentence) else 0.0
+    if _WHO_Q.search(question):
+        return 0.1 if _NAME.search(sentence) else 0.0
+    return 0.0
+
+
+def _is_heading_like(sentence: str) -> bool:
+    """A title line states no fact: short and without end punctuation."""
+    return len(sentence.split()) < 14 and not re.search(r"[.!?…:;»)\]]\s*$", sentence)
 
 
 def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> list[ScoredSentence]:
@@ -77,20 +100,17 @@ def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> li
         return []
     weights = {t: idf(t) for t in q_terms}
     total = sum(weights.values()) or 1.0
-    wants_number = bool(_NUMERIC_Q.search(question))
     out = []
     for i, nws in enumerate(passages):
         text = nws.node.get_content()
         rank_prior = 1.0 / (1.0 + 0.25 * i)
         for start, end in split_sentences(text):
             sentence = text[start:end]
-            if len(sentence.split()) < 4:
+            if len(sentence.split()) < 4 or _is_heading_like(sentence):
                 continue
             s_terms = frozenset(tokens(sentence))
             coverage = sum(weights[t] for t in q_terms & s_terms) / total
-            score = 0.7 * coverage + 0.3 * rank_prior
-            if wants_number and re.search(r"\d", sentence):
-                score += 0.1
+            score = 0.7 * coverage + 0.3 * rank_prior + _answer_type_bonus(question, sentence)
             out.append(ScoredSentence(i, start, end, sentence, score, s_terms))
     return out
 

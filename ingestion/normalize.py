@@ -34,7 +34,9 @@ def clean_text(text: str) -> str:
                 continue
             seen_short.add(line)
         kept.append(line)
-    return _rejoin_wrapped("\n".join(kept)).strip()
+    text = _rejoin_wrapped("\n".join(kept)).strip()
+    # "en IE.Cela a commencé": a sentence glued to the previous one by scraping.
+    return re.sub(r"(?<=[a-zà-ÿ]{2}|[A-Z]{2})\.(?=[A-ZÀ-Þ][a-zà-ÿ]{2,})", ". ", text)
 
 
 def _rejoin_wrapped(text: str) -> str:

@@ -55,24 +55,39 @@ _ABBREV = {"m", "mm", "mme", "mmes", "mlle", "dr", "pr", "st", "ste", "p", "pp",
 _BOUNDARY = re.compile(r"([.!?…]+[»”\"')\]]*)(\s+)(?=[«“\"(\[]?\s*[A-ZÀ-ÖØ-Þ0-9])")
 
 
+_BULLET = re.compile(r"(?<=[,;:])\s*\.\s+|\s+[•·▪]\s+")
+
+
 def split_sentences(text: str) -> list[tuple[int, int]]:
-    """Character spans (start, end) of the sentences of ``text``; newlines always end a sentence."""
+    """Character spans (start, end) of the sentences of ``text``; newlines and inline bullets
+    (", . item", " • item") always end a sentence."""
     spans: list[tuple[int, int]] = []
     for line in re.finditer(r"[^\n]+", text):
-        start = line.start()
-        segment = line.group()
-        cursor = 0
-        for m in _BOUNDARY.finditer(segment):
-            before = segment[cursor:m.start(1)].rsplit(None, 1)
-            last_word = before[-1].lower() if before else ""
-            if last_word.strip("(«\"") in _ABBREV or (len(last_word) == 1 and last_word.isalpha()):
-                continue
-            end = m.end(1)
-            if segment[cursor:end].strip():
-                spans.append(_strip_span(text, start + cursor, start + end))
-            cursor = m.end()
-        if segment[cursor:].strip():
-            spans.append(_strip_span(text, start + cursor, line.end()))
+        pieces, cursor = [], line.start()
+        for bullet in _BULLET.finditer(line.group()):
+            pieces.append((cursor, line.start() + bullet.start()))
+            cursor = line.start() + bullet.end()
+        pieces.append((cursor, line.end()))
+        for start, end in pieces:
+            spans.extend(_sentences_in(text, start, end))
+    return spans
+
+
+def _sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    segment = text[start:end]
+    cursor = 0
+    for m in _BOUNDARY.finditer(segment):
+        before = segment[cursor:m.start(1)].rsplit(None, 1)
+        last_word = before[-1].lower() if before else ""
+        if last_word.strip("(«\"") in _ABBREV or (len(last_word) == 1 and last_word.isalpha()):
+            continue
+        stop = m.end(1)
+        if segment[cursor:stop].strip():
+            spans.append(_strip_span(text, start + cursor, start + stop))
+        cursor = m.end()
+    if segment[cursor:].strip():
+        spans.append(_strip_span(text, start + cursor, end))
     return spans
 
 
