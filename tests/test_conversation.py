@@ -1,0 +1,103 @@
+"""Follow-up questions made standalone (rules without a model, condense prompt with one), the period of
+a follow-up replacing the previous one, "Donne-moi les sources", and `veille chat` on standard input."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from assistant.answer import Answer
+from assistant.conversation import Conversation, is_sources_request
+from assistant.filters import Filters
+from assistant.service import Assistant
+from conftest import REPO, veille
+from openai_server import FakeOpenAIServer
+
+
+def rewrite_chain(questions: list[str]) -> list[str]:
+    conv = Conversation()
+    out = []
+    for q in questions:
+        standalone = conv.condense_without_llm(q)
+        conv.record(q, standalone, Answer(q, "…", False))
+        out.append(standalone)
+    return out
+
+
+@pytest.mark.parametrize("chain, expected", [
+    (["Quels sont les pôles de compétitivité normands depuis 2019 ?", "Et en 2018 ?"],
+     "Quels sont les pôles de compétitivité normands en 2018 ?"),
+    (["Qu'est-ce que le comité stratégique d'intelligence économique territoriale ?", "Qui le préside ?"],
+     "Qui préside le comité stratégique d'intelligence économique territoriale ?"),
+    (["Quels sont les pôles de compétitivité normands depuis 2019 ?", "Qui les finance ?"],
+     "Qui finance les pôles de compétitivité normands depuis 2019 ?"),
+    (["Quand le comité stratégique a-t-il été installé ?", "Qui l'a co-présidé ?"],
+     "Qui a co-présidé le comité stratégique ?"),
+    (["Qu'est-ce que le comité stratégique ?", "Quand a-t-il été installé ?"],
+     "Quand le comité stratégique a-t-il été installé ?"),
+])
+def test_follow_ups_become_standalone_without_a_model(chain, expected):
+    assert rewrite_chain(chain)[-1] == expected
+
+
+def test_standalone_questions_are_left_alone():
+    q = "Quelles régions se sont portées candidates pour expérimenter le dispositif ?"
+    assert rewrite_chain(["Quels sont les pôles de compétitivité normands ?", q])[-1] == q
+
+
+@pytest.mark.parametrize("text, expected", [("Donne-moi les sources", True), ("Et les sources ?", True),
+                                            ("Quelles sont tes sources ?", True), ("Donne-moi les chiffres", False)])
+def test_sources_requests(text, expected):
+    assert is_sources_request(text) is expected
+
+
+def test_a_follow_up_period_replaces_the_user_date_filter():
+    conv = Conversation(filters=Filters(date_from=20190101))
+    assert conv.filters_for("Et en 2018 ?").date_from == 20180101
+    assert conv.filters_for("Et en 2018 ?").date_to == 20181231
+    assert conv.filters_for("Qui le préside ?").date_from == 20190101
+
+
+def test_chain_on_the_demo_corpus(demo_store):
+    assistant, conv = Assistant(demo_store), Conversation()
+    first = assistant.chat(conv, "Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?")
+    assert "Buccio" in first.answer and first.standalone_question is None
+    second = assistant.chat(conv, "Et en 2019 ?")
+    assert second.standalone_question.endswith("en 2019 ?") and "comité stratégique" in second.standalone_question
+    assert second.filters.get("date_from") == 20190101 and second.filter_note
+    for c in second.citations:
+        assert c.date and c.date.startswith("2019")
+    sources = assistant.chat(conv, "Donne-moi les sources")
+    assert [c.chunk_id for c in sources.citations] == [c.chunk_id for c in (second.citations or first.citations)]
+    assert len(conv.turns) == 3
+
+
+def test_condense_prompt_used_when_a_model_is_configured(demo_store):
+    with FakeOpenAIServer() as server:
+        settings = demo_store.with_(llm_base_url=server.url, llm_model="veille-test", llm_timeout=2.0,
+                                    llm_retries=0)
+        assistant, conv = Assistant(settings), Conversation()
+        assistant.chat(conv, "Quels sont les pôles de compétitivité normands ?")
+        answer = assistant.chat(conv, "Qui les finance ?")
+        condense = [r for r in server.requests if "<historique>" in r["messages"][-1]["content"]]
+        assert len(condense) == 1 and "Utilisateur : Quels sont les pôles" in condense[0]["messages"][-1]["content"]
+        assert answer.standalone_question == "Qui les finance — Quels sont les pôles de compétitivité normands ?"
+        server.scenario = "error500"  # the model fails: the rules take over, no traceback
+        answer = assistant.chat(conv, "Et en 2018 ?")
+    assert answer.standalone_question.endswith("en 2018 ?") and "pôles de compétitivité" in answer.standalone_question
+    assert answer.mode == "extractif" and "erreur HTTP 500" in (answer.notice or "") or answer.refused
+
+
+def test_veille_chat_reads_stdin(env):
+    assert veille("ingest", str(REPO / "corpus"), env=env).returncode == 0
+    lines = ("Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?\n"
+             "/sources\n/commande-inconnue\n/nouveau\nQuelle est la recette de la teurgoule ?\n/quitter\n"
+             "Cette question n'est jamais lue ?\n")
+    run = veille("chat", "--json", env=env, input=lines)
+    assert run.returncode == 0, run.stderr
+    turns = [json.loads(l) for l in run.stdout.splitlines()]
+    assert len(turns) == 3
+    assert "Buccio" in turns[0]["answer"]
+    assert turns[1]["citations"] == turns[0]["citations"] and turns[1]["answer"].startswith("Sources")
+    assert turns[2]["refused"] and turns[2]["standalone_question"] is None  # /nouveau: no carry-over
+    assert "Commande inconnue" in run.stderr
