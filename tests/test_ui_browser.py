@@ -264,8 +264,23 @@ def test_upload_then_ask_about_it(page, tmp_path, app_home):
     shot(page, "10-question-sur-document-ajoute")
 
 
-def test_briefing_tab_is_french_and_usable(page):
+def test_briefing_note_rendered_and_downloadable(page):
     page.get_by_role("tab", name="Note de synthèse").click()
-    body = page.locator("#tab-brief").inner_text()
-    assert "Note de synthèse" in body
-    shot(page, "11-onglet-note")
+    page.fill("#brief-topic textarea", "intelligence économique territoriale en Normandie")
+    page.click("#brief-go")
+    page.wait_for_selector("#brief-files a")
+    note = page.locator("#brief-note").inner_text()
+    assert "Note de synthèse : intelligence économique territoriale en Normandie" in note
+    assert "Vue d'ensemble" in note and "Sources" in note
+    page.locator("#brief-note a.cite").first.click()
+    opened = page.locator("#brief-sources details[open]")
+    assert opened.count() == 1 and opened.locator("mark").count() == 1
+    names = page.locator("#brief-files").inner_text().replace("\n", "")
+    assert "note-de-synthese.md" in names and "note-de-synthese.docx" in names
+    with page.expect_download() as dl:
+        page.locator("#brief-files a[href$=\".docx\"]").first.click()
+    from docx import Document
+
+    text = "\n".join(p.text for p in Document(dl.value.path()).paragraphs)
+    assert "Note de synthèse : intelligence économique territoriale en Normandie" in text and "Sources" in text
+    shot(page, "11-note-de-synthese")

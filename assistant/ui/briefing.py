@@ -2,8 +2,6 @@
 (``assistant.brief``), rendered, downloadable as Markdown and .docx."""
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
 import re
 import tempfile
@@ -12,7 +10,7 @@ from pathlib import Path
 import gradio as gr
 
 from assistant.ui.context import UIContext
-from assistant.ui.sources import DOC_TYPE_LABELS
+from assistant.ui.sources import DOC_TYPE_LABELS, render_citation, sanitize, source_id
 
 log = logging.getLogger("veille.ui")
 
@@ -21,41 +19,34 @@ UNAVAILABLE = ("Les notes de synthèse ne sont pas disponibles dans cette instal
 
 
 def brief_function():
-    """The briefing entry point of ``assistant.brief``, or None while that module is not installed."""
+    """``assistant.brief.make_brief``, or None while that module is not installed."""
     try:
-        module = importlib.import_module("assistant.brief")
+        from assistant.brief import make_brief
     except ImportError:
         return None
-    for name in ("brief", "make_brief", "build_brief", "write_brief"):
-        fn = getattr(module, name, None)
-        if callable(fn) and not inspect.isclass(fn):
-            return fn
-    return None
+    return make_brief
 
 
-def brief_markdown(result) -> str:
-    if isinstance(result, str):
-        return result
-    for attr in ("markdown", "as_markdown", "to_markdown", "render_markdown", "render"):
-        value = getattr(result, attr, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, str):
-            return value
-    return str(result)
-
-
-def run_brief(ctx: UIContext, topic: str, filters, request=None) -> str:
+def run_brief(ctx: UIContext, topic: str, filters, request=None):
+    """The Briefing object of ``veille brief`` for this session's filters."""
     fn = brief_function()
     if fn is None:
         raise LookupError(UNAVAILABLE)
-    filters = ctx.session_filters(filters, request)
-    params = inspect.signature(fn).parameters
-    kwargs = {}
-    for name, value in (("filters", filters), ("assistant", ctx.assistant), ("settings", ctx.settings)):
-        if name in params:
-            kwargs[name] = value
-    return brief_markdown(fn(topic, **kwargs))
+    return fn(ctx.assistant, topic, ctx.session_filters(filters, request))
+
+
+def note_for_display(markdown: str) -> str:
+    """The note's Markdown with corpus text made inert (``&``, ``<`` escaped) and ``[n]`` linked to its
+    source in the panel beside it."""
+    safe = markdown.replace("&", "&amp;").replace("<", "&lt;")
+    return re.sub(r"\[(\d+)\]", lambda m: f'<a href="#{source_id("note", int(m.group(1)))}" class="cite">'
+                                          f'[{m.group(1)}]</a>', safe)
+
+
+def note_sources(briefing) -> str:
+    if not briefing.sources:
+        return sanitize("<small>Aucune source retenue.</small>")
+    return sanitize("".join(render_citation("note", c) for c in briefing.sources))
 
 
 def markdown_to_docx(markdown: str, path: Path) -> Path:
@@ -101,9 +92,14 @@ def build_briefing_tab(ctx: UIContext) -> dict:
     with gr.Row():
         types = gr.CheckboxGroup(choices=[(v, k) for k, v in DOC_TYPE_LABELS.items()], label="Type de document")
         go = gr.Button("Rédiger la note", variant="primary", elem_id="brief-go", interactive=available)
-    note = gr.Markdown(elem_id="brief-note", sanitize_html=True)
-    files = gr.File(label="Télécharger la note", file_count="multiple", visible=False, interactive=False,
-                    elem_id="brief-files")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            note = gr.Markdown(elem_id="brief-note", sanitize_html=True)
+            files = gr.File(label="Télécharger la note (Markdown, Word)", file_count="multiple", visible=False,
+                            interactive=False, elem_id="brief-files")
+        with gr.Column(scale=2):
+            gr.Markdown("### Sources de la note")
+            panel = gr.HTML(elem_id="brief-sources", elem_classes=["sources-panel"])
 
     def on_brief(text, since_, until_, types_, request: gr.Request):
         text = (text or "").strip()
@@ -111,12 +107,13 @@ def build_briefing_tab(ctx: UIContext) -> dict:
             raise gr.Error("Indiquez un thème pour la note.")
         filters = make_filters(types_, since_, until_, [], [], [])
         try:
-            markdown = run_brief(ctx, text, filters, request)
+            briefing = run_brief(ctx, text, filters, request)
         except LookupError as exc:
             raise gr.Error(str(exc)) from None
         except Exception:  # noqa: BLE001
             log.exception("briefing failed: %s", text)
             raise gr.Error("La note n'a pas pu être rédigée (erreur interne, voir le journal du serveur).") from None
+        markdown = briefing.markdown()
         folder = Path(tempfile.mkdtemp(prefix="veille-note-"))
         md_path = folder / "note-de-synthese.md"
         md_path.write_text(markdown, encoding="utf-8")
@@ -125,7 +122,7 @@ def build_briefing_tab(ctx: UIContext) -> dict:
             paths.append(str(markdown_to_docx(markdown, folder / "note-de-synthese.docx")))
         except Exception:  # noqa: BLE001 - the Markdown download still works
             log.exception("docx export failed")
-        return markdown, gr.update(value=paths, visible=True)
+        return note_for_display(markdown), gr.update(value=paths, visible=True), note_sources(briefing)
 
-    go.click(on_brief, [topic, since, until, types], [note, files], api_name="brief")
+    go.click(on_brief, [topic, since, until, types], [note, files, panel], api_name="brief")
     return {"brief_note": note}
