@@ -207,9 +207,20 @@ def run_watches(settings: Settings | None = None, embedder=None, assistant=None)
     return found
 
 
+def visible_documents(settings: Settings, doc_ids: list[str], restrict: Filters) -> set[str]:
+    """The documents among ``doc_ids`` that pass ``restrict`` (a session's audience, in the app)."""
+    if not doc_ids:
+        return set()
+    from dataclasses import replace
+
+    where, params = replace(restrict, doc_ids=list(doc_ids)).sql("d")
+    return {r[0] for r in _db(settings).execute(f"SELECT d.doc_id FROM documents d WHERE {where}", params)}
+
+
 def news(settings: Settings | None = None, name: str | None = None, include_seen: bool = False,
-         mark_seen: bool = True) -> dict[str, list[WatchHit]]:
-    """What each watch found (unseen findings only unless ``include_seen``); marks them seen."""
+         mark_seen: bool = True, restrict: Filters | None = None) -> dict[str, list[WatchHit]]:
+    """What each watch found (unseen findings only unless ``include_seen``); marks them seen.
+    ``restrict`` keeps only the documents a session may see."""
     settings = settings or get_settings()
     watches = [get_watch(name, settings)] if name else list_watches(settings)
     db = _db(settings)
@@ -219,6 +230,9 @@ def news(settings: Settings | None = None, name: str | None = None, include_seen
                           " ORDER BY found_at DESC, score DESC", (w.id,)).fetchall()
         out[w.name] = [WatchHit(w.name, r["doc_id"], r["score"], r["title"] or "", r["url"] or "", r["date"],
                                 r["doc_type"] or "autre", r["snippet"], r["found_at"], bool(r["seen"])) for r in rows]
+        if restrict is not None:
+            allowed = visible_documents(settings, [h.doc_id for h in out[w.name]], restrict)
+            out[w.name] = [h for h in out[w.name] if h.doc_id in allowed]
         if mark_seen and rows:
             db.execute("UPDATE watch_hits SET seen=1 WHERE watch_id=? AND seen=0", (w.id,))
     return out
@@ -226,7 +240,8 @@ def news(settings: Settings | None = None, name: str | None = None, include_seen
 
 # --- presentation (CLI and the Gradio "Veilles" tab) -------------------------------------------
 
-def news_markdown(settings: Settings | None = None, include_seen: bool = True, mark_seen: bool = False) -> str:
+def news_markdown(settings: Settings | None = None, include_seen: bool = True, mark_seen: bool = False,
+                  restrict: Filters | None = None) -> str:
     """Markdown of every watch and its findings, for the Gradio app's "Veilles" tab."""
     settings = settings or get_settings()
     watches = {w.name: w for w in list_watches(settings)}
@@ -234,7 +249,7 @@ def news_markdown(settings: Settings | None = None, include_seen: bool = True, m
         return ("Aucune veille enregistrée. Créez-en une : `veille watch add \"cybersécurité PME\" "
                 "--filiere numerique`.")
     parts = []
-    for name, hits in news(settings, include_seen=include_seen, mark_seen=mark_seen).items():
+    for name, hits in news(settings, include_seen=include_seen, mark_seen=mark_seen, restrict=restrict).items():
         w = watches[name]
         flt = Filters(**w.filters).describe() if hasattr(Filters, "describe") else ""
         parts.append(f"### {name}\n_Requête : {w.query}{' · ' + flt if flt else ''}_\n")

@@ -77,3 +77,27 @@ def test_cli_watch_add_then_ingest_reports_news(env, corpus_copy):
     assert "IE" in r.stdout and "cuisine" in r.stdout
     r = veille("watch", "remove", "inconnue", env=env)
     assert r.returncode == 2 and "Aucune veille" in r.stderr
+
+
+def test_veilles_tab_renders_findings_escaped(settings, embedder):
+    """The Gradio "Veilles" tab registers itself and renders the stored findings with corpus text escaped."""
+    from assistant.service import Assistant
+    from assistant.ui.app import build_app
+    from assistant.ui.context import UIContext
+    from assistant.ui.watches import render_news
+    from veille.store import get_store
+    import time
+
+    w = add_watch("fonds régional pour l'industrie", name="industrie <b>", settings=settings)
+    get_store(settings).db.execute(
+        "INSERT INTO watch_hits(watch_id, doc_id, score, title, url, date, doc_type, snippet, found_at) "
+        "VALUES(?,?,?,?,?,?,?,?,?)", (w.id, "d1", 0.8, "Titre <script>alert(1)</script>", "javascript:alert(1)",
+                                      "2024-03-01", "article", "Un fonds <img src=x onerror=alert(1)> régional.",
+                                      time.time()))
+    assistant = Assistant(settings, embedder=embedder)
+    html = render_news(UIContext.create(assistant, settings))
+    assert "industrie &lt;b&gt;" in html and "Un fonds &lt;img" in html and "01/03/2024" in html
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "Titre &lt;script&gt;" in html
+    app = build_app(assistant, settings)
+    assert any(getattr(b, "elem_id", None) == "watches-news" for b in app.blocks.values())
