@@ -40,3 +40,39 @@ def failures(summary: dict, thresholds: dict) -> list[str]:
                 elif metric not in LOWER_IS_BETTER and value < limit:
                     out.append(f"{bench}/{config}/{metric} = {value:.3f} < {limit:.3f}")
     return out
+
+
+GATED = ("hit@1", "hit@10", "mrr@10", "ndcg@10")
+GATED_ANSWERS = ("coverage", "citation_precision", "refusal_recall", "false_refusal_rate", "follow_up_success")
+
+
+def thresholds_from(summary: dict, margin: float = 0.03, answer_margin: float = 0.05) -> dict:
+    """Baseline minus a margin (plus, for lower-is-better metrics), rounded down to 3 decimals."""
+    out: dict = {}
+    for bench, configs in summary.items():
+        for config, m in configs.items():
+            if config not in {c.name for c in GATE_CONFIGS}:
+                continue
+            limits = {k: round(max(0.0, m[k] - margin), 3) for k in GATED if k in m}
+            for k in GATED_ANSWERS if bench == "corpus" else ():
+                if k in m:
+                    limits[k] = round(min(1.0, m[k] + answer_margin) if k in LOWER_IS_BETTER
+                                      else max(0.0, m[k] - answer_margin), 3)
+            out.setdefault(bench, {})[config] = limits
+    return out
+
+
+def main() -> None:
+    """python -m eval.gate SUMMARY.json : write gate.json from a measured fast run (veille eval --fast --json)."""
+    import sys
+
+    summary = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+    GATE_FILE.write_text(json.dumps({"command": "veille eval --fast --bench corpus,piaf,spf --retriever hybrid,bm25 "
+                                                "--no-peer --json", "baseline": summary,
+                                     "thresholds": thresholds_from(summary)}, ensure_ascii=False, indent=1) + "\n",
+                         encoding="utf-8")
+    print(f"Seuils écrits dans {GATE_FILE}")
+
+
+if __name__ == "__main__":
+    main()
