@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import time
 
 from veille.config import Settings, get_settings
@@ -14,6 +15,15 @@ def offline_gradio() -> None:
     os.environ["GRADIO_SHARE"] = "False"
 
 
+def ensure_port_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise OSError(f"port {port} indisponible ({exc.strerror or exc})") from None
+
+
 def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None, assistant=None,
           concurrency: int = 8, block: bool = True, warm: bool = True, say=print, **app_options):
     """Warm the models, build the app and launch it; returns the Blocks (already serving)."""
@@ -21,6 +31,7 @@ def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None =
     from assistant.ui.app import build_app
 
     settings = settings or get_settings()
+    ensure_port_free(host, port)  # fail at once, not after loading the model
     if assistant is None:
         from assistant.service import get_assistant
 

@@ -11,7 +11,7 @@ def cmd_serve(args) -> int:
         start(host=args.host, port=args.port, concurrency=args.concurrency, allow_upload=not args.no_upload)
     except OSError as exc:
         err.print(f"Impossible de démarrer le serveur sur {args.host}:{args.port} : {exc}. "
-                  "Choisissez un autre port avec --port.")
+                  "Un autre programme l'utilise peut-être : choisissez un autre port avec --port.")
         return 1
     return 0
 
