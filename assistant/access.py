@@ -370,3 +370,20 @@ def audience_idf(store, filters: Filters):
         return cache[term]
 
     return idf
+
+
+# --- the Gradio app -------------------------------------------------------------------------------
+LOGIN_MESSAGE = "Veille — connectez-vous avec votre compte (identifiant et mot de passe fournis par l'administrateur)."
+
+
+def ui_restriction(settings: Settings):
+    """The ``restrict=`` callable of the app's UIContext when accounts exist (None in single-user mode)."""
+    if not accounts_exist(settings):
+        return None
+    return lambda filters, request: request_filters(settings, request, filters)
+
+
+def request_is_admin(settings: Settings, request) -> bool:
+    """Admin-only features (upload, ingestion history): the admin, or anyone in single-user mode."""
+    user = request_user(settings, request)
+    return user is None or user.is_admin

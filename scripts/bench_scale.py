@@ -145,6 +145,11 @@ def cmd_build(args) -> None:
     embedder = CachedEmbedder(settings, args.home / "cache" / "bench-vectors.sqlite")
     ingestor = Ingestor(settings, embedder=embedder, progress=True)
     ps = passages()
+    if args.cached_only:  # only the passages whose e5 vectors are already cached (ingested as variant 0)
+        done = {r[0] for r in get_store(settings).db.execute(
+            "SELECT s.source FROM sources s JOIN documents d USING(doc_id) WHERE d.state='done'")}
+        ps = [p for p in ps if f"bench://{p['set']}/{p['id']}/v0" in done]
+        console.print(f"{len(ps)} passages uniques déjà vectorisés par e5 : variantes construites sur eux seuls.")
     log = args.home / "build-log.jsonl"
     for k in range(args.variants):
         store = get_store(settings)
@@ -262,6 +267,8 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=25)
     parser.add_argument("--target", type=int, default=100_000, help="arrêter la construction à ce nombre de passages")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--cached-only", action="store_true",
+                        help="ne varier que les passages déjà vectorisés (pas de nouvel appel à e5)")
     args = parser.parse_args()
     {"build": cmd_build, "measure": cmd_measure, "startup": cmd_startup}[args.phase](args)
 

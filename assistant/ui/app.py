@@ -103,6 +103,11 @@ def build_app(assistant=None, settings: Settings | None = None, extra_tabs: list
         from assistant.service import get_assistant
 
         assistant = get_assistant(settings)
+    from assistant.access import ui_restriction
+
+    restriction = ui_restriction(settings or assistant.settings)  # accounts exist: login + audiences
+    if restriction is not None and "restrict" not in context_options:
+        context_options["restrict"] = restriction
     ctx = UIContext.create(assistant, settings, **context_options)
     tabs = sorted(_REGISTRY + list(extra_tabs or []), key=lambda t: t.order)
     with gr.Blocks(title="Veille — assistant de veille économique", fill_width=True, analytics_enabled=False) as app:
@@ -117,6 +122,10 @@ def build_app(assistant=None, settings: Settings | None = None, extra_tabs: list
         _wire_corpus_refresh(app, shared)
     app.veille_context = ctx
     app.veille_launch_options = launch_options(ctx.settings)
+    if restriction is not None:
+        from assistant.access import LOGIN_MESSAGE, gradio_auth
+
+        app.veille_launch_options.update(auth=gradio_auth(ctx.settings), auth_message=LOGIN_MESSAGE)
     return app
 
 
@@ -124,6 +133,9 @@ def _wire_corpus_refresh(app: gr.Blocks, shared: dict) -> None:
     """On page load: fresh corpus statistics; after an upload: fresh filter choices."""
     if "stats" in shared:
         fn, outputs = shared["stats"]
+        app.load(fn, None, outputs, api_name=False)
+    if "refresh_choices" in shared and shared["ctx"].restricted:  # per-user filter values, at page load
+        fn, outputs = shared["refresh_choices"]
         app.load(fn, None, outputs, api_name=False)
     if "upload_event" in shared and "refresh_choices" in shared:
         fn, outputs = shared["refresh_choices"]

@@ -114,20 +114,23 @@ def history_of(conv: Conversation | None, mode_label: str) -> list[dict]:
 
 
 # --- filters --------------------------------------------------------------------------------------
-def filter_choices(store) -> dict[str, list]:
-    """Values present in the corpus, for the filter pickers."""
+def filter_choices(store, filters: Filters | None = None) -> dict[str, list]:
+    """Values present in the corpus (within ``filters``: a user's audience), for the filter pickers."""
     db = store.db
+    scope, params = filters.sql("d") if filters is not None else ("1=1", [])
     sources = []
-    for row in db.execute("SELECT COALESCE(site, source) AS s, count(*) AS n FROM documents WHERE state='done' "
-                          "GROUP BY s ORDER BY n DESC, s LIMIT 500"):
+    for row in db.execute(f"SELECT COALESCE(site, source) AS s, count(*) AS n FROM documents d WHERE state='done' "
+                          f"AND {scope} GROUP BY s ORDER BY n DESC, s LIMIT 500", params):
         if row["s"]:
             value = row["s"]
             label = Path(value).name if "/" in value and "://" not in value else value
             sources.append((label, value))
     filieres = [r[0] for r in db.execute(
-        "SELECT DISTINCT j.value FROM documents d, json_each(d.filieres) j WHERE d.state='done' ORDER BY 1")]
+        f"SELECT DISTINCT j.value FROM documents d, json_each(d.filieres) j WHERE d.state='done' AND {scope} "
+        "ORDER BY 1", params)]
     langs = [r[0] for r in db.execute(
-        "SELECT DISTINCT language FROM documents WHERE state='done' AND language IS NOT NULL ORDER BY 1")]
+        f"SELECT DISTINCT language FROM documents d WHERE state='done' AND language IS NOT NULL AND {scope} "
+        "ORDER BY 1", params)]
     return {"sources": sources, "filieres": filieres, "languages": langs}
 
 
@@ -188,7 +191,9 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
     """Build the chat tab inside the current ``gr.Blocks``; returns its components (for other tabs)."""
     from assistant.ui.feedback import build_feedback_controls
 
-    choices = filter_choices(ctx.assistant.store)
+    # With accounts, the choices depend on who is logged in: filled at page load (refresh_choices).
+    choices = ({"sources": [], "filieres": [], "languages": []} if ctx.restricted
+               else filter_choices(ctx.assistant.store))
     examples = examples or EXAMPLES
     conv_state = gr.State(None)
     with gr.Row(equal_height=False):
@@ -278,8 +283,8 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
     export_btn.click(do_export, conv_state, export_file, api_name="export")
     clear_filters.click(lambda: ([], "", "", [], [], []), None, filter_inputs, api_name=False)
 
-    def refresh_choices():
-        c = filter_choices(ctx.assistant.store)
+    def refresh_choices(request: gr.Request = None):
+        c = filter_choices(ctx.assistant.store, ctx.visible(request) if ctx.restricted else None)
         return (gr.update(choices=c["sources"]), gr.update(choices=c["filieres"]), gr.update(choices=c["languages"]))
 
     return {"chatbot": chatbot, "conversation": conv_state, "sources": sources, "question": question,

@@ -49,7 +49,34 @@ class UIContext:
     # --- the single door to retrieval -------------------------------------------------------------
     def session_filters(self, filters: Filters | None, request=None) -> Filters:
         """Every search made by the UI (chat, briefing) passes here with the session's filters."""
-        return self.restrict(filters or Filters(), request)
+        from assistant.access import AccessError
+
+        try:
+            return self.restrict(filters or Filters(), request)
+        except AccessError as exc:  # no/unknown/disabled account: the user sees why, in French
+            import gradio as gr
+
+            raise gr.Error(str(exc)) from None
+
+    @property
+    def restricted(self) -> bool:
+        """True when a login/audience restriction is active (accounts exist)."""
+        return self.restrict is not no_restriction
+
+    def is_admin(self, request) -> bool:
+        """Admin-only features: the admin account, or anyone when no restriction is active."""
+        if not self.restricted:
+            return True
+        from assistant.access import request_is_admin
+
+        return request_is_admin(self.settings, request)
+
+    def visible(self, request) -> Filters:
+        """Only the session's audience (for statistics and filter choices)."""
+        from dataclasses import replace
+
+        allowed = self.session_filters(Filters(), request)
+        return replace(Filters(), audience=allowed.audience)
 
     @property
     def mode_label(self) -> str:

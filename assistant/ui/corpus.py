@@ -17,22 +17,29 @@ STATUS_LABELS = [("added", "ajoutés"), ("updated", "mis à jour"), ("unchanged"
                  ("skipped", "ignorés"), ("failed", "en échec"), ("removed", "retirés")]
 
 
-def corpus_stats(store) -> dict[str, pd.DataFrame | str]:
+def corpus_stats(store, filters=None, history: bool = True) -> dict[str, pd.DataFrame | str]:
+    """Counts over the documents ``filters`` lets through (a user's audience), the ingestion history
+    only when ``history`` (admin: other users' uploads would show as counts)."""
     db = store.db
-    docs = db.execute("SELECT count(*) FROM documents WHERE state='done'").fetchone()[0]
-    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    scope, params = filters.sql("d") if filters is not None else ("1=1", [])
+    docs = db.execute(f"SELECT count(*) FROM documents d WHERE state='done' AND {scope}", params).fetchone()[0]
+    chunks = (db.execute("SELECT count(*) FROM chunks").fetchone()[0] if filters is None else
+              db.execute(f"SELECT coalesce(sum(n_chunks), 0) FROM documents d WHERE state='done' AND {scope}",
+                         params).fetchone()[0])
     by_type = pd.DataFrame([tuple(r) for r in db.execute(
-        "SELECT COALESCE(doc_type, 'autre'), count(*) FROM documents WHERE state='done' GROUP BY 1 ORDER BY 2 DESC")],
+        f"SELECT COALESCE(doc_type, 'autre'), count(*) FROM documents d WHERE state='done' AND {scope} "
+        "GROUP BY 1 ORDER BY 2 DESC", params)],
         columns=["type", "documents"])
     by_month = pd.DataFrame([tuple(r) for r in db.execute(
-        "SELECT COALESCE(substr(date, 1, 7), 'sans date'), count(*) FROM documents WHERE state='done' "
-        "GROUP BY 1 ORDER BY 1 DESC")], columns=["mois", "documents"])
+        f"SELECT COALESCE(substr(date, 1, 7), 'sans date'), count(*) FROM documents d WHERE state='done' "
+        f"AND {scope} GROUP BY 1 ORDER BY 1 DESC", params)], columns=["mois", "documents"])
     by_source = pd.DataFrame([(Path(r[0]).name if r[0] and "/" in r[0] and "://" not in r[0] else r[0], r[1])
-                              for r in db.execute("SELECT COALESCE(site, source), count(*) FROM documents "
-                                                  "WHERE state='done' GROUP BY 1 ORDER BY 2 DESC LIMIT 200")],
+                              for r in db.execute(f"SELECT COALESCE(site, source), count(*) FROM documents d "
+                                                  f"WHERE state='done' AND {scope} GROUP BY 1 ORDER BY 2 DESC "
+                                                  "LIMIT 200", params)],
                              columns=["source", "documents"])
     rows = []
-    for r in db.execute("SELECT finished_at, summary FROM ingestions ORDER BY id DESC LIMIT 10"):
+    for r in db.execute("SELECT finished_at, summary FROM ingestions ORDER BY id DESC LIMIT 10") if history else []:
         s = json.loads(r["summary"] or "{}")
         rows.append([datetime.fromtimestamp(r["finished_at"]).strftime("%d/%m/%Y %H:%M"),
                      *(s.get(k, 0) for k, _ in STATUS_LABELS), s.get("chunks_written", 0),
@@ -110,8 +117,10 @@ def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dic
     refresh = gr.Button("Actualiser", size="sm")
     stat_outputs = [summary, by_type, by_month, by_source, ingestions]
 
-    def stats():
-        s = corpus_stats(ctx.assistant.store)
+    def stats(request: gr.Request = None):
+        # With accounts: the user's audience only; the ingestion history for the admin only.
+        s = (corpus_stats(ctx.assistant.store, ctx.visible(request), history=ctx.is_admin(request))
+             if ctx.restricted else corpus_stats(ctx.assistant.store))
         return s["summary"], s["by_type"], s["by_month"], s["by_source"], s["ingestions"]
 
     refresh.click(stats, None, stat_outputs, api_name=False)
@@ -126,12 +135,14 @@ def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dic
         result = gr.Markdown(elem_id="upload-result")
         detail = gr.Dataframe(label="Détail par fichier", interactive=False, elem_id="upload-detail")
 
-        def on_upload(paths):
+        def on_upload(paths, request: gr.Request = None):
+            if not ctx.is_admin(request):
+                raise gr.Error("Ajout de documents réservé aux administrateurs.")
             if not paths:
                 raise gr.Error("Choisissez au moins un fichier.")
             paths = [p if isinstance(p, str) else getattr(p, "name", str(p)) for p in paths]
             text, table = ingest_uploads(ctx, paths)
-            return (text, table, None, *stats())
+            return (text, table, None, *stats(request))
 
         event = go.click(on_upload, files, [result, detail, files, *stat_outputs], api_name="upload",
                          concurrency_id="ingest", concurrency_limit=1)
