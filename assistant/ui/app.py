@@ -54,16 +54,16 @@ register_tab(Tab("Note de synthèse", _briefing, order=20, elem_id="tab-brief"))
 register_tab(Tab("Corpus", _corpus, order=30, elem_id="tab-corpus"))
 
 CSS = """
-#sources-panel .src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 6px 0; }
-#sources-panel .src summary { cursor: pointer; }
-#sources-panel .src-n { color: var(--color-accent); font-weight: 600; }
-#sources-panel .src-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 4px 0; }
-#sources-panel .src-quote { font-size: 0.9em; margin: 6px 0; padding-left: 8px; border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; }
-#sources-panel mark { background: #ffe58a; color: inherit; padding: 0 2px; }
-#sources-panel .src-active { outline: 3px solid var(--color-accent); }
-#sources-panel .src-turn { margin: 10px 0 4px; font-size: 0.95em; }
-#sources-panel { max-height: 640px; overflow-y: auto; }
-#chat a.cite { font-weight: 600; text-decoration: none; }
+.src-pane .src { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 6px 10px; margin: 6px 0; }
+.src-pane .src summary { cursor: pointer; }
+.src-pane .src-n { color: var(--color-accent); font-weight: 600; }
+.src-pane .src-meta { color: var(--body-text-color-subdued); font-size: 0.85em; margin: 4px 0; }
+.src-pane .src-quote { font-size: 0.9em; margin: 6px 0; padding-left: 8px; border-left: 3px solid var(--border-color-primary); white-space: pre-wrap; }
+.src-pane mark { background: #ffe58a; color: inherit; padding: 0 2px; }
+.src-pane .src-active { outline: 3px solid var(--color-accent); }
+.src-pane .src-turn { margin: 10px 0 4px; font-size: 0.95em; }
+#sources-panel, #brief-sources { max-height: 640px; overflow-y: auto; }
+#chat a.cite, #brief-note a.cite { font-weight: 600; text-decoration: none; }
 .answer-meta { color: var(--body-text-color-subdued); }
 """
 
@@ -76,7 +76,7 @@ document.addEventListener('click', function (e) {
   const el = document.getElementById(a.getAttribute('href').slice(1));
   if (!el) return;
   el.open = true;
-  document.querySelectorAll('#sources-panel .src-active').forEach(x => x.classList.remove('src-active'));
+  document.querySelectorAll('.src-pane .src-active').forEach(x => x.classList.remove('src-active'));
   el.classList.add('src-active');
   el.scrollIntoView({behavior: 'smooth', block: 'center'});
 }, true);

@@ -46,7 +46,7 @@ def note_for_display(markdown: str) -> str:
 def note_sources(briefing) -> str:
     if not briefing.sources:
         return sanitize("<small>Aucune source retenue.</small>")
-    return sanitize("".join(render_citation("note", c) for c in briefing.sources))
+    return sanitize('<div class="src-pane">' + "".join(render_citation("note", c) for c in briefing.sources) + "</div>")
 
 
 def markdown_to_docx(markdown: str, path: Path) -> Path:

@@ -89,7 +89,7 @@ def render_citation(turn: int, c: Citation, open_: bool = False) -> str:
 def render_sources(answers: list[Answer]) -> str:
     """All sources of the conversation, latest answer first, each addressable as #src-<turn>-<n>."""
     if not answers:
-        return sanitize('<div class="src-empty">Les sources citées dans les réponses apparaîtront ici. '
+        return sanitize('<div class="src-pane src-empty">Les sources citées dans les réponses apparaîtront ici. '
                         'Cliquez sur un renvoi [n] pour afficher le passage.</div>')
     blocks = []
     for turn in range(len(answers) - 1, -1, -1):
@@ -101,4 +101,4 @@ def render_sources(answers: list[Answer]) -> str:
         else:
             body = "".join(render_citation(turn, c, open_=latest) for c in answer.citations)
         blocks.append(f'<div class="src-group">{header}{body}</div>')
-    return sanitize("".join(blocks))
+    return sanitize('<div class="src-pane">' + "".join(blocks) + "</div>")
