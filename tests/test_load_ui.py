@@ -83,3 +83,29 @@ def test_twenty_concurrent_sessions_get_their_own_answers(served):
         assert not any(escape_markdown(q) in text(history2[3]) for q in others)
         assert "erreur interne" not in body + text(history2[3])
     print(f"\n{SESSIONS} sessions × 2 questions en {elapsed:.1f} s")
+
+
+def test_llm_endpoint_down_gives_extractive_answer_with_notice(demo_store, embedder):
+    """Generative mode configured but its endpoint unreachable: the page shows the extractive answer and a
+    French notice, never a traceback."""
+    from gradio_client import Client
+
+    from assistant.serve import start
+    from assistant.service import Assistant
+
+    dead = free_port()  # nothing listens there
+    settings = demo_store.with_(llm_base_url=f"http://127.0.0.1:{dead}/v1", llm_model="modele-absent",
+                                llm_retries=0, llm_timeout=5.0)
+    port = free_port()
+    app = start("127.0.0.1", port, settings=settings, assistant=Assistant(settings, embedder=embedder),
+                block=False, warm=False, say=lambda *_: None, allow_upload=False)
+    try:
+        client = Client(f"http://127.0.0.1:{port}", verbose=False)
+        history, sources_html, _ = client.predict(QUESTIONS[0], *NO_FILTERS, api_name="/chat")
+    finally:
+        app.close()
+    body = text(history[-1])
+    assert "⚠️" in body and "indisponible" in body
+    assert "Cosmetic Valley" in body and "[1]" in body and "Mode : extractif" in body
+    assert "Traceback" not in body and "erreur interne" not in body
+    assert "<details" in sources_html
