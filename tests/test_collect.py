@@ -179,5 +179,9 @@ def test_cli_collect_status_and_bad_sources_file(site, env, tmp_path):
     r = veille("collect", "--sources", str(good), env=env)
     assert r.returncode == 1, r.stderr  # one page failed: non-zero exit, the other one is in
     assert "Presse test" in r.stdout and "HTTP 404" in r.stdout
-    r = veille("collect", "--status", env=env)
-    assert r.returncode == 0 and "Presse test" in r.stdout and "404" in r.stdout
+    r = veille("collect", "--status", env={**env, "COLUMNS": "200"})  # rich wraps cells to the terminal width
+    assert r.returncode == 0 and "Presse test" in r.stdout and "HTTP 404" in r.stdout
+    import json
+
+    status = json.loads(veille("collect", "--status", "--json", env=env).stdout)["Presse test"]
+    assert status["pages"] == 2 and status["documents"] == 1 and status["failed"] == 1
