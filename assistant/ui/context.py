@@ -98,20 +98,9 @@ class UIContext:
             stream = chat_stream(conversation, question, filters)
             yield from _drain(stream)
             return
-        if getattr(assistant, "generator", None) is not None and callable(getattr(assistant, "ask_stream", None)):
-            # Same steps as Assistant.chat, with the streaming call in the middle.
-            question = question.strip()
-            conversation.filters = filters
-            standalone = conversation.condense_without_llm(question)
-            stream = assistant.ask_stream(standalone, conversation.filters)
-            answer = None
-            for event in _drain(stream):
-                if event.kind == "done":
-                    answer = event.answer
-                    answer.question = question
-                    answer.standalone_question = standalone if standalone != question else None
-                    conversation.record(question, standalone, answer)
-                yield event
+        if getattr(assistant, "generator", None) is not None and callable(getattr(conversation, "ask_stream", None)):
+            # The streamed form of Assistant.chat: rewrite, stream, record the turn when final.
+            yield from _drain(conversation.ask_stream(assistant, question, filters))
             return
         answer = assistant.chat(conversation, question, filters)
         if answer.refused:
