@@ -189,7 +189,7 @@ def cmd_measure(args) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from assistant.access import User, audience_for, restrict
+    from assistant.access import restrict
     from assistant.filters import Filters
     from assistant.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
     from llama_index.core.schema import QueryBundle
@@ -211,7 +211,10 @@ def cmd_measure(args) -> None:
     t_embed = time.perf_counter()
     embedder.embed_queries(qs[:20])
     embed_ms = (time.perf_counter() - t_embed) * 1000 / 20
-    company = User(login="bench", role="entreprise", filieres=("agroalimentaire",))
+    from assistant import access
+
+    company = access.get_user(settings, "bench") or access.add_user(
+        settings, "bench", "bench-mot-de-passe", "entreprise", ["agroalimentaire"])  # a real account: audit on
     cases = {
         "sans filtre": Filters(),
         "audience entreprise (public + 1 filière)": restrict(Filters(), company),
@@ -241,9 +244,23 @@ def cmd_measure(args) -> None:
                           for k, v in timings.items()}
         table.add_row(label, *[f"{results[label][k][p]:.1f} ms" for k in timings for p in ("p50", "p95")])
     console.print(table)
+    # Whole answers (query embedding + both branches + extractive composition with audience IDF).
+    from assistant.service import Assistant
+
+    assistant = Assistant(settings, store=store, embedder=embedder)
+    answer_ms = {}
+    for label, make in (("ask sans restriction", lambda: None), ("ask compte entreprise", lambda: restrict(None, company))):
+        times = []
+        for q in qs[:args.answers]:
+            s = time.perf_counter()
+            answer = assistant.ask(q, make())
+            times.append((time.perf_counter() - s) * 1000)
+        answer_ms[label] = {"p50": round(percentile(times, 50), 1), "p95": round(percentile(times, 95), 1),
+                            "compose_last_ms": round(answer.timings_ms.get("compose", 0.0), 1)}
+    console.print(answer_ms)
     summary = {"chunks": n_chunks, "vectors": n_vectors, "startup_open_s": round(startup, 2),
                "query_embed_ms": round(embed_ms, 1), "rss_mb_start": round(rss0), "rss_mb_end": round(rss_mb()),
-               "results": results}
+               "results": results, "answers": answer_ms}
     console.print(summary)
     (args.home / "measure.json").write_text(json.dumps(summary, ensure_ascii=False, indent=1))
 
@@ -267,6 +284,7 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=25)
     parser.add_argument("--target", type=int, default=100_000, help="arrêter la construction à ce nombre de passages")
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--answers", type=int, default=40, help="questions posées de bout en bout (ask)")
     parser.add_argument("--cached-only", action="store_true",
                         help="ne varier que les passages déjà vectorisés (pas de nouvel appel à e5)")
     args = parser.parse_args()
