@@ -44,6 +44,7 @@ class Answer:
     mode: str = "extractif"
     notice: str | None = None
     confidence: float = 0.0
+    evidence: dict = field(default_factory=dict)  # the answerability features behind ``confidence``
     filter_note: str | None = None  # French: which filter a time expression of the question added
     flagged: list[dict] = field(default_factory=list)  # generated sentences whose citations failed verification
 

@@ -9,6 +9,7 @@ from llama_index.core.schema import NodeWithScore, QueryBundle
 from assistant.answer import (REFUSAL, Answer, Citation, make_idf, query_coverage, select_sentences,
                               sentence_candidates)
 from assistant.filters import Filters
+from assistant.refusal import compute_features, load_model
 from assistant.retrieve import HybridRetriever, Timings, make_fusion
 from assistant.timefilter import apply_time_expression
 from veille.config import Settings, get_settings
@@ -127,9 +128,16 @@ class Assistant:
         candidates = sentence_candidates(question, passages, idf)
         chosen = select_sentences(candidates)
         coverage = query_coverage(question, chosen, idf)
-        confidence = self.confidence(dense_top, coverage)
-        if not chosen or confidence < self.settings.refusal_threshold:
-            return Answer(question=question, answer=REFUSAL, refused=True, confidence=confidence)
+        absent = idf("\x00veille-terme-absent")  # the weight of a term no visible passage contains
+        evidence = compute_features(question, passages, chosen, idf, dense_top, coverage,
+                                    max((c.score for c in candidates), default=0.0),
+                                    lambda term: 0 if idf(term) >= absent - 1e-9 else 1)
+        model = load_model()
+        confidence = model.probability(evidence)
+        threshold = self.settings.refusal_threshold if self.settings.refusal_threshold is not None else model.threshold
+        if not chosen or confidence < threshold:
+            return Answer(question=question, answer=REFUSAL, refused=True, confidence=confidence,
+                          evidence=evidence.as_dict())
         numbers: dict[int, int] = {}
         citations: list[Citation] = []
         parts = []
@@ -140,12 +148,13 @@ class Assistant:
                                                sentence.text))
             parts.append(f"{sentence.text.strip()} [{numbers[sentence.passage]}]")
         return Answer(question=question, answer=" ".join(parts), refused=False, citations=citations,
-                      confidence=confidence)
+                      confidence=confidence, evidence=evidence.as_dict())
 
     @staticmethod
     def confidence(dense_top: float, coverage: float) -> float:
-        """One number for "does the corpus answer this?": e5 cosine (≈0.75 unrelated, ≈0.9 on topic)
-        rescaled to [0, 1], averaged with the share of the question's terms the answer covers."""
+        """A simple relevance score of a passage for a query (saved watches): e5 cosine (≈0.75 unrelated,
+        ≈0.9 on topic) rescaled to [0, 1], averaged with the share of the query's terms it covers.
+        Answers use the calibrated answerability model instead (assistant/refusal.py)."""
         dense = min(1.0, max(0.0, (dense_top - 0.75) / 0.15))
         return 0.5 * dense + 0.5 * coverage
 

@@ -194,7 +194,7 @@ def run_watches(settings: Settings | None = None, embedder=None, assistant=None)
                 from assistant.service import Assistant
 
                 assistant = Assistant(settings, embedder=embedder)
-            threshold = watch.threshold if watch.threshold is not None else settings.refusal_threshold
+            threshold = watch.threshold if watch.threshold is not None else settings.watch_threshold
             hits = evaluate(assistant, watch, doc_ids, threshold)
         with get_store(settings).transaction() as tx:
             for h in hits:

@@ -55,7 +55,8 @@ class Settings:
     # Retrieval and answers.
     top_k: int = 8
     candidates: int = 50
-    refusal_threshold: float = 0.50
+    refusal_threshold: float | None = None  # None: the calibrated threshold (assistant/answerability.json)
+    watch_threshold: float = 0.50  # relevance a new document needs to appear in a saved watch
     # Optional OpenAI-compatible language model.
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -117,8 +118,8 @@ def _cast(name: str, raw, kind):
         return tuple(raw)
     if kind in ("int", int):
         return int(raw)
-    if kind in ("float", float):
-        return float(raw)
+    if kind in ("float", float, "float | None"):
+        return None if raw in ("", None) else float(raw)
     if raw in ("", None):
         return None
     return str(raw)

@@ -1,0 +1,109 @@
+"""Fit the refusal model on the corpus set: answerable versus unanswerable questions.
+
+    .venv/bin/python -m eval.calibrate [--write]
+
+Runs every question of ``eval/corpus_set.jsonl`` through the public ``Assistant`` (follow-ups in their
+conversation), reads the answerability features of each answer (``Answer.evidence``), fits a logistic
+regression (scikit-learn, standardised features, balanced classes) and picks the threshold that
+maximises balanced accuracy on leave-one-out predictions, so the reported precision and recall are
+those of questions the model did not see. ``--write`` stores the model in assistant/answerability.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from assistant.conversation import Conversation
+from assistant.refusal import AnswerabilityFeatures, AnswerabilityModel
+from assistant.service import Assistant
+from eval.corpus_set import load_corpus_set
+from eval.stores import corpus_store
+from veille.config import get_settings
+from veille.embeddings import get_embedder
+
+FEATURES = list(AnswerabilityFeatures.__dataclass_fields__)
+console = Console()
+
+
+def collect_features(progress: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    base = get_settings()
+    embedder = get_embedder(base, "e5-small")
+    store = corpus_store(base, "e5-small", embedder, progress)
+    assistant = Assistant(store.settings, embedder=embedder)
+    conversations: dict[str, Conversation] = {}
+    rows, labels, ids = [], [], []
+    for item in load_corpus_set():
+        if item.chain:
+            answer = assistant.chat(conversations.setdefault(item.chain, Conversation()), item.question)
+        else:
+            answer = assistant.ask(item.question)
+        rows.append([answer.evidence.get(name, 0.0) for name in FEATURES])
+        labels.append(0 if item.unanswerable else 1)  # 1 = answerable
+        ids.append(item.id)
+    return np.array(rows, dtype=float), np.array(labels), ids
+
+
+def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
+    refused = probabilities < threshold
+    unanswerable = y == 0
+    tp = int((refused & unanswerable).sum())
+    return {"refusal_precision": tp / max(1, int(refused.sum())),
+            "refusal_recall": tp / max(1, int(unanswerable.sum())),
+            "answered_rate": float((~refused & ~unanswerable).sum() / max(1, int((~unanswerable).sum())))}
+
+
+def fit(X: np.ndarray, y: np.ndarray, C: float = 0.05) -> tuple[AnswerabilityModel, dict]:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import LeaveOneOut, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, class_weight="balanced", max_iter=1000))
+    loo = cross_val_predict(pipeline, X, y, cv=LeaveOneOut(), method="predict_proba")[:, 1]
+    candidates = np.unique(np.round(loo, 3))
+    best = max(candidates, key=lambda t: (0.5 * rates(loo, y, t)["refusal_recall"]
+                                          + 0.5 * rates(loo, y, t)["answered_rate"], -abs(t - 0.5)))
+    pipeline.fit(X, y)
+    scaler, logistic = pipeline.steps[0][1], pipeline.steps[1][1]
+    model = AnswerabilityModel(weights=tuple(float(w) for w in logistic.coef_[0]),
+                               bias=float(logistic.intercept_[0]), mean=tuple(float(m) for m in scaler.mean_),
+                               scale=tuple(float(s) for s in scaler.scale_), threshold=float(best))
+    report = {"questions": int(len(y)), "unanswerable": int((y == 0).sum()), "C": C,
+              "leave_one_out": {k: round(v, 3) for k, v in rates(loo, y, best).items()}}
+    return model, report
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Calibrer le refus sur le jeu de questions du corpus.")
+    parser.add_argument("--write", action="store_true", help="écrire le modèle dans assistant/answerability.json")
+    parser.add_argument("--C", type=float, default=0.05, help="régularisation de la régression logistique")
+    args = parser.parse_args()
+    X, y, _ = collect_features()
+    model, report = fit(X, y, args.C)
+    table = Table(title="Calibration du refus (validation croisée un-contre-tous)")
+    table.add_column("mesure")
+    table.add_column("valeur", justify="right")
+    for key, label in (("refusal_precision", "précision des refus"), ("refusal_recall", "rappel des refus"),
+                       ("answered_rate", "questions répondables répondues")):
+        table.add_row(label, f"{report['leave_one_out'][key]:.3f}")
+    table.add_row("seuil retenu", f"{model.threshold:.3f}")
+    console.print(table)
+    weights = Table(title="Poids (caractéristiques standardisées)")
+    weights.add_column("caractéristique")
+    weights.add_column("poids", justify="right")
+    for name, w in zip(FEATURES, model.weights):
+        weights.add_row(name, f"{w:+.3f}")
+    console.print(weights)
+    if args.write:
+        model.save(report=report)
+        console.print("Modèle écrit dans assistant/answerability.json")
+    print(json.dumps(report, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
