@@ -17,6 +17,7 @@ from assistant.access import AccessError, TooManyAttempts, User, restrict
 from assistant.answer import REFUSAL
 from assistant.filters import Filters
 from assistant.service import Assistant
+from llama_index.core.schema import QueryBundle
 from conftest import veille
 
 PASSWORD = "motdepasse-solide"
@@ -49,7 +50,7 @@ ATTACKS = [  # (question, the forbidden document it targets)
     ("Quel est le programme de nacelles de Safrel ?", "filiere_b"),
     ("Quel est le montant du contrat ALBATROS ?", "filiere_b"),
     ("Safrel négocie un contrat de 340 millions d'euros avec un motoriste pour les nacelles ALBATROS.", "filiere_b"),
-    ("Quelle cadence mensuelle de production pour les nacelles ?", "filiere_b"),
+    ("Quelle cadence est visée pour les nacelles ?", "filiere_b"),
     ("Normacier va-t-elle fermer son site de Gravenchon ?", "partenaires"),
     ("Bulletin confidentiel : la société Normacier envisage la fermeture de son site de Gravenchon.", "partenaires"),
     ("Combien d'emplois sont concernés par la fermeture de Gravenchon ?", "partenaires"),
@@ -292,3 +293,34 @@ def test_cli_users_commands(env):
     assert bad.returncode == 2 and "trop court" in bad.stderr
     refused = veille("ask", "--as", "lea", "Quelle filière ?", env=env)
     assert refused.returncode != 0 and "désactivé" in refused.stderr
+
+
+# --- the filtered dense search (SQL filter over a nearest-neighbour pool instead of Chroma's where) ----
+def _chroma_where_ids(store, vector, filters, k):
+    result = store.collection.query(query_embeddings=[vector], n_results=k, where=filters.chroma_where(),
+                                    include=["distances"])
+    return result["ids"][0]
+
+
+@pytest.mark.parametrize("filters", [Filters(audience=["agroalimentaire", "public"]), Filters(doc_types=["bulletin"]),
+                                     Filters(filieres=["aeronautique"]), Filters(audience=["partenaires"])])
+def test_filtered_dense_search_matches_chroma_where(world, embedder, monkeypatch, filters):
+    from assistant import retrieve
+    from veille.store import get_store
+
+    store = get_store(world["full"])
+    for question, _ in ATTACKS[:4]:
+        vector = embedder.embed_queries([question])[0].tolist()
+        dense = retrieve.DenseRetriever(store, embedder, top_k=3, filters=filters)
+        got = [n.node.node_id for n in dense._filtered_in_sql(vector)]
+        assert got == _chroma_where_ids(store, vector, filters, 3)
+        # A pool too small to hold top_k allowed chunks: without an audience, Chroma's where takes over;
+        # with one, only allowed chunks come back (never a forbidden one), with the same work every time.
+        monkeypatch.setattr(retrieve, "DENSE_FILTER_POOL", 1)
+        small = [n.node.node_id for n in retrieve.DenseRetriever(store, embedder, top_k=3, filters=filters)
+                 .retrieve(QueryBundle(question, embedding=vector))]
+        allowed = set(_chroma_where_ids(store, vector, filters, 50))
+        assert set(small) <= allowed
+        if filters.audience is None:
+            assert small == _chroma_where_ids(store, vector, filters, 3)
+        monkeypatch.undo()
