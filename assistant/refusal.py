@@ -88,15 +88,21 @@ def compute_features(question: str, passages, chosen, idf, dense_top: float, cov
     weights = {t: idf(t) for t in terms}
     total = sum(weights.values()) or 1.0
     top_terms = set(tokens(" ".join(p.node.get_content() for p in passages[:3])))
-    missing_top = sum(w for t, w in weights.items() if t not in top_terms) / total
-    missing_corpus = sum(w for t, w in weights.items() if document_frequency(t) == 0) / total
+    prefixes = {u[:5] for u in top_terms if len(u) >= 4}
+
+    def in_top(term: str) -> bool:
+        # Derivations the stemmer keeps apart ("fermer"/"fermeture", "produire"/"production") share a prefix.
+        return term in top_terms or (len(term) >= 4 and term[:5] in prefixes)
+
+    missing_top = sum(w for t, w in weights.items() if not in_top(t)) / total
+    missing_corpus = sum(w for t, w in weights.items() if document_frequency(t) == 0 and not in_top(t)) / total
     present = {t: w for t, w in weights.items() if document_frequency(t) > 0}
     rarest = max(present, key=present.get) if present else None
     return AnswerabilityFeatures(dense_top=dense_top, coverage=coverage, missing_top=missing_top,
                                  missing_corpus=missing_corpus,
                                  type_ok=expected_type_found(question, [s.text for s in chosen]),
                                  best_sentence=best_sentence,
-                                 missing_rarest=float(rarest is not None and rarest not in top_terms))
+                                 missing_rarest=float(rarest is not None and not in_top(rarest)))
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,7 @@ class Assistant:
         candidates = sentence_candidates(question, passages, idf)
         chosen = select_sentences(candidates)
         coverage = query_coverage(question, chosen, idf)
-        absent = idf("\x00veille-terme-absent")  # the weight of a term no visible passage contains
+        absent = idf("zqxveilleabsentqxz")  # the weight of a term no visible passage contains
         evidence = compute_features(question, passages, chosen, idf, dense_top, coverage,
                                     max((c.score for c in candidates), default=0.0),
                                     lambda term: 0 if idf(term) >= absent - 1e-9 else 1)

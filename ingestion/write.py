@@ -51,9 +51,19 @@ class StoreWriter:
 
     # --- writes ---------------------------------------------------------------------------------
     def recover(self) -> int:
-        """Remove every trace of documents whose write was interrupted."""
-        pending = [r["doc_id"] for r in self.db.execute("SELECT doc_id FROM documents WHERE state='pending'")]
-        for doc_id in pending:
+        """Remove every trace of documents whose write was interrupted, and of documents whose vectors are
+        missing from this model's collection (another embedder chosen, a Chroma store lost): their files
+        are then ingested again in this run."""
+        pending = {r["doc_id"] for r in self.db.execute("SELECT doc_id FROM documents WHERE state='pending'")}
+        chunk_count = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        if self.store.collection.count() != chunk_count:
+            vector_ids = set(self.store.collection.get(include=[])["ids"])
+            rows = self.db.execute("SELECT chunk_id, doc_id FROM chunks").fetchall()
+            pending |= {r["doc_id"] for r in rows if r["chunk_id"] not in vector_ids}
+            stray = vector_ids - {r["chunk_id"] for r in rows}
+            if stray:
+                self.store.collection.delete(ids=sorted(stray))
+        for doc_id in sorted(pending):
             self._delete_everywhere(doc_id)
         return len(pending)
 

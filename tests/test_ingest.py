@@ -81,3 +81,13 @@ def test_chunks_carry_offsets_metadata_and_sidecar_fields(settings, corpus_copy)
     got = store.collection.get(where={"doc_id": doc["doc_id"]}, include=["metadatas"])
     meta = got["metadatas"][0]
     assert meta["date"] == 20170705 and meta["doc_type"] == "article" and meta["filiere_cybersecurite"] is True
+
+
+def test_switching_embedder_on_the_same_data_directory_fills_the_new_collection(settings, corpus_copy):
+    Ingestor(settings, progress=False).ingest_paths([corpus_copy])
+    other = settings.with_(embedder="use-m3")
+    report = Ingestor(other, progress=False).ingest_paths([corpus_copy])
+    assert report.count("failed") == 0 and report.chunks_written > 0
+    store = get_store(other)
+    assert store.collection.count() == store.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    assert store.settings.collection_name == "veille_use-m3"

@@ -24,7 +24,11 @@ _STOP = frozenset(fold(w) for w in STOPWORDS_FRENCH) | frozenset(
     {"les", "des", "est", "sont", "une", "dans", "pour", "par", "sur", "qui", "que", "quoi", "quel", "quels",
      "quelle", "quelles", "comment", "combien", "ou", "donc", "ni", "car", "cette", "ces", "ce", "cet", "il",
      "elle", "ils", "elles", "leur", "leurs", "aux", "du", "au", "a", "y", "en", "se", "sa", "son", "ses",
-     "plus", "tres", "fait", "faire", "peut", "etre", "avoir", "ete", "lors", "entre", "dont", "sont"})
+     "plus", "tres", "fait", "faire", "peut", "etre", "avoir", "ete", "lors", "entre", "dont", "sont",
+     # auxiliaries and light verbs of questions ("va-t-elle", "doit-on"): they carry no topic
+     "va", "vont", "vais", "allait", "aller", "font", "faut", "doit", "doivent", "peuvent", "pourrait", "sera",
+     "seront", "serait", "etait", "etaient", "avait", "avaient", "aura", "auront", "quoi", "ceux", "celle",
+     "celui", "celles", "cela", "ca", "chez", "selon", "aupres", "ainsi", "aussi", "alors", "encore", "deja"})
 
 
 @lru_cache(maxsize=1)
