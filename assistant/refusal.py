@@ -94,8 +94,12 @@ def compute_features(question: str, passages, chosen, idf, dense_top: float, cov
         # Derivations the stemmer keeps apart ("fermer"/"fermeture", "produire"/"production") share a prefix.
         return term in top_terms or (len(term) >= 4 and term[:5] in prefixes)
 
-    missing_top = sum(w for t, w in weights.items() if not in_top(t)) / total
-    missing_corpus = sum(w for t, w in weights.items() if document_frequency(t) == 0 and not in_top(t)) / total
+    # Shares by count, not by idf: in a small corpus any unseen word ("mènent") gets the largest idf and
+    # would alone make a well-covered question look unanswerable.
+    content = [t for t in terms if len(t) >= 3] or list(terms)
+    n = len(content) or 1
+    missing_top = sum(1 for t in content if not in_top(t)) / n
+    missing_corpus = sum(1 for t in content if document_frequency(t) == 0 and not in_top(t)) / n
     present = {t: w for t, w in weights.items() if document_frequency(t) > 0}
     rarest = max(present, key=present.get) if present else None
     return AnswerabilityFeatures(dense_top=dense_top, coverage=coverage, missing_top=missing_top,

@@ -206,7 +206,7 @@ def test_chat_sources_filters_followup_export_feedback(page, server, app_home):
 
     # A filter is honoured and shown in the answer.
     page.get_by_role("checkbox", name="Rapport").check()
-    text = ask(page, "Quelles actions les Régions mènent-elles en intelligence économique ?")
+    text = ask(page, "Quelles Régions se sont portées candidates pour expérimenter le dispositif ?")
     assert "Filtres actifs : type : rapport" in text
     latest = page.locator("#sources-panel .src-group").first
     metas = latest.locator(".src-meta").all_text_contents()
