@@ -40,7 +40,7 @@ def test_watches_flag_only_relevant_new_documents_with_cited_snippets(site, sett
     assert found["football numérique"] == []  # the watch's filter excludes these documents
     hit = found["glyphosate"][0]
     assert "glyphosate" in hit.snippet.lower() and hit.url.endswith("lopinion.fr.glyphosate.html") and hit.title
-    assert hit.score >= settings.refusal_threshold
+    assert hit.score >= settings.watch_threshold
 
     unread = news(settings)
     assert len(unread["glyphosate"]) == 1 and len(unread["football"]) == 1
