@@ -164,5 +164,8 @@ class HybridRetriever(BaseRetriever):
         return out
 
 
-def make_fusion(name: str):
-    return WeightedScoreFusion() if name == "wsum" else ReciprocalRankFusion()
+def make_fusion(name: str, dense_weight: float = 0.5):
+    """Fusion of [dense, lexical] lists; the default (wsum) was chosen on PIAF, SPF and CNIL (eval/README.md)."""
+    if name == "wsum":
+        return WeightedScoreFusion(weights=(dense_weight, 1.0 - dense_weight))
+    return ReciprocalRankFusion()

@@ -25,12 +25,12 @@ class RetrievalResult:
 
 class Assistant:
     def __init__(self, settings: Settings | None = None, store: Store | None = None, embedder=None,
-                 retriever: str = "hybrid", fusion: str = "rrf"):
+                 retriever: str = "hybrid", fusion: str | None = None):
         self.settings = settings or get_settings()
         self.store = store or get_store(self.settings)
         self._embedder = embedder
         self.retriever_mode = retriever
-        self.fusion = fusion
+        self.fusion = fusion or self.settings.fusion
 
     @property
     def embedder(self):
@@ -52,7 +52,7 @@ class Assistant:
         filters = access.enforce(self.settings, filters)
         retriever = HybridRetriever(self.store, self.embedder, top_k=top_k or self.settings.top_k,
                                     candidates=self.settings.candidates, filters=filters,
-                                    fusion=make_fusion(self.fusion), mode=self.retriever_mode)
+                                    fusion=make_fusion(self.fusion, self.settings.fusion_dense_weight), mode=self.retriever_mode)
         passages = retriever.retrieve(QueryBundle(question))
         dense_top = max((n.score for n in retriever.last_dense), default=0.0)
         if filters.user:

@@ -13,7 +13,7 @@ PEER = "bm25s"
 class Config:
     retriever: str  # bm25 | dense | hybrid | bm25s (the plain peer)
     embedder: str | None = None
-    fusion: str = "rrf"
+    fusion: str = "wsum"
 
     @property
     def name(self) -> str:

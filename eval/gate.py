@@ -14,7 +14,7 @@ from eval.runner import RunResult, Runner
 from veille.config import Settings
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
-GATE_CONFIGS = [Config("hybrid", "e5-small", "rrf"), Config("bm25", "e5-small")]
+GATE_CONFIGS = [Config("hybrid", "e5-small", "wsum"), Config("bm25", "e5-small")]
 LOWER_IS_BETTER = {"false_refusal_rate"}
 
 

@@ -12,7 +12,7 @@ def test_eval_cli_corpus_json_and_report(env, tmp_path):
                "--out", str(reports), env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
-    assert set(summary["corpus"]) == {"hybrid-rrf-e5-small", "bm25"}
+    assert set(summary["corpus"]) == {"hybrid-wsum-e5-small", "bm25"}
     for metrics in summary["corpus"].values():
         assert {"hit@1", "hit@10", "mrr@10", "ndcg@10", "coverage", "citation_precision",
                 "refusal_recall", "total_p50_ms"} <= set(metrics)
@@ -21,7 +21,7 @@ def test_eval_cli_corpus_json_and_report(env, tmp_path):
     names = {p.name for p in folder.iterdir()}
     assert {"report.md", "summary.json", "questions.json", "metrics.png", "latency.png", "refusal.png"} <= names
     report = (folder / "report.md").read_text(encoding="utf-8")
-    assert "| hybrid-rrf-e5-small |" in report and "| bm25 |" in report  # side by side in one table
+    assert "| hybrid-wsum-e5-small |" in report and "| bm25 |" in report  # side by side in one table
     rows = json.loads((folder / "questions.json").read_text(encoding="utf-8"))
     assert len(rows) == 16 and all("answer" in row and "confidence" in row for row in rows)
 

@@ -54,6 +54,8 @@ class Settings:
     ingest_batch_chunks: int = 512  # chunks embedded and written together (bounded memory, frequent commits)
     # Retrieval and answers.
     top_k: int = 8
+    fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval
+    fusion_dense_weight: float = 0.6  # tuned with veille eval on PIAF, SPF, CNIL (eval/README.md)
     candidates: int = 50
     refusal_threshold: float | None = None  # None: the calibrated threshold (assistant/answerability.json)
     watch_threshold: float = 0.50  # relevance a new document needs to appear in a saved watch

@@ -91,7 +91,7 @@ def register(sub) -> None:
                    f"(défaut : {DEFAULT_BENCHES} ; cnil demande ../shared)")
     p.add_argument("--retriever", default="hybrid", help="bm25,dense,hybrid (défaut : hybrid)")
     p.add_argument("--embedder", default="e5-small", help="e5-small,use-m3 (défaut : e5-small)")
-    p.add_argument("--fusion", default="rrf", help="fusion du mode hybride : rrf,wsum (défaut : rrf)")
+    p.add_argument("--fusion", default="wsum", help="fusion du mode hybride : wsum,rrf (défaut : wsum)")
     p.add_argument("--fast", action="store_true", help="sous-ensembles rapides (porte de qualité de la CI)")
     p.add_argument("--full", action="store_true", help="PIAF et SPF complets depuis ../shared au lieu des extraits")
     p.add_argument("--limit", type=int, help="au plus N questions par banc (essais)")
