@@ -88,18 +88,13 @@ def compute_features(question: str, passages, chosen, idf, dense_top: float, cov
     weights = {t: idf(t) for t in terms}
     total = sum(weights.values()) or 1.0
     top_terms = set(tokens(" ".join(p.node.get_content() for p in passages[:3])))
-    prefixes = {u[:5] for u in top_terms if len(u) >= 4}
 
     def in_top(term: str) -> bool:
         # Derivations the stemmer keeps apart ("fermer"/"fermeture", "produire"/"production") share a prefix.
-        return term in top_terms or (len(term) >= 4 and term[:5] in prefixes)
+        return term in top_terms or (len(term) >= 4 and any(u.startswith(term[:5]) for u in top_terms))
 
-    # Shares by count, not by idf: in a small corpus any unseen word ("mènent") gets the largest idf and
-    # would alone make a well-covered question look unanswerable.
-    content = [t for t in terms if len(t) >= 3] or list(terms)
-    n = len(content) or 1
-    missing_top = sum(1 for t in content if not in_top(t)) / n
-    missing_corpus = sum(1 for t in content if document_frequency(t) == 0 and not in_top(t)) / n
+    missing_top = sum(w for t, w in weights.items() if not in_top(t)) / total
+    missing_corpus = sum(w for t, w in weights.items() if document_frequency(t) == 0 and not in_top(t)) / total
     present = {t: w for t, w in weights.items() if document_frequency(t) > 0}
     rarest = max(present, key=present.get) if present else None
     return AnswerabilityFeatures(dense_top=dense_top, coverage=coverage, missing_top=missing_top,

@@ -56,7 +56,7 @@ def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
             "answered_rate": float((~refused & ~unanswerable).sum() / max(1, int((~unanswerable).sum())))}
 
 
-def fit(X: np.ndarray, y: np.ndarray, C: float = 0.1) -> tuple[AnswerabilityModel, dict]:
+def fit(X: np.ndarray, y: np.ndarray, C: float = 0.05) -> tuple[AnswerabilityModel, dict]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -80,7 +80,7 @@ def fit(X: np.ndarray, y: np.ndarray, C: float = 0.1) -> tuple[AnswerabilityMode
 def main() -> int:
     parser = argparse.ArgumentParser(description="Calibrer le refus sur le jeu de questions du corpus.")
     parser.add_argument("--write", action="store_true", help="écrire le modèle dans assistant/answerability.json")
-    parser.add_argument("--C", type=float, default=0.1, help="régularisation de la régression logistique")
+    parser.add_argument("--C", type=float, default=0.05, help="régularisation de la régression logistique")
     args = parser.parse_args()
     X, y, _ = collect_features()
     model, report = fit(X, y, args.C)
