@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from llama_index.core.schema import NodeWithScore
 
+from assistant.refusal import DATE, PERSON_NAME, WHEN_QUESTION, WHO_QUESTION
 from veille.text import split_sentences, tokens
 
 
@@ -68,25 +69,19 @@ class ScoredSentence:
     terms: frozenset
 
 
-_WHEN_Q = re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|à quelle date|quel jour|quel mois)\b",
-                     re.IGNORECASE)
-_COUNT_Q = re.compile(r"\b(combien|quel montant|quel nombre|quelle somme|quel budget|quelle part|quel pourcentage)\b",
-                      re.IGNORECASE)
-_WHO_Q = re.compile(r"^\s*(qui|par qui|avec qui)\b|\bqui (a|ont|est|sont|préside|dirige|pilote)\b", re.IGNORECASE)
-_DATE = re.compile(r"\b(1[89]\d\d|20\d\d)\b|\b\d{1,2}(er)?\s+(janvier|février|mars|avril|mai|juin|juillet|août|"
-                   r"septembre|octobre|novembre|décembre)\b|\b(janvier|février|mars|avril|mai|juin|juillet|août|"
-                   r"septembre|octobre|novembre|décembre)\s+\d{4}\b|\b\d{2}/\d{2}/\d{4}\b", re.IGNORECASE)
-_NAME = re.compile(r"\b[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+\b")
+# Quantity questions of the extractive scoring also cover amounts ("quel montant", "quelle part").
+_QUANTITY_Q = re.compile(r"\b(combien|quel montant|quel nombre|quelle somme|quel budget|quelle part|quel pourcentage)\b",
+                         re.IGNORECASE)
 
 
 def _answer_type_bonus(question: str, sentence: str) -> float:
     """Questions of time, quantity and person look for sentences holding a date, a number, a name."""
-    if _WHEN_Q.search(question):
-        return 0.15 if _DATE.search(sentence) else 0.0
-    if _COUNT_Q.search(question):
+    if WHEN_QUESTION.search(question):
+        return 0.15 if DATE.search(sentence) else 0.0
+    if _QUANTITY_Q.search(question):
         return 0.15 if re.search(r"\d", sentence) else 0.0
-    if _WHO_Q.search(question):
-        return 0.1 if _NAME.search(sentence) else 0.0
+    if WHO_QUESTION.search(question):
+        return 0.1 if PERSON_NAME.search(sentence) else 0.0
     return 0.0
 
 

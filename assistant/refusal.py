@@ -18,20 +18,21 @@ from veille.text import fold, tokens
 
 MODEL_PATH = Path(__file__).with_name("answerability.json")
 
+# Question kinds and the evidence each expects; answer.py's sentence scoring uses the same patterns.
 _COUNT_Q = re.compile(r"\bcombien\s+(?:de\s+|d['’])?(\w+)", re.IGNORECASE)
-_WHEN_Q = re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|à quelle date|quel jour|quel mois|"
+WHEN_QUESTION = re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|à quelle date|quel jour|quel mois|"
                      r"de quand)\b", re.IGNORECASE)
 _AMOUNT_Q = re.compile(r"\b(?:quel|quelle|quels|quelles)\s+(?:est|était|sont|a été|ont été)?\s*(?:le|la|l['’]|les)?\s*"
                        r"(montant|budget|chiffre d['’]affaires|salaire|taux|prix|coût|cout|nombre|pourcentage|part|"
                        r"effectif|âge|age|population|superficie|numéro)\b", re.IGNORECASE)
-_WHO_Q = re.compile(r"^\s*(?:qui|par qui|avec qui)\b|\bqui (?:a|ont|est|sont|préside|dirige|pilote)\b", re.IGNORECASE)
+WHO_QUESTION = re.compile(r"^\s*(?:qui|par qui|avec qui)\b|\bqui (?:a|ont|est|sont|préside|dirige|pilote)\b", re.IGNORECASE)
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre"
-_DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
+DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
                    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.IGNORECASE)
 _NUMBER_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "quinze",
                  "vingt", "trente", "quarante", "cinquante", "cent", "cents", "mille", "dizaine", "dizaines",
                  "centaine", "centaines", "millier", "milliers", "million", "millions", "milliard", "milliards"}
-_NAME = re.compile(r"\b[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+\b")
+PERSON_NAME = re.compile(r"\b[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+\b")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class AnswerabilityFeatures:
 
 def _count_in(sentence: str, head: str | None) -> bool:
     """A quantity (not a year, not a day of a date), near the counted noun when the question names it."""
-    without_dates = _DATE.sub(" ", sentence)
+    without_dates = DATE.sub(" ", sentence)
     has_number = bool(re.search(r"\d", without_dates)) or bool(
         {w for w in re.findall(r"\w+", fold(without_dates))} & _NUMBER_WORDS)
     if not has_number or not head:
@@ -64,7 +65,7 @@ def _count_in(sentence: str, head: str | None) -> bool:
 
 def _quantity_in(sentence: str) -> bool:
     """Digits, a percentage or an amount that is not part of a date."""
-    return bool(re.search(r"\d|%|€", _DATE.sub(" ", sentence)))
+    return bool(re.search(r"\d|%|€", DATE.sub(" ", sentence)))
 
 
 def expected_type_found(question: str, sentences: list[str]) -> float:
@@ -74,11 +75,11 @@ def expected_type_found(question: str, sentences: list[str]) -> float:
     if count:
         head = count.group(1)
         return 1.0 if any(_count_in(s, head) for s in sentences) else 0.0
-    if _WHEN_Q.search(question):
-        return 1.0 if any(_DATE.search(s) for s in sentences) else 0.0
-    if _WHO_Q.search(question):
-        asked = set(_NAME.findall(question))
-        return 1.0 if any(set(_NAME.findall(s)) - asked for s in sentences) else 0.0
+    if WHEN_QUESTION.search(question):
+        return 1.0 if any(DATE.search(s) for s in sentences) else 0.0
+    if WHO_QUESTION.search(question):
+        asked = set(PERSON_NAME.findall(question))
+        return 1.0 if any(set(PERSON_NAME.findall(s)) - asked for s in sentences) else 0.0
     return 0.5
 
 
