@@ -67,12 +67,16 @@ def cmd_ask(args) -> int:
         err.print("Aucune question : passez-la en argument ou une par ligne sur l'entrée standard.")
         return 2
     for question in questions:
-        answer = assistant.ask(question, filters)
-        if args.json:
-            print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
-        else:
-            print_answer(answer)
+        emit_answer(assistant.ask(question, filters), args.json)
     return 0
+
+
+def emit_answer(answer, as_json: bool) -> None:
+    """One JSON object per line (scripts), or the readable French rendering."""
+    if as_json:
+        print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
+    else:
+        print_answer(answer)
 
 
 def print_answer(answer) -> None:

@@ -5,7 +5,6 @@ options hold for the whole conversation. Works non-interactively: ``veille chat 
 """
 from __future__ import annotations
 
-import json
 import sys
 
 from veille.console import err, out
@@ -17,7 +16,7 @@ HELP = ("Commandes : /nouveau (nouvelle conversation), /sources (sources de la d
 def cmd_chat(args) -> int:
     from assistant.conversation import Conversation
     from assistant.service import get_assistant
-    from veille.commands.ask import filters_from_args, print_answer
+    from veille.commands.ask import emit_answer, filters_from_args
 
     assistant = get_assistant()
     filters = filters_from_args(args)
@@ -59,11 +58,7 @@ def cmd_chat(args) -> int:
                 out.print(delta, end="", style="dim", markup=False, highlight=False)
         if interactive and assistant.generator is not None:
             out.print("\n")
-        answer = stream.answer
-        if args.json:
-            print(json.dumps(answer.as_json(), ensure_ascii=False), flush=True)
-        else:
-            print_answer(answer)
+        emit_answer(stream.answer, args.json)
     return 0
 
 
