@@ -37,8 +37,11 @@ def eval_settings(base: Settings, key: str, embedder: str) -> Settings:
 
 
 def _fingerprint(base: Settings, content: str) -> str:
-    # Chunking settings change what is stored, so they are part of the cache key.
-    return hashlib.sha256(f"{content}|{base.chunk_tokens}|{base.chunk_overlap}".encode()).hexdigest()[:12]
+    # Chunking and quantisation change what is stored, so they are part of the cache key.
+    key = f"{content}|{base.chunk_tokens}|{base.chunk_overlap}"
+    if base.embed_quantize != "none":  # (fp32 keys unchanged: existing caches stay valid)
+        key += f"|{base.embed_quantize}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
 def _items(bench: Bench) -> list[SourceItem]:

@@ -39,6 +39,25 @@ def _configure_torch(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def token_budget_batches(lengths: Sequence[int], max_tokens: int, max_items: int) -> list[list[int]]:
+    """Indices grouped longest first so that each batch pads to at most ``max_tokens`` tokens.
+
+    Sorting removes nearly all padding; the token budget keeps the attention and activation tensors
+    small enough to stay in cache. On these CPUs a 2,048-token budget embeds ~1.4x faster than fixed
+    batches of 32 (scripts/bench_ingest.py), and short texts (queries, titles) still go many at a time.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    batches: list[list[int]] = []
+    for i in order:
+        current = batches[-1] if batches else None
+        # The first index of a batch is its longest text, so it sets the padded width.
+        if current and len(current) < max_items and (len(current) + 1) * lengths[current[0]] <= max_tokens:
+            current.append(i)
+        else:
+            batches.append([i])
+    return batches
+
+
 @dataclass
 class SentenceTransformerEmbedder:
     """Any sentence-transformers model; ``prompts`` are the query/passage prefixes (e5's)."""
@@ -47,7 +66,8 @@ class SentenceTransformerEmbedder:
     path: str
     query_prefix: str = ""
     passage_prefix: str = ""
-    batch_size: int = 32
+    batch_size: int = 64
+    batch_tokens: int = 2048
     quantize: str = "none"
 
     def __post_init__(self) -> None:
@@ -70,17 +90,17 @@ class SentenceTransformerEmbedder:
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        items = [prefix + t for t in texts]
-        # Sort by length so that each batch pads to a similar length (large saving on mixed corpora).
-        order = sorted(range(len(items)), key=lambda i: len(items[i]), reverse=True)
-        out = np.empty((len(items), self.dim), dtype=np.float32)
+        tokenizer = self.model.tokenizer
+        # Tokenise once: the lengths drive the batching and the ids are reused for the forward passes.
+        encoded = tokenizer([prefix + t for t in texts], truncation=True, max_length=self.model.max_seq_length)
+        lengths = [len(ids) for ids in encoded["input_ids"]]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock, torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start:start + batch_size]
-                vecs = self.model.encode([items[i] for i in idx], batch_size=batch_size,
-                                         normalize_embeddings=True, convert_to_numpy=True,
-                                         show_progress_bar=False)
-                out[idx] = vecs
+            for idx in token_budget_batches(lengths, self.batch_tokens, batch_size):
+                features = tokenizer.pad({key: [encoded[key][i] for i in idx] for key in encoded.keys()},
+                                         return_tensors="pt")
+                vecs = self.model(dict(features))["sentence_embedding"]
+                out[idx] = torch.nn.functional.normalize(vecs, p=2, dim=1).float().numpy()
                 if progress is not None:
                     progress(len(idx))
         return out
@@ -147,16 +167,17 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
     if not Path(path).exists() and "/" not in name:
         raise ValueError(f"Modèle d'embedding inconnu : « {name} » (ni nom enregistré, ni dossier local).")
     return SentenceTransformerEmbedder(name=name, path=path, query_prefix=qp, passage_prefix=pp,
-                                       batch_size=settings.embed_batch_size, quantize=settings.embed_quantize)
+                                       batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
+                                       quantize=settings.embed_quantize)
 
 
 _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _cached(name: str, models_dir: Path, threads: int, batch_size: int, quantize: str) -> Embedder:
+def _cached(name: str, models_dir: Path, threads: int, batch_size: int, batch_tokens: int, quantize: str) -> Embedder:
     return build_embedder(name, Settings(models_path=models_dir, threads=threads, embed_batch_size=batch_size,
-                                         embed_quantize=quantize))
+                                         embed_batch_tokens=batch_tokens, embed_quantize=quantize))
 
 
 def get_embedder(settings: Settings | None = None, name: str | None = None) -> Embedder:
@@ -164,4 +185,4 @@ def get_embedder(settings: Settings | None = None, name: str | None = None) -> E
     settings = settings or get_settings()
     with _lock:
         return _cached(name or settings.embedder, settings.models_dir, settings.threads, settings.embed_batch_size,
-                       settings.embed_quantize)
+                       settings.embed_batch_tokens, settings.embed_quantize)
