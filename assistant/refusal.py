@@ -21,7 +21,7 @@ MODEL_PATH = Path(__file__).with_name("answerability.json")
 # Question kinds and the evidence each expects; answer.py's sentence scoring uses the same patterns.
 _COUNT_Q = re.compile(r"\bcombien\s+(?:de\s+|d['’])?(\w+)", re.IGNORECASE)
 WHEN_QUESTION = re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|à quelle date|quel jour|quel mois|"
-                     r"de quand)\b", re.IGNORECASE)
+                           r"de quand|quelle (?:est|était|sera) la date)\b", re.IGNORECASE)
 _AMOUNT_Q = re.compile(r"\b(?:quel|quelle|quels|quelles)\s+(?:est|était|sont|a été|ont été)?\s*(?:le|la|l['’]|les)?\s*"
                        r"(montant|budget|chiffre d['’]affaires|salaire|taux|prix|coût|cout|nombre|pourcentage|part|"
                        r"effectif|âge|age|population|superficie|numéro)\b", re.IGNORECASE)
@@ -45,32 +45,68 @@ class AnswerabilityFeatures:
     best_sentence: float  # score of the best sentence
     missing_rarest: float  # 1 when the question's rarest term is absent from the 3 best passages
 
-    def vector(self) -> list[float]:
-        return [self.dense_top, self.coverage, self.missing_top, self.missing_corpus, self.type_ok, self.best_sentence,
-                self.missing_rarest]
-
     def as_dict(self) -> dict:
         return {k: round(v, 4) for k, v in asdict(self).items()}
 
 
+_ORDINAL = re.compile(r"\b\d+(?:er|re|e|ème|eme|nd|nde)\b", re.IGNORECASE)  # "1er comité" counts nothing
+# Nouns that name the kind of answer rather than its subject: no need to find them beside the answer.
+_META_NOUNS = {"âge", "age", "part", "nombre", "pourcentage"}
+_WHO_VERB = re.compile(r"\bqui\s+(?:l['’]|les?\s+|la\s+|lui\s+)?(?:a|ont|avait|avaient|aura|va|vont)?\s*"
+                       r"(?:été\s+)?([a-zàâçéèêëîïôûùü-]{3,})", re.IGNORECASE)
+_AUXILIARIES = {"est", "sont", "était", "etait", "étaient", "sera", "seront", "fut"}
+# A person or an organisation: "Fabienne Buccio", "A. Juillet", "l'IHEDN" (not a lone "Région" or "État").
+_NAMED = re.compile(r"\b(?:[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+|[A-Z]\.\s?[A-ZÉÈ][a-zéèëêïîôûç]+|"
+                    r"[A-Z]{2,}[A-Za-z]*)\b")
+
+
+def _without_dates(sentence: str) -> str:
+    return _ORDINAL.sub(" ", DATE.sub(" ", sentence))
+
+
+def _mentions(sentence: str, word: str) -> bool:
+    """The sentence holds ``word`` or a derivation of it ("préside" / "présidé" / "présidence")."""
+    wanted = tokens(word)
+    found = set(tokens(sentence))
+    return all(t in found or (len(t) >= 4 and any(u.startswith(t[:5]) for u in found)) for t in wanted)
+
+
 def _count_in(sentence: str, head: str | None) -> bool:
-    """A quantity (not a year, not a day of a date), near the counted noun when the question names it."""
-    without_dates = DATE.sub(" ", sentence)
-    has_number = bool(re.search(r"\d", without_dates)) or bool(
-        {w for w in re.findall(r"\w+", fold(without_dates))} & _NUMBER_WORDS)
-    if not has_number or not head:
+    """A quantity (not a year, not a day of a date, not a rank), beside the counted noun when the
+    question names it."""
+    text = _without_dates(sentence)
+    has_number = bool(re.search(r"\d", text)) or bool({w for w in re.findall(r"\w+", fold(text))} & _NUMBER_WORDS)
+    if not has_number or not head or not tokens(head):
         return has_number
-    return bool(set(tokens(head)) & set(tokens(sentence))) or not tokens(head)
+    return _mentions(sentence, head)
 
 
-def _quantity_in(sentence: str) -> bool:
-    """Digits, a percentage or an amount that is not part of a date."""
-    return bool(re.search(r"\d|%|€", DATE.sub(" ", sentence)))
+def _amount_in(sentence: str, head: str) -> bool:
+    """Digits, a percentage or an amount (not a date, not a rank) beside the asked noun ("budget",
+    "salaire"), unless that noun only names the kind of answer ("âge", "part")."""
+    if not re.search(r"\d|%|€", _without_dates(sentence)):
+        return False
+    return head.lower() in _META_NOUNS or _mentions(sentence, head)
+
+
+def _named_in(sentence: str, asked: str) -> bool:
+    """A capitalised name or an acronym the question does not already contain."""
+    known = set(tokens(asked, stem=False))
+    # The sentence's first word is capitalised anyway: it names nothing.
+    return any(m.start() > 0 and not set(tokens(m.group(), stem=False)) <= known for m in _NAMED.finditer(sentence))
 
 
 def expected_type_found(question: str, sentences: list[str]) -> float:
-    if _AMOUNT_Q.search(question):
-        return 1.0 if any(_quantity_in(s) for s in sentences) else 0.0
+    """1 when one chosen sentence holds the kind of answer asked for, beside what is asked about
+    (the counted noun, the amount's noun, the verb of a "qui" question); 0 when none does; 0.5 when the
+    question asks for no particular kind."""
+    amount = _AMOUNT_Q.search(question)
+    if amount:
+        head = amount.group(1)
+        if head.lower() == "numéro":  # "numéro de téléphone": the telephone is what must be there
+            after = re.search(r"numéro\s+(?:de\s+|d['’])?(\w+)", question, re.IGNORECASE)
+            head = after.group(1) if after else head
+        return 1.0 if any(_amount_in(s, head) for s in sentences) else 0.0
     count = _COUNT_Q.search(question)
     if count:
         head = count.group(1)
@@ -78,8 +114,12 @@ def expected_type_found(question: str, sentences: list[str]) -> float:
     if WHEN_QUESTION.search(question):
         return 1.0 if any(DATE.search(s) for s in sentences) else 0.0
     if WHO_QUESTION.search(question):
-        asked = set(PERSON_NAME.findall(question))
-        return 1.0 if any(set(PERSON_NAME.findall(s)) - asked for s in sentences) else 0.0
+        verb = _WHO_VERB.search(question)
+        verb_word = verb.group(1) if verb and verb.group(1).lower() not in _AUXILIARIES else None
+        if verb_word and verb_word[0].isupper():
+            verb_word = None
+        return 1.0 if any(_named_in(s, question) and (not verb_word or _mentions(s, verb_word))
+                          for s in sentences) else 0.0
     return 0.5
 
 
@@ -97,12 +137,18 @@ def compute_features(question: str, passages, chosen, idf, dense_top: float, cov
     missing_top = sum(w for t, w in weights.items() if not in_top(t)) / total
     missing_corpus = sum(w for t, w in weights.items() if document_frequency(t) == 0 and not in_top(t)) / total
     present = {t: w for t, w in weights.items() if document_frequency(t) > 0}
-    rarest = max(present, key=present.get) if present else None
+    rarest = max(sorted(present), key=present.get) if present else None  # sorted: ties broken the same way every run
     return AnswerabilityFeatures(dense_top=dense_top, coverage=coverage, missing_top=missing_top,
                                  missing_corpus=missing_corpus,
                                  type_ok=expected_type_found(question, [s.text for s in chosen]),
                                  best_sentence=best_sentence,
                                  missing_rarest=float(rarest is not None and not in_top(rarest)))
+
+
+# The features the model weighs. The dense cosine stays in the evidence but out of the model: within the
+# corpus's domain it does not separate answerable from unanswerable questions (fitted, its weight came
+# out negative, which would favour off-topic questions), so it is not allowed to vote.
+MODEL_FEATURES = ("coverage", "missing_top", "missing_corpus", "type_ok", "best_sentence", "missing_rarest")
 
 
 @dataclass(frozen=True)
@@ -112,15 +158,17 @@ class AnswerabilityModel:
     mean: tuple[float, ...]
     scale: tuple[float, ...]
     threshold: float
+    features: tuple[str, ...] = MODEL_FEATURES
 
-    def probability(self, features: AnswerabilityFeatures) -> float:
+    def probability(self, evidence: AnswerabilityFeatures) -> float:
+        values = [getattr(evidence, name) for name in self.features]
         z = self.bias + sum(w * (x - m) / (s or 1.0) for w, x, m, s in
-                            zip(self.weights, features.vector(), self.mean, self.scale))
+                            zip(self.weights, values, self.mean, self.scale))
         return 1.0 / (1.0 + math.exp(-z))
 
     def save(self, path: Path = MODEL_PATH, report: dict | None = None) -> None:
         data = asdict(self)
-        data["features"] = list(AnswerabilityFeatures.__dataclass_fields__)
+        data["features"] = list(self.features)
         if report:
             data["calibration"] = report
         path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -129,5 +177,6 @@ class AnswerabilityModel:
 @lru_cache(maxsize=2)
 def load_model(path: Path = MODEL_PATH) -> AnswerabilityModel:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return AnswerabilityModel(weights=tuple(data["weights"]), bias=data["bias"], mean=tuple(data["mean"]),
+    return AnswerabilityModel(features=tuple(data["features"]), weights=tuple(data["weights"]), bias=data["bias"],
+                              mean=tuple(data["mean"]),
                               scale=tuple(data["scale"]), threshold=data["threshold"])

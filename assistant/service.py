@@ -84,11 +84,19 @@ class Assistant:
         filters = filters or Filters()
         if not question:
             return ready_stream(Answer(question="", answer="Posez une question (le texte est vide).", refused=True))
-        filters, filter_note = apply_time_expression(question, filters)
+        asked_filters = filters
+        filters, period = apply_time_expression(question, filters)
+        filter_note = period.description if period else None
         result = self.retrieve(question, filters)
         t0 = time.perf_counter()
         answer = self.compose(question, result.passages, result.dense_top, filters)
         result.timings.add("compose", t0)
+        if not result.passages and period and period.years:
+            widened = self._passages_mentioning(question, asked_filters, period.years)
+            if widened is not None:
+                (result, answer), filters = widened, asked_filters
+                filter_note = (f"aucun document daté de la période ; recherche étendue aux passages qui citent "
+                               f"{', '.join(period.years)}")
         generator = None if answer.refused else self.generator  # a calibrated refusal needs no model call
         t0 = time.perf_counter()
 
@@ -112,6 +120,18 @@ class Assistant:
                                                 filters.describe()))
         out.on_done.append(finalize)
         return out
+
+    def _passages_mentioning(self, question: str, filters: Filters, years: tuple[str, ...]):
+        """The answer from passages of any date that mention one of ``years`` ("la rencontre de février
+        2019" in a 2020 report), or None when none of the retrieved passages does."""
+        result = self.retrieve(question, filters)
+        t0 = time.perf_counter()
+        kept = [p for p in result.passages if any(year in p.node.get_content() for year in years)]
+        if not kept:
+            return None
+        answer = self.compose(question, kept, result.dense_top, filters)
+        result.timings.add("compose", t0)
+        return RetrievalResult(kept, result.dense_top, result.timings), answer
 
     def chat(self, conversation, question: str, filters: Filters | None = None) -> Answer:
         """Answer within a conversation: follow-ups are made standalone first, filters carry over

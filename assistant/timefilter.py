@@ -38,6 +38,9 @@ class TimeFilter:
     date_from: int | None
     date_to: int | None
     description: str  # French, shown with the answer
+    # Years an exact period names ("en 2005", "de février 2019"): such a period may date an event told
+    # inside a document rather than the document itself, so passages mentioning it are also searched.
+    years: tuple[str, ...] = ()
 
 
 def _bounds(month: str | None, year: str) -> tuple[int, int]:
@@ -69,7 +72,9 @@ def parse_time_expression(question: str) -> TimeFilter | None:
         a = _label(m.group("am"), m.group("ay"))
         if kind == "between":
             b_start, b_end = _bounds(m.group("bm"), m.group("by"))
-            return TimeFilter(a_start, b_end, f"documents datés entre {a} et {_label(m.group('bm'), m.group('by'))}")
+            years = tuple(str(y) for y in range(int(m.group("ay")), int(m.group("by")) + 1))[:10]
+            return TimeFilter(a_start, b_end, f"documents datés entre {a} et {_label(m.group('bm'), m.group('by'))}",
+                              years)
         if kind == "since":
             return TimeFilter(a_start, None, f"documents datés depuis {a}")
         if kind == "after":
@@ -78,15 +83,16 @@ def parse_time_expression(question: str) -> TimeFilter | None:
             return TimeFilter(None, _shift(a_start, -1), f"documents datés avant {a}")
         if kind == "until":
             return TimeFilter(None, a_end, f"documents datés jusqu'à {a}")
-        return TimeFilter(a_start, a_end, f"documents datés de {a}")
+        return TimeFilter(a_start, a_end, f"documents datés de {a}", (m.group("ay"),))
     return None
 
 
-def apply_time_expression(question: str, filters: Filters) -> tuple[Filters, str | None]:
-    """Filters with the question's time expression added, unless the user already chose dates."""
+def apply_time_expression(question: str, filters: Filters) -> tuple[Filters, TimeFilter | None]:
+    """Filters with the question's time expression added (and that expression), unless the user
+    already chose dates."""
     if filters.date_from or filters.date_to:
         return filters, None
     found = parse_time_expression(question)
     if not found:
         return filters, None
-    return replace(filters, date_from=found.date_from, date_to=found.date_to), found.description
+    return replace(filters, date_from=found.date_from, date_to=found.date_to), found

@@ -18,14 +18,14 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.conversation import Conversation
-from assistant.refusal import AnswerabilityFeatures, AnswerabilityModel
+from assistant.refusal import MODEL_FEATURES, AnswerabilityModel
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.stores import corpus_store
 from veille.config import get_settings
 from veille.embeddings import get_embedder
 
-FEATURES = list(AnswerabilityFeatures.__dataclass_fields__)
+FEATURES = list(MODEL_FEATURES)
 console = Console()
 
 
@@ -56,31 +56,39 @@ def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
             "answered_rate": float((~refused & ~unanswerable).sum() / max(1, int((~unanswerable).sum())))}
 
 
-def fit(X: np.ndarray, y: np.ndarray, C: float = 0.05) -> tuple[AnswerabilityModel, dict]:
+def fit(X: np.ndarray, y: np.ndarray, C: float = 1.0) -> tuple[AnswerabilityModel, dict]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, class_weight="balanced", max_iter=1000))
-    loo = cross_val_predict(pipeline, X, y, cv=LeaveOneOut(), method="predict_proba")[:, 1]
-    candidates = np.unique(np.round(loo, 3))
+    # Without any sentence to quote the assistant refuses whatever the model says: those questions are
+    # counted as refused and kept out of the fit.
+    quotable = X[:, FEATURES.index("best_sentence")] > 0
+    loo = np.zeros(len(y))
+    loo[quotable] = cross_val_predict(pipeline, X[quotable], y[quotable], cv=LeaveOneOut(),
+                                      method="predict_proba")[:, 1]
+    candidates = np.unique(np.round(loo[quotable], 3))
     best = max(candidates, key=lambda t: (0.5 * rates(loo, y, t)["refusal_recall"]
                                           + 0.5 * rates(loo, y, t)["answered_rate"], -abs(t - 0.5)))
-    pipeline.fit(X, y)
+    pipeline.fit(X[quotable], y[quotable])
     scaler, logistic = pipeline.steps[0][1], pipeline.steps[1][1]
     model = AnswerabilityModel(weights=tuple(float(w) for w in logistic.coef_[0]),
                                bias=float(logistic.intercept_[0]), mean=tuple(float(m) for m in scaler.mean_),
                                scale=tuple(float(s) for s in scaler.scale_), threshold=float(best))
     report = {"questions": int(len(y)), "unanswerable": int((y == 0).sum()), "C": C,
               "leave_one_out": {k: round(v, 3) for k, v in rates(loo, y, best).items()}}
+    fitted = np.zeros(len(y))
+    fitted[quotable] = pipeline.predict_proba(X[quotable])[:, 1]
+    report["in_sample"] = {k: round(v, 3) for k, v in rates(fitted, y, best).items()}
     return model, report
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="Calibrer le refus sur le jeu de questions du corpus.")
     parser.add_argument("--write", action="store_true", help="écrire le modèle dans assistant/answerability.json")
-    parser.add_argument("--C", type=float, default=0.05, help="régularisation de la régression logistique")
+    parser.add_argument("--C", type=float, default=1.0, help="régularisation de la régression logistique")
     args = parser.parse_args()
     X, y, _ = collect_features()
     model, report = fit(X, y, args.C)

@@ -68,3 +68,14 @@ def test_answer_says_which_time_filter_was_applied(demo_store):
     assert all(c.date and c.date.startswith("2017-07") for c in answer.citations)
     empty = Assistant(demo_store).ask("Qui a co-présidé le comité stratégique en 2012 ?")
     assert empty.refused and "2012" in empty.answer
+
+
+def test_a_period_nothing_is_dated_from_is_searched_in_the_text(demo_store):
+    # No document of the demo corpus is dated February 2019, but a 2020 report tells of that meeting.
+    answer = Assistant(demo_store).ask(
+        "Combien de participants a réuni la « Rencontre IE pour les Entreprises » de février 2019 ?")
+    assert not answer.refused and "190" in answer.answer
+    assert "2019" in answer.filter_note and "étendue" in answer.filter_note
+    assert not answer.filters.get("date_from") and not answer.filters.get("date_to")
+    assert answer.citations and all("2019" in c.quote for c in answer.citations)
+
