@@ -91,11 +91,12 @@ class Assistant:
         t0 = time.perf_counter()
         answer = self.compose(question, result.passages, result.dense_top, filters)
         result.timings.add("compose", t0)
+        widened = False
         if not result.passages and period and period.years:
-            widened = self._passages_mentioning(question, asked_filters, period.years)
-            if widened is not None:
-                (result, answer), filters = widened, asked_filters
-                filter_note = (f"aucun document daté de la période ; recherche étendue aux passages qui citent "
+            found = self._passages_mentioning(question, asked_filters, period.years)
+            if found is not None:
+                (result, answer), filters, widened = found, asked_filters, True
+                filter_note = (f"{period.description} : aucun ; recherche étendue aux passages qui citent "
                                f"{', '.join(period.years)}")
         generator = None if answer.refused else self.generator  # a calibrated refusal needs no model call
         t0 = time.perf_counter()
@@ -106,7 +107,10 @@ class Assistant:
             answer.timings_ms = result.timings.values
             answer.filters = filters.as_dict()
             answer.filter_note = filter_note
-            if answer.refused and filter_note and answer.answer == REFUSAL:
+            if answer.refused and widened and answer.answer == REFUSAL:
+                answer.answer = (f"Aucun document n'est daté de la période de la question, et aucun passage qui cite "
+                                 f"{', '.join(period.years)} ne répond à cette question.")
+            elif answer.refused and filter_note and answer.answer == REFUSAL:
                 answer.answer = (f"Aucun passage ne répond à cette question parmi les {filter_note} (filtre tiré "
                                  f"de la question). Reformulez sans période pour élargir la recherche.")
             return answer

@@ -1,6 +1,6 @@
 """Benchmark: Veille's ingestion against the plain llama-index pipeline, same model, same documents.
 
-    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30]
+    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30] [--int8]
 
 Prints a table: documents/s and chunks/s of both pipelines and their ratio (measured in the same run),
 the time of an unchanged re-ingest, `veille ask` cold start and warm latency, and peak memory.
@@ -117,6 +117,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Banc d'ingestion : Veille contre le pipeline llama-index simple.")
     parser.add_argument("--spf-limit", type=int, default=400, help="passages SPF à ingérer (0 = aucun)")
     parser.add_argument("--questions", type=int, default=30)
+    parser.add_argument("--int8", action="store_true",
+                        help="ajouter Veille avec le modèle quantifié int8 (VEILLE_EMBED_QUANTIZE=int8)")
     args = parser.parse_args()
 
     from veille.config import Settings
@@ -138,22 +140,30 @@ def main() -> int:
 
     table = Table(title="Ingestion : Veille contre llama-index simple (même modèle, mêmes documents)")
     for col in ("jeu", "pipeline", "documents", "passages", "durée (s)", "doc/s", "passages/s", "ratio doc/s",
-                "ré-ingestion inchangée (s)", "accélération ré-ingestion"):
+                "ratio passages/s", "ré-ingestion inchangée (s)", "accélération ré-ingestion"):
         table.add_column(col, justify="right")
     results = {}
     for name, folder in datasets.items():
         slug = "demo" if "démo" in name else "spf"
-        veille = run_veille(folder, Settings(home=work / f"veille-{slug}", models_path=models))
+        runs = {"Veille": run_veille(folder, Settings(home=work / f"veille-{slug}", models_path=models))}
+        if args.int8:
+            runs["Veille int8"] = run_veille(folder, Settings(home=work / f"veille-{slug}-int8", models_path=models,
+                                                              embed_quantize="int8"))
         plain = run_llama_index(folder, model_path, work / f"plain-{slug}")
-        ratio = (veille["docs"] / veille["seconds"]) / (plain["docs"] / plain["seconds"])
-        results[slug] = {"veille": veille, "llama_index": plain, "ratio_docs_per_s": ratio}
-        table.add_row(name, "Veille", str(veille["docs"]), str(veille["chunks"]), f"{veille['seconds']:.2f}",
-                      f"{veille['docs'] / veille['seconds']:.2f}", f"{veille['chunks'] / veille['seconds']:.2f}",
-                      f"{ratio:.2f}×", f"{veille['reingest_seconds']:.3f}",
-                      f"{veille['seconds'] / veille['reingest_seconds']:.0f}×")
+        results[slug] = {"llama_index": plain}
+        for label, veille in runs.items():
+            ratio = (veille["docs"] / veille["seconds"]) / (plain["docs"] / plain["seconds"])
+            ratio_chunks = (veille["chunks"] / veille["seconds"]) / (plain["chunks"] / plain["seconds"])
+            key = "veille" if label == "Veille" else "veille_int8"
+            results[slug].update({key: veille, f"{key}_ratio_docs_per_s": ratio,
+                                  f"{key}_ratio_chunks_per_s": ratio_chunks})
+            table.add_row(name if label == "Veille" else "", label, str(veille["docs"]), str(veille["chunks"]),
+                          f"{veille['seconds']:.2f}", f"{veille['docs'] / veille['seconds']:.2f}",
+                          f"{veille['chunks'] / veille['seconds']:.2f}", f"{ratio:.2f}×", f"{ratio_chunks:.2f}×",
+                          f"{veille['reingest_seconds']:.3f}", f"{veille['seconds'] / veille['reingest_seconds']:.0f}×")
         table.add_row("", "llama-index simple", str(plain["docs"]), str(plain["chunks"]), f"{plain['seconds']:.2f}",
                       f"{plain['docs'] / plain['seconds']:.2f}", f"{plain['chunks'] / plain['seconds']:.2f}",
-                      "1.00×", "–", "–")
+                      "1.00×", "1.00×", "–", "–")
     console.print(table)
 
     demo = Settings(home=work / "veille-demo", models_path=models)
