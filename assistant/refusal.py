@@ -50,8 +50,9 @@ class AnswerabilityFeatures:
 
 
 _ORDINAL = re.compile(r"\b\d+(?:er|re|e|ème|eme|nd|nde)\b", re.IGNORECASE)  # "1er comité" counts nothing
-# Nouns that name the kind of answer rather than its subject: no need to find them beside the answer.
-_META_NOUNS = {"âge", "age", "part", "nombre", "pourcentage"}
+# Nouns that name the kind of answer rather than its subject ("le montant du contrat" is answered by
+# "un contrat de 340 millions d'euros"): no need to find them beside the answer.
+_META_NOUNS = {"âge", "age", "part", "nombre", "pourcentage", "montant", "prix", "coût", "cout"}
 _WHO_VERB = re.compile(r"\bqui\s+(?:l['’]|les?\s+|la\s+|lui\s+)?(?:a|ont|avait|avaient|aura|va|vont)?\s*"
                        r"(?:été\s+)?([a-zàâçéèêëîïôûùü-]{3,})", re.IGNORECASE)
 _AUXILIARIES = {"est", "sont", "était", "etait", "étaient", "sera", "seront", "fut"}

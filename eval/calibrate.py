@@ -56,7 +56,7 @@ def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
             "answered_rate": float((~refused & ~unanswerable).sum() / max(1, int((~unanswerable).sum())))}
 
 
-def fit(X: np.ndarray, y: np.ndarray, C: float = 1.0) -> tuple[AnswerabilityModel, dict]:
+def fit(X: np.ndarray, y: np.ndarray, C: float = 3.0) -> tuple[AnswerabilityModel, dict]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
     from sklearn.pipeline import make_pipeline
@@ -88,7 +88,7 @@ def fit(X: np.ndarray, y: np.ndarray, C: float = 1.0) -> tuple[AnswerabilityMode
 def main() -> int:
     parser = argparse.ArgumentParser(description="Calibrer le refus sur le jeu de questions du corpus.")
     parser.add_argument("--write", action="store_true", help="écrire le modèle dans assistant/answerability.json")
-    parser.add_argument("--C", type=float, default=1.0, help="régularisation de la régression logistique")
+    parser.add_argument("--C", type=float, default=3.0, help="régularisation de la régression logistique")
     args = parser.parse_args()
     X, y, _ = collect_features()
     model, report = fit(X, y, args.C)

@@ -36,11 +36,14 @@ def eval_settings(base: Settings, key: str, embedder: str) -> Settings:
                       chroma_url=None)
 
 
+# The code that decides what text and which passages are stored: a change to it invalidates the caches.
+_TEXT_CODE = [Path(__file__).resolve().parent.parent / "ingestion" / name for name in ("normalize.py", "chunk.py")]
+
+
 def _fingerprint(base: Settings, content: str) -> str:
-    # Chunking and quantisation change what is stored, so they are part of the cache key.
-    key = f"{content}|{base.chunk_tokens}|{base.chunk_overlap}"
-    if base.embed_quantize != "none":  # (fp32 keys unchanged: existing caches stay valid)
-        key += f"|{base.embed_quantize}"
+    # Normalisation, chunking and quantisation change what is stored, so they are part of the cache key.
+    code = hashlib.sha256(b"".join(p.read_bytes() for p in _TEXT_CODE)).hexdigest()
+    key = f"{content}|{base.chunk_tokens}|{base.chunk_overlap}|{base.embed_quantize}|{code}"
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 

@@ -35,3 +35,18 @@ def test_sentences_respect_abbreviations_and_give_exact_spans():
     spans = split_sentences(text)
     assert [text[s:e] for s, e in spans] == ["M. Dupont préside.", "Le 1er comité a eu lieu le 4 juillet 2017 !",
                                              "Puis la suite…", "Un titre"]
+
+
+def test_sentences_broken_by_wrapping_or_a_stray_blank_line_are_made_whole():
+    from ingestion.normalize import clean_text
+
+    text = ("Cette régionalisation s'inscrit dans les discussions ayant pour objectif un renforcement de la\n\n"
+            "décentralisation et des responsabilités des Régions.\n\n"
+            "À savoir\n\n"
+            "Une phrase complète qui se termine bien par un point final, comme il se doit ici.\n\n"
+            "la suivante commence en minuscule mais reste un autre paragraphe.")
+    paragraphs = clean_text(text).split("\n\n")
+    assert paragraphs[0] == ("Cette régionalisation s'inscrit dans les discussions ayant pour objectif un "
+                             "renforcement de la décentralisation et des responsabilités des Régions.")
+    assert paragraphs[1] == "À savoir"  # a heading stays on its own
+    assert len(paragraphs) == 4  # a finished sentence is not glued to the next paragraph

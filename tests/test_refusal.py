@@ -17,6 +17,10 @@ CONTEST = "Le concours « Normand'IE stratégique » est porté par l'Associatio
     # A rank ("1er") or a date is no amount: the salary is not in the corpus.
     ("Quel est le salaire du commissaire à l'information stratégique ?", [COMMITTEE], 0.0),
     ("Quel est le budget annuel du dispositif ?", [COMMITTEE, POLES], 0.0),
+    # "montant" names the kind of answer: the amount itself answers.
+    ("Quel est le montant du contrat ALBATROS ?",
+     ["Safrel négocie un contrat de 340 millions d'euros pour les nacelles ALBATROS."], 1.0),
+    ("Quel montant a été accordé aux pôles de compétitivité ?", [POLES], 0.0),
     # The name must come with the asked verb: a list of pôles does not say who presides one.
     ("Qui préside le pôle de compétitivité Mov'eo ?", [POLES], 0.0),
     ("Qui a co-présidé le premier comité stratégique ?", [COMMITTEE], 1.0),
