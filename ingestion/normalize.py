@@ -35,8 +35,8 @@ def clean_text(text: str) -> str:
             seen_short.add(line)
         kept.append(line)
     text = _rejoin_wrapped("\n".join(kept)).strip()
-    # "en IE.Cela a commencé": a sentence glued to the previous one by scraping.
-    return re.sub(r"(?<=[a-zà-ÿ]{2}|[A-Z]{2})\.(?=[A-ZÀ-Þ][a-zà-ÿ]{2,})", ". ", text)
+    # "en IE.Cela a commencé", "(en 2006).Ces réflexions": a sentence glued to the previous one by scraping.
+    return re.sub(r"(?<=[a-zà-ÿ]{2}|[A-Z]{2}|\d\)|[a-zà-ÿ]\))\.(?=[A-ZÀ-Þ][a-zà-ÿ]{2,})", ". ", text)
 
 
 def _rejoin_wrapped(text: str) -> str:

@@ -50,3 +50,5 @@ def test_sentences_broken_by_wrapping_or_a_stray_blank_line_are_made_whole():
                              "renforcement de la décentralisation et des responsabilités des Régions.")
     assert paragraphs[1] == "À savoir"  # a heading stays on its own
     assert len(paragraphs) == 4  # a finished sentence is not glued to the next paragraph
+    glued = clean_text("Un référentiel coordonné par A. Juillet (en 2006).Ces réflexions ont abouti en IE.Cela a suivi.")
+    assert glued == "Un référentiel coordonné par A. Juillet (en 2006). Ces réflexions ont abouti en IE. Cela a suivi."
