@@ -57,19 +57,23 @@ _WHO_VERB = re.compile(r"\bqui\s+(?:l['’]|les?\s+|la\s+|lui\s+)?(?:a|ont|avait
                        r"(?:été\s+)?([a-zàâçéèêëîïôûùü-]{3,})", re.IGNORECASE)
 _AUXILIARIES = {"est", "sont", "était", "etait", "étaient", "sera", "seront", "fut"}
 # A person or an organisation: "Fabienne Buccio", "A. Juillet", "l'IHEDN" (not a lone "Région" or "État").
-_NAMED = re.compile(r"\b(?:[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+|[A-Z]\.\s?[A-ZÉÈ][a-zéèëêïîôûç]+|"
-                    r"[A-Z]{2,}[A-Za-z]*)\b")
+_NAMED = re.compile(rf"{PERSON_NAME.pattern}|\b(?:[A-Z]\.\s?[A-ZÉÈ][a-zéèëêïîôûç]+|[A-Z]{{2,}}[A-Za-z]*)\b")
 
 
 def _without_dates(sentence: str) -> str:
     return _ORDINAL.sub(" ", DATE.sub(" ", sentence))
 
 
+def _has_term(term: str, terms: set[str]) -> bool:
+    """``term`` is among ``terms``, or a derivation the stemmer keeps apart is ("fermer"/"fermeture",
+    "produire"/"production", "préside"/"présidence"): they share a five-letter prefix."""
+    return term in terms or (len(term) >= 4 and any(u.startswith(term[:5]) for u in terms))
+
+
 def _mentions(sentence: str, word: str) -> bool:
     """The sentence holds ``word`` or a derivation of it ("préside" / "présidé" / "présidence")."""
-    wanted = tokens(word)
     found = set(tokens(sentence))
-    return all(t in found or (len(t) >= 4 and any(u.startswith(t[:5]) for u in found)) for t in wanted)
+    return all(_has_term(t, found) for t in tokens(word))
 
 
 def _count_in(sentence: str, head: str | None) -> bool:
@@ -132,8 +136,7 @@ def compute_features(question: str, passages, chosen, idf, dense_top: float, cov
     top_terms = set(tokens(" ".join(p.node.get_content() for p in passages[:3])))
 
     def in_top(term: str) -> bool:
-        # Derivations the stemmer keeps apart ("fermer"/"fermeture", "produire"/"production") share a prefix.
-        return term in top_terms or (len(term) >= 4 and any(u.startswith(term[:5]) for u in top_terms))
+        return _has_term(term, top_terms)
 
     missing_top = sum(w for t, w in weights.items() if not in_top(t)) / total
     missing_corpus = sum(w for t, w in weights.items() if document_frequency(t) == 0 and not in_top(t)) / total

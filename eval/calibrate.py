@@ -70,8 +70,12 @@ def fit(X: np.ndarray, y: np.ndarray, C: float = 3.0) -> tuple[AnswerabilityMode
     loo[quotable] = cross_val_predict(pipeline, X[quotable], y[quotable], cv=LeaveOneOut(),
                                       method="predict_proba")[:, 1]
     candidates = np.unique(np.round(loo[quotable], 3))
-    best = max(candidates, key=lambda t: (0.5 * rates(loo, y, t)["refusal_recall"]
-                                          + 0.5 * rates(loo, y, t)["answered_rate"], -abs(t - 0.5)))
+
+    def balanced_accuracy(t: float) -> tuple[float, float]:
+        r = rates(loo, y, t)
+        return 0.5 * r["refusal_recall"] + 0.5 * r["answered_rate"], -abs(t - 0.5)  # ties: nearest to 0.5
+
+    best = max(candidates, key=balanced_accuracy)
     pipeline.fit(X[quotable], y[quotable])
     scaler, logistic = pipeline.steps[0][1], pipeline.steps[1][1]
     model = AnswerabilityModel(weights=tuple(float(w) for w in logistic.coef_[0]),

@@ -39,20 +39,25 @@ def clean_text(text: str) -> str:
     return re.sub(r"(?<=[a-zà-ÿ]{2}|[A-Z]{2}|\d\)|[a-zà-ÿ]\))\.(?=[A-ZÀ-Þ][a-zà-ÿ]{2,})", ". ", text)
 
 
+def _unfinished(previous: str, line: str) -> bool:
+    """``previous`` stops mid-sentence (no end punctuation, not a heading) and ``line`` is no list item."""
+    return bool(previous and line and not _SENTENCE_END.search(previous) and not previous.startswith("#")
+                and not _LIST_ITEM.match(line))
+
+
 def _rejoin_wrapped(text: str) -> str:
     """Join lines broken mid-sentence (PDF text layers, hard-wrapped files)."""
     out: list[str] = []
     for line in text.split("\n"):
-        if (line and line[0].islower() and len(out) >= 2 and not out[-1] and len(out[-2]) > 60
-                and not _SENTENCE_END.search(out[-2]) and not out[-2].startswith("#") and not _LIST_ITEM.match(line)):
+        if (len(out) >= 2 and not out[-1] and _unfinished(out[-2], line) and line[0].islower()
+                and len(out[-2]) > 60):
             # A paragraph break in the middle of a sentence ("un renforcement de la" / blank line /
             # "décentralisation…"), left by copy-paste or export: the sentence is made whole again.
             out.pop()
             out[-1] = out[-1] + " " + line
             continue
         previous = out[-1] if out else ""
-        if (previous and line and not _SENTENCE_END.search(previous) and not previous.startswith("#")
-                and (line[0].islower() or len(previous) > 60) and not _LIST_ITEM.match(line)):
+        if _unfinished(previous, line) and (line[0].islower() or len(previous) > 60):
             out[-1] = out[-1] + " " + line
         else:
             out.append(line)
