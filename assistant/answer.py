@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 
 from llama_index.core.schema import NodeWithScore
 
-from assistant.refusal import DATE, PERSON_NAME, WHEN_QUESTION, WHO_QUESTION
+from assistant.refusal import expected_type_found, preceding
 from veille.text import split_sentences, tokens
 
 
@@ -69,20 +69,10 @@ class ScoredSentence:
     terms: frozenset
 
 
-# Quantity questions of the extractive scoring also cover amounts ("quel montant", "quelle part").
-_QUANTITY_Q = re.compile(r"\b(combien|quel montant|quel nombre|quelle somme|quel budget|quelle part|quel pourcentage)\b",
-                         re.IGNORECASE)
-
-
-def _answer_type_bonus(question: str, sentence: str) -> float:
-    """Questions of time, quantity and person look for sentences holding a date, a number, a name."""
-    if WHEN_QUESTION.search(question):
-        return 0.15 if DATE.search(sentence) else 0.0
-    if _QUANTITY_Q.search(question):
-        return 0.15 if re.search(r"\d", sentence) else 0.0
-    if WHO_QUESTION.search(question):
-        return 0.1 if PERSON_NAME.search(sentence) else 0.0
-    return 0.0
+def _answer_type_bonus(question: str, sentence: str, context: str) -> float:
+    """Questions of time, quantity and person look for sentences holding a date, a number, a name, beside
+    what is asked about: the same test the refusal applies to the chosen sentences (refusal.py)."""
+    return 0.15 if expected_type_found(question, [sentence], [context]) == 1.0 else 0.0
 
 
 def _is_heading_like(sentence: str) -> bool:
@@ -106,7 +96,7 @@ def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> li
                 continue
             s_terms = frozenset(tokens(sentence))
             coverage = sum(weights[t] for t in q_terms & s_terms) / total
-            score = 0.7 * coverage + 0.3 * rank_prior + _answer_type_bonus(question, sentence)
+            score = 0.7 * coverage + 0.3 * rank_prior + _answer_type_bonus(question, sentence, preceding(text, start))
             out.append(ScoredSentence(i, start, end, sentence, score, s_terms))
     return out
 

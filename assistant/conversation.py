@@ -42,8 +42,13 @@ _ENTITY = re.compile(r"\b[A-ZÀ-ÖØ-Þ][\w@'’-]*[A-ZÀ-ÖØ-Þ0-9@][\w@'’-]
 _PREPOSITION = re.compile(r"^(?:pour|dans|en|à|au|aux|chez|sur|concernant|côté|du côté)\b", re.IGNORECASE)
 _AUXILIARIES = {"a", "ont", "avait", "avaient", "est", "sont", "était", "étaient", "va", "vont", "peut", "peuvent",
                 "doit", "doivent", "aura", "auront"}
-_INVERTED = re.compile(r"^(?P<wh>qui|que|quand|comment|pourquoi|où|combien|quel\w*)\s+"
+# "Quand a-t-il …", "Quel âge a-t-il", "À combien de structures est-il envoyé": the subject goes before
+# the inverted verb ("Quel âge Jean-Baptiste Carpentier a-t-il"), which is how French writes it.
+_INVERTED = re.compile(r"^(?P<wh>(?:(?:à|de|par|pour|avec|dans|en|sur)\s+)?(?:qui|que|quand|comment|pourquoi|où|"
+                       r"combien|quel\w*)(?:\s+[\wàâéèêëîïôûùç'’]+){0,3}?)\s+"
                        r"(?P<v>[\wàâéèêëîïôûùç]+(?:-t)?-(?:il|elle|ils|elles))\b", re.IGNORECASE)
+# A run of capitalised words: the name a question is about when no determiner introduces it.
+_NAME_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w@'’-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w@'’-]*)*")
 
 
 def time_span(text: str) -> tuple[int, int] | None:
@@ -73,7 +78,7 @@ def _strip_q(text: str) -> str:
 
 def subject_of(question: str) -> str:
     """The main noun phrase of a standalone question ("Quand le comité a-t-il été installé ?" ->
-    "le comité"), or what is left once the interrogative words are removed."""
+    "le comité"), else the name it is about, else what is left once the interrogative words are removed."""
     body = _strip_q(without_time(question))
     rest = _WH.sub("", body, count=1).strip()
     m = _DETERMINER.search(rest)
@@ -83,7 +88,8 @@ def subject_of(question: str) -> str:
         phrase = phrase[: end.start()] if end else phrase
         if len(phrase.split()) >= 2:
             return phrase.strip()
-    return rest
+    name = _NAME_RUN.search(rest)  # "Qui est Jean-Baptiste Carpentier" -> "Jean-Baptiste Carpentier"
+    return name.group() if name else rest
 
 
 def entities_of(text: str) -> list[str]:

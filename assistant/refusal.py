@@ -29,9 +29,12 @@ WHO_QUESTION = re.compile(r"^\s*(?:qui|par qui|avec qui)\b|\bqui (?:a|ont|est|so
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre"
 DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b|\b(?:{_MONTHS})\s+\d{{4}}\b|"
                    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b", re.IGNORECASE)
+# Collective nouns take "de" before what they count ("une centaine de modules", "2 millions d'euros").
+_MULTIPLIERS = {"dizaine", "dizaines", "douzaine", "douzaines", "quinzaine", "vingtaine", "trentaine", "quarantaine",
+                "cinquantaine", "soixantaine", "centaine", "centaines", "millier", "milliers", "million", "millions",
+                "milliard", "milliards"}
 _NUMBER_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "quinze",
-                 "vingt", "trente", "quarante", "cinquante", "cent", "cents", "mille", "dizaine", "dizaines",
-                 "centaine", "centaines", "millier", "milliers", "million", "millions", "milliard", "milliards"}
+                 "vingt", "trente", "quarante", "cinquante", "soixante", "cent", "cents", "mille"} | _MULTIPLIERS
 PERSON_NAME = re.compile(r"\b[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+\b")
 
 
@@ -44,12 +47,25 @@ class AnswerabilityFeatures:
     type_ok: float  # 1: the expected kind of answer (count, date, person) is there; 0: it is not; 0.5: no kind
     best_sentence: float  # score of the best sentence
     missing_rarest: float  # 1 when the question's rarest term is absent from the 3 best passages
+    occurrence_ok: float = 1.0  # 0: the question names one occurrence ("le deuxième comité") no sentence names
+
+    @property
+    def mismatched(self) -> bool:
+        return mismatched(asdict(self))
 
     def as_dict(self) -> dict:
         return {k: round(v, 4) for k, v in asdict(self).items()}
 
 
-_ORDINAL = re.compile(r"\b\d+(?:er|re|e|ème|eme|nd|nde)\b", re.IGNORECASE)  # "1er comité" counts nothing
+def mismatched(evidence: dict) -> bool:
+    """The chosen sentences cannot answer, whatever the model's confidence: the question asks for a kind
+    of answer (a count, a date, a name) none of them holds, or for an occurrence none of them names.
+    Quoting them would answer another question, so the assistant refuses."""
+    return evidence.get("type_ok", 0.5) == 0.0 or evidence.get("occurrence_ok", 1.0) == 0.0
+
+
+# "1er comité" counts nothing, nor does a list marker ("3/ Acculturer…"; a fraction "1/2" stays).
+_ORDINAL = re.compile(r"\b\d+(?:er|re|e|ème|eme|nd|nde)\b|\b\d+\s*/(?!\s*\d)", re.IGNORECASE)
 # Nouns that name the kind of answer rather than its subject ("le montant du contrat" is answered by
 # "un contrat de 340 millions d'euros"): no need to find them beside the answer.
 _META_NOUNS = {"âge", "age", "part", "nombre", "pourcentage", "montant", "prix", "coût", "cout"}
@@ -76,14 +92,52 @@ def _mentions(sentence: str, word: str) -> bool:
     return all(_has_term(t, found) for t in tokens(word))
 
 
+# What a counted noun may be written as beside its number ("combien d'années" -> "20 ans"), by stem.
+_COUNT_SYNONYMS = {"anne": "an"}
+# Words that end the noun phrase a number counts: "82 interventions en entreprises" counts interventions.
+_PHRASE_BREAK = {"de", "d", "du", "des", "en", "dans", "à", "a", "au", "aux", "pour", "par", "sur", "avec", "chez",
+                 "entre", "sous", "et", "ou", "dont", "soit", "qui", "que"}
+_WORDS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d+)*|[^\W\d_]+|[,;:()!?.«»]")
+
+
+def _is_number(word: str) -> bool:
+    return word[0].isdigit() or fold(word) in _NUMBER_WORDS
+
+
+def _counted_noun_matches(word: str, head: str) -> bool:
+    stem = (tokens(word) or [""])[0]
+    wanted = tokens(head)
+    return _mentions(word, head) or any(_COUNT_SYNONYMS.get(t) == stem for t in wanted)
+
+
+def _counts(sentence: str, head: str) -> bool:
+    """A number directly followed by the counted noun, with at most two words between them (adjectives,
+    a multiplier and its "de"), none of which ends the noun phrase: "3 300 personnes", "120 structures
+    partenaires", "une centaine de modules", "Cela fait 20 ans"; not "82 interventions en entreprises"."""
+    words = _WORDS.findall(_without_dates(sentence))
+    for i, word in enumerate(words):
+        if not _is_number(word):
+            continue
+        j = i + 1
+        while j < len(words) and _is_number(words[j]):  # "2 millions", "trois cents"
+            j += 1
+        if j < len(words) and words[j].lower() in {"de", "d"} and fold(words[j - 1]) in _MULTIPLIERS:
+            j += 1
+        for k in range(j, min(j + 3, len(words))):
+            if _counted_noun_matches(words[k], head):
+                return True
+            if not words[k][0].isalpha() or words[k].lower() in _PHRASE_BREAK:
+                break
+    return False
+
+
 def _count_in(sentence: str, head: str | None) -> bool:
-    """A quantity (not a year, not a day of a date, not a rank), beside the counted noun when the
-    question names it."""
+    """A quantity (not a year, not a day of a date, not a rank), counting the noun the question names."""
     text = _without_dates(sentence)
     has_number = bool(re.search(r"\d", text)) or bool({w for w in re.findall(r"\w+", fold(text))} & _NUMBER_WORDS)
     if not has_number or not head or not tokens(head):
         return has_number
-    return _mentions(sentence, head)
+    return _counts(sentence, head)
 
 
 def _amount_in(sentence: str, head: str) -> bool:
@@ -101,10 +155,16 @@ def _named_in(sentence: str, asked: str) -> bool:
     return any(m.start() > 0 and not set(tokens(m.group(), stem=False)) <= known for m in _NAMED.finditer(sentence))
 
 
-def expected_type_found(question: str, sentences: list[str]) -> float:
+def preceding(text: str, start: int, width: int = 240) -> str:
+    """The text just before a sentence: where "ce dernier" or "il" finds what it stands for."""
+    return text[max(0, start - width):start]
+
+
+def expected_type_found(question: str, sentences: list[str], contexts: list[str] | None = None) -> float:
     """1 when one chosen sentence holds the kind of answer asked for, beside what is asked about
-    (the counted noun, the amount's noun, the verb of a "qui" question); 0 when none does; 0.5 when the
-    question asks for no particular kind."""
+    (the counted noun, the amount's noun, the verb and object of a "qui" question); 0 when none does;
+    0.5 when the question asks for no particular kind. ``contexts``: the text just before each sentence
+    in its passage, where a pronoun's antecedent stands."""
     amount = _AMOUNT_Q.search(question)
     if amount:
         head = amount.group(1)
@@ -123,9 +183,55 @@ def expected_type_found(question: str, sentences: list[str]) -> float:
         verb_word = verb.group(1) if verb and verb.group(1).lower() not in _AUXILIARIES else None
         if verb_word and verb_word[0].isupper():
             verb_word = None
-        return 1.0 if any(_named_in(s, question) and (not verb_word or _mentions(s, verb_word))
-                          for s in sentences) else 0.0
+        if not verb_word:
+            return 1.0 if any(_named_in(s, question) for s in sentences) else 0.0
+        # Who did it *to what*: "co-présidé par F. Buccio" does not say who presides the Mov'eo cluster.
+        # The object may sit in the sentence before ("… Jean-Baptiste Carpentier. Ce dernier avait été
+        # nommé par Emmanuel Macron"), hence the context.
+        about = {t for t in tokens(question) if t not in set(tokens(verb_word))}
+        contexts = contexts or [""] * len(sentences)
+        return 1.0 if any(_named_in(s, question) and _mentions(s, verb_word)
+                          and (not about or set(tokens(c + " " + s)) & about)
+                          for s, c in zip(sentences, contexts)) else 0.0
     return 0.5
+
+
+_ORDINALS = {2: ("deuxième", "second", "seconde"), 3: ("troisième",), 4: ("quatrième",), 5: ("cinquième",),
+             6: ("sixième",), 7: ("septième",), 8: ("huitième",), 9: ("neuvième",), 10: ("dixième",)}
+_ORDINAL_NUMBER = {fold(w): n for n, words in _ORDINALS.items() for w in words}
+# "Le deuxième comité", "la 3e édition", "la prochaine rencontre": one occurrence among several. "Premier"
+# and "dernier" are left out: they are used loosely ("l'un des premiers chantiers", "le premier risque").
+_OCCURRENCE = re.compile(r"\b(?:(prochaine?s?|à venir)|(" + "|".join(w for ws in _ORDINALS.values() for w in ws)
+                         + r")s?|(\d{1,2})(?:e|ème|eme|nd|nde))\b", re.IGNORECASE)
+
+
+def _occurrence(match: re.Match) -> int | str:
+    if match.group(1):
+        return "prochain"
+    return int(match.group(3)) if match.group(3) else _ORDINAL_NUMBER[fold(match.group(2))]
+
+
+def _nouns_near(text: str, match: re.Match, before: bool) -> list[str]:
+    """The two words after an ordinal ("deuxième Comité stratégique"), or around "à venir"."""
+    after = re.findall(r"[^\W\d_]{3,}", text[match.end():])[:2]
+    return (re.findall(r"[^\W\d_]{3,}", text[:match.start()])[-2:] + after) if before else after
+
+
+def occurrence_found(question: str, sentences: list[str]) -> float:
+    """1 unless the question names one occurrence of a recurring thing (the second committee, the next
+    meeting) and no chosen sentence names the same occurrence of the same thing: the first committee's
+    date does not answer "quand le deuxième comité s'est-il réuni ?", nor does "le deuxième semestre"."""
+    asked = _OCCURRENCE.search(question)
+    if not asked:
+        return 1.0
+    wanted, nouns = _occurrence(asked), _nouns_near(question, asked, before=False)
+    noun = nouns[0] if nouns else ""
+    for sentence in sentences:
+        for m in _OCCURRENCE.finditer(sentence):
+            if _occurrence(m) == wanted and (not noun or any(_mentions(w, noun) for w in
+                                                             _nouns_near(sentence, m, before=bool(m.group(1))))):
+                return 1.0
+    return 0.0
 
 
 def compute_features(question: str, passages, chosen, idf, dense_top: float, coverage: float,
@@ -144,9 +250,12 @@ def compute_features(question: str, passages, chosen, idf, dense_top: float, cov
     rarest = max(sorted(present), key=present.get) if present else None  # sorted: ties broken the same way every run
     return AnswerabilityFeatures(dense_top=dense_top, coverage=coverage, missing_top=missing_top,
                                  missing_corpus=missing_corpus,
-                                 type_ok=expected_type_found(question, [s.text for s in chosen]),
+                                 type_ok=expected_type_found(question, [s.text for s in chosen],
+                                                             [preceding(passages[s.passage].node.get_content(), s.start)
+                                                              for s in chosen]),
                                  best_sentence=best_sentence,
-                                 missing_rarest=float(rarest is not None and not in_top(rarest)))
+                                 missing_rarest=float(rarest is not None and not in_top(rarest)),
+                                 occurrence_ok=occurrence_found(question, [s.text for s in chosen]))
 
 
 # The features the model weighs. The dense cosine stays in the evidence but out of the model: within the

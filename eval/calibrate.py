@@ -5,8 +5,10 @@
 Runs every question of ``eval/corpus_set.jsonl`` through the public ``Assistant`` (follow-ups in their
 conversation), reads the answerability features of each answer (``Answer.evidence``), fits a logistic
 regression (scikit-learn, standardised features, balanced classes) and picks the threshold that
-maximises balanced accuracy on leave-one-out predictions, so the reported precision and recall are
-those of questions the model did not see. ``--write`` stores the model in assistant/answerability.json.
+maximises balanced accuracy on leave-one-out predictions (halfway between two questions' scores), so
+the reported precision and recall are those of questions the model did not see. Questions refused
+before the model (nothing to quote, or sentences of the wrong kind: ``refusal.mismatched``) count as
+refused and stay out of the fit. ``--write`` stores the model in assistant/answerability.json.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.conversation import Conversation
-from assistant.refusal import MODEL_FEATURES, AnswerabilityModel
+from assistant.refusal import MODEL_FEATURES, AnswerabilityModel, mismatched
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.stores import corpus_store
@@ -29,13 +31,15 @@ FEATURES = list(MODEL_FEATURES)
 console = Console()
 
 
-def collect_features(progress: bool = True) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def collect_features(progress: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Features, labels (1 = answerable), ids, and whether the answer is refused before the model is
+    consulted (nothing to quote, or sentences of the wrong kind: ``refusal.mismatched``)."""
     base = get_settings()
     embedder = get_embedder(base, "e5-small")
     store = corpus_store(base, "e5-small", embedder, progress)
     assistant = Assistant(store.settings, embedder=embedder)
     conversations: dict[str, Conversation] = {}
-    rows, labels, ids = [], [], []
+    rows, labels, ids, forced = [], [], [], []
     for item in load_corpus_set():
         if item.chain:
             answer = assistant.chat(conversations.setdefault(item.chain, Conversation()), item.question)
@@ -44,7 +48,8 @@ def collect_features(progress: bool = True) -> tuple[np.ndarray, np.ndarray, lis
         rows.append([answer.evidence.get(name, 0.0) for name in FEATURES])
         labels.append(0 if item.unanswerable else 1)  # 1 = answerable
         ids.append(item.id)
-    return np.array(rows, dtype=float), np.array(labels), ids
+        forced.append(answer.evidence.get("best_sentence", 0.0) <= 0 or mismatched(answer.evidence))
+    return np.array(rows, dtype=float), np.array(labels), ids, np.array(forced, dtype=bool)
 
 
 def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
@@ -56,20 +61,23 @@ def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
             "answered_rate": float((~refused & ~unanswerable).sum() / max(1, int((~unanswerable).sum())))}
 
 
-def fit(X: np.ndarray, y: np.ndarray, C: float = 3.0) -> tuple[AnswerabilityModel, dict]:
+def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 3.0) -> tuple[AnswerabilityModel, dict]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, class_weight="balanced", max_iter=1000))
-    # Without any sentence to quote the assistant refuses whatever the model says: those questions are
-    # counted as refused and kept out of the fit.
-    quotable = X[:, FEATURES.index("best_sentence")] > 0
+    # Without any sentence to quote, or with sentences of the wrong kind, the assistant refuses whatever
+    # the model says: those questions are counted as refused and kept out of the fit.
+    quotable = ~forced
     loo = np.zeros(len(y))
     loo[quotable] = cross_val_predict(pipeline, X[quotable], y[quotable], cv=LeaveOneOut(),
                                       method="predict_proba")[:, 1]
-    candidates = np.unique(np.round(loo[quotable], 3))
+    # Thresholds halfway between neighbouring scores: a threshold equal to one question's score would
+    # decide that question by a rounding of its in-sample probability.
+    scores = np.unique(loo[quotable])
+    candidates = np.round(np.concatenate([[0.0], (scores[:-1] + scores[1:]) / 2, [1.0]]), 4)
 
     def balanced_accuracy(t: float) -> tuple[float, float]:
         r = rates(loo, y, t)
@@ -82,6 +90,7 @@ def fit(X: np.ndarray, y: np.ndarray, C: float = 3.0) -> tuple[AnswerabilityMode
                                bias=float(logistic.intercept_[0]), mean=tuple(float(m) for m in scaler.mean_),
                                scale=tuple(float(s) for s in scaler.scale_), threshold=float(best))
     report = {"questions": int(len(y)), "unanswerable": int((y == 0).sum()), "C": C,
+              "refused_before_model": int(forced.sum()),
               "leave_one_out": {k: round(v, 3) for k, v in rates(loo, y, best).items()}}
     fitted = np.zeros(len(y))
     fitted[quotable] = pipeline.predict_proba(X[quotable])[:, 1]
@@ -94,8 +103,8 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="écrire le modèle dans assistant/answerability.json")
     parser.add_argument("--C", type=float, default=3.0, help="régularisation de la régression logistique")
     args = parser.parse_args()
-    X, y, _ = collect_features()
-    model, report = fit(X, y, args.C)
+    X, y, _, forced = collect_features()
+    model, report = fit(X, y, forced, args.C)
     table = Table(title="Calibration du refus (validation croisée un-contre-tous)")
     table.add_column("mesure")
     table.add_column("valeur", justify="right")

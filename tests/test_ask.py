@@ -33,6 +33,7 @@ def test_json_lines_from_stdin(env):
     ("Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?", None, "Buccio"),
     ("Quels sont les trois volets de l'intelligence économique territoriale ?", "000_", "veille, influence et sécurité"),
     ("Quelles régions se sont portées candidates pour expérimenter le dispositif ?", "002_", "Nouvelle-Aquitaine"),
+    ("Combien de participants a réuni la Rencontre IE pour les Entreprises ?", None, "190 participants"),
 ])
 def test_answers_cite_the_right_source(demo_store, question, expected_doc, expected_text):
     answer = Assistant(demo_store).ask(question)
@@ -48,6 +49,10 @@ def test_answers_cite_the_right_source(demo_store, question, expected_doc, expec
     "Quel est le chiffre d'affaires d'Airbus en 2022 ?",
     "Quelle est la recette de la tarte aux pommes normande ?",
     "Combien coûte un billet de train Paris-Caen ?",
+    # On topic, but the corpus holds another kind of answer: 190 participants, not a number of companies;
+    # the first committee's date, not the third's.
+    "Combien d'entreprises ont participé à la Rencontre IE pour les Entreprises ?",
+    "Quand le troisième comité stratégique d'intelligence économique territoriale s'est-il réuni ?",
 ])
 def test_unanswerable_questions_are_refused(demo_store, question):
     answer = Assistant(demo_store).ask(question)

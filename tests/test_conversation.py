@@ -35,6 +35,12 @@ def rewrite_chain(questions: list[str]) -> list[str]:
      "Qui a co-présidé le comité stratégique ?"),
     (["Qu'est-ce que le comité stratégique ?", "Quand a-t-il été installé ?"],
      "Quand le comité stratégique a-t-il été installé ?"),
+    # A person asked about by name stays the subject down the chain, and the inverted verb keeps French order.
+    (["Qui est Jean-Baptiste Carpentier ?", "Quel âge a-t-il ?"], "Quel âge Jean-Baptiste Carpentier a-t-il ?"),
+    (["Qui est Jean-Baptiste Carpentier ?", "Quel âge a-t-il ?", "Et qui l'a nommé ?"],
+     "Qui a nommé Jean-Baptiste Carpentier ?"),
+    (["Qu'est-ce que le Bulletin de veille collaborative ?", "À combien de structures est-il envoyé ?"],
+     "À combien de structures le Bulletin de veille collaborative est-il envoyé ?"),
 ])
 def test_follow_ups_become_standalone_without_a_model(chain, expected):
     assert rewrite_chain(chain)[-1] == expected

@@ -1,9 +1,10 @@
-"""The refusal's main evidence: the kind of answer asked for, found beside what is asked about."""
+"""The refusal's main evidence: the kind of answer asked for, found beside what is asked about, and the
+occurrence asked for (the second committee, the next meeting); either missing refuses whatever the model says."""
 from __future__ import annotations
 
 import pytest
 
-from assistant.refusal import expected_type_found
+from assistant.refusal import AnswerabilityFeatures, expected_type_found, occurrence_found
 
 COMMITTEE = ("La préfecture de Région a accueilli mardi 4 juillet le 1er Comité stratégique, co-présidé par "
              "Fabienne Buccio, préfète de la région Normandie, en présence du commissaire Jean-Baptiste Carpentier.")
@@ -24,12 +25,26 @@ CONTEST = "Le concours « Normand'IE stratégique » est porté par l'Associatio
     # The name must come with the asked verb: a list of pôles does not say who presides one.
     ("Qui préside le pôle de compétitivité Mov'eo ?", [POLES], 0.0),
     ("Qui a co-présidé le premier comité stratégique ?", [COMMITTEE], 1.0),
+    # ... and with what it is done to: co-presiding a committee is not presiding Mov'eo.
+    ("Qui préside le pôle Mov'eo ?", [COMMITTEE], 0.0),
     # Organisations answer "qui" questions too; a lone capitalised common noun does not.
     ("Qui porte le concours « Normand'IE stratégique » ?", [CONTEST], 1.0),
     ("Qui est le président de la République ?", ["Les Régions sont copilotes avec l'État."], 0.0),
     # Counts: a number beside the counted noun.
     ("Combien de participants a réuni la Rencontre IE ?", [MEETING], 1.0),
     ("Combien de salariés compte le pôle Cosmetic Valley ?", [POLES, MEETING], 0.0),
+    # The number must count that noun: here 82 counts interventions, not companies.
+    ("Combien d'entreprises ont été victimes de cyberattaques ?",
+     ["Les actions ont touché 3 300 personnes (82 interventions en entreprises ; 13 dans des structures)."], 0.0),
+    ("Combien d'interventions en entreprises ont été menées ?",
+     ["Les actions ont touché 3 300 personnes (82 interventions en entreprises ; 13 dans des structures)."], 1.0),
+    ("Combien de participants le concours a-t-il réunis ?", [MEETING], 1.0),
+    ("Combien d'étudiants ont participé au concours ?", [MEETING, CONTEST], 0.0),
+    # Collective numbers, years written "ans", and a list marker that counts nothing.
+    ("Combien de modules ont été référencés ?", ["Une centaine de modules d'enseignement a été référencée."], 1.0),
+    ("Depuis combien d'années la thématique est-elle pratiquée ?",
+     ["Cela fait 20 ans que cette thématique est pratiquée en Normandie."], 1.0),
+    ("Combien d'étudiants sont visés ?", ["- 3/ Acculturer les acteurs publics cibles (étudiants, entreprises)."], 0.0),
     # Dates, including « quelle est la date ».
     ("Quelle est la date de la Rencontre IE ?", [MEETING], 1.0),
     ("Quand le comité s'est-il réuni ?", ["Le comité s'est réuni à Rouen."], 0.0),
@@ -40,3 +55,35 @@ CONTEST = "Le concours « Normand'IE stratégique » est porté par l'Associatio
 ])
 def test_expected_answer_type_is_looked_for_beside_the_asked_thing(question, sentences, expected):
     assert expected_type_found(question, sentences) == expected
+
+
+def test_the_antecedent_before_a_pronoun_counts_as_what_is_asked_about():
+    sentence = "Ce dernier avait été nommé en 2016 par Emmanuel Macron, ministre de l'Économie."
+    question = "Qui a nommé Jean-Baptiste Carpentier ?"
+    assert expected_type_found(question, [sentence]) == 0.0
+    assert expected_type_found(question, [sentence], ["… en présence de Jean-Baptiste Carpentier. "]) == 1.0
+
+
+@pytest.mark.parametrize("question, sentences, expected", [
+    # The first committee's date, or a "deuxième semestre", does not say when the second committee met.
+    ("Quand le deuxième Comité stratégique s'est-il réuni ?",
+     [COMMITTEE, "Les pôles ont été créés au deuxième semestre 2004."], 0.0),
+    ("Quand le 2e comité stratégique s'est-il réuni ?", ["Le deuxième comité stratégique s'est tenu en mars 2018."], 1.0),
+    ("Qu'a décidé le second comité ?", ["Le 2e comité a validé la feuille de route."], 1.0),
+    # The next meeting: only a sentence announcing one answers.
+    ("Quelle est la date de la prochaine Rencontre IE ?", [MEETING], 0.0),
+    ("Quelle est la date de la prochaine Rencontre IE ?", ["La prochaine Rencontre IE aura lieu en mai 2020."], 1.0),
+    # No particular occurrence asked: nothing to check ("premier" is used loosely, left out).
+    ("Qui a co-présidé le premier comité stratégique ?", [COMMITTEE], 1.0),
+])
+def test_the_occurrence_asked_for_must_be_the_one_quoted(question, sentences, expected):
+    assert occurrence_found(question, sentences) == expected
+
+
+def test_a_missing_kind_or_occurrence_refuses_before_the_model():
+    base = dict(dense_top=0.9, coverage=1.0, missing_top=0.0, missing_corpus=0.0, best_sentence=1.0,
+                missing_rarest=0.0)
+    assert not AnswerabilityFeatures(type_ok=1.0, **base).mismatched
+    assert not AnswerabilityFeatures(type_ok=0.5, **base).mismatched
+    assert AnswerabilityFeatures(type_ok=0.0, **base).mismatched
+    assert AnswerabilityFeatures(type_ok=1.0, occurrence_ok=0.0, **base).mismatched
