@@ -44,11 +44,12 @@ _AUXILIARIES = {"a", "ont", "avait", "avaient", "est", "sont", "était", "étaie
                 "doit", "doivent", "aura", "auront"}
 # "Quand a-t-il …", "Quel âge a-t-il", "À combien de structures est-il envoyé": the subject goes before
 # the inverted verb ("Quel âge Jean-Baptiste Carpentier a-t-il"), which is how French writes it.
-_INVERTED = re.compile(r"^(?P<wh>(?:(?:à|de|par|pour|avec|dans|en|sur)\s+)?(?:qui|que|quand|comment|pourquoi|où|"
-                       r"combien|quel\w*)(?:\s+[\wàâéèêëîïôûùç'’]+){0,3}?)\s+"
-                       r"(?P<v>[\wàâéèêëîïôûùç]+(?:-t)?-(?:il|elle|ils|elles))\b", re.IGNORECASE)
-# A run of capitalised words: the name a question is about when no determiner introduces it.
-_NAME_RUN = re.compile(r"[A-ZÀ-ÖØ-Þ][\w@'’-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w@'’-]*)*")
+_INVERTED = re.compile(r"^(?P<wh>(?:(?:à|de|depuis|par|pour|avec|dans|en|sur)\s+)?(?:qui|que|quand|comment|pourquoi|"
+                       r"où|combien|quel\w*)(?:\s+[\wàâéèêëîïôûùç'’]+){0,3}?)\s+"
+                       r"(?P<v>(?:[smt]['’])?[\wàâéèêëîïôûùç]+(?:-t)?-(?:il|elle|ils|elles))\b", re.IGNORECASE)
+# A name a question is about when no determiner introduces it: "Jean-Baptiste Carpentier", "M. Carpentier",
+# "IHEDN" (one capitalised common word such as "Pôle" is not enough).
+_NAME_RUN = re.compile(r"(?:[A-Z][a-z]?\.(?:-[A-Z]\.)?\s*)*[A-ZÀ-ÖØ-Þ][\w@'’-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w@'’-]*)*")
 
 
 def time_span(text: str) -> tuple[int, int] | None:
@@ -86,10 +87,18 @@ def subject_of(question: str) -> str:
         phrase = rest[m.start():]
         end = _PHRASE_END.search(phrase, m.end() - m.start())
         phrase = phrase[: end.start()] if end else phrase
-        if len(phrase.split()) >= 2:
+        if len(phrase.split()) >= 2 or re.match(r"l['’]\w", phrase, re.IGNORECASE):  # "l'IHEDN"
             return phrase.strip()
-    name = _NAME_RUN.search(rest)  # "Qui est Jean-Baptiste Carpentier" -> "Jean-Baptiste Carpentier"
-    return name.group() if name else rest
+    name = _NAME_RUN.search(rest) if rest != body else None  # "Qui est Jean-Baptiste Carpentier"
+    if name and (len(name.group().split()) >= 2 or name.group().isupper()):
+        return name.group()
+    return rest
+
+
+def _names_subject(words: str) -> bool:
+    """Interrogative words that already hold a subject ("Quel budget la Région"), not just "Quel âge"."""
+    rest = words.split(maxsplit=1)[1] if len(words.split()) > 1 else ""
+    return bool(_DETERMINER.search(rest) or re.search(r"\b[A-ZÀ-ÖØ-Þ]", rest))
 
 
 def entities_of(text: str) -> list[str]:
@@ -153,8 +162,11 @@ class Conversation:
             words = core[m.end():].split()
             n_verb = 2 if words and words[0].lower() in _AUXILIARIES and len(words) > 1 else 1
             core = " ".join([m.group("wh").rstrip("'’"), *words[:n_verb], subject, *words[n_verb:]])
-        elif inverted:  # "Quand a-t-il été installé" -> "Quand le comité a-t-il été installé"
+        elif inverted and not _names_subject(inverted.group("wh")):
+            # "Quand a-t-il été installé" -> "Quand le comité a-t-il été installé"
             core = f"{inverted.group('wh')} {subject} {core[inverted.start('v'):]}"
+        elif inverted:  # "Quel budget la Région a-t-elle voté": the subject is already there
+            pass
         elif _ANAPHORA.search(core):
             core = re.sub(r"\b(?:il|elle|ils|elles|celui-ci|celle-ci|ce dernier|cette dernière)\b", subject, core,
                           count=1, flags=re.IGNORECASE)

@@ -18,12 +18,13 @@ from veille.text import fold, tokens
 
 MODEL_PATH = Path(__file__).with_name("answerability.json")
 
-# Question kinds and the evidence each expects; answer.py's sentence scoring uses the same patterns.
-_COUNT_Q = re.compile(r"\bcombien\s+(?:de\s+|d['’])?(\w+)", re.IGNORECASE)
+# Question kinds and the evidence each expects (``expected_type_found``, also answer.py's sentence bonus).
+# « Combien de X » names what is counted; « combien coûte… » names nothing (group 1 is then None).
+_COUNT_Q = re.compile(r"\bcombien\b(?:\s+(?:de\s+|d['’])(\w+))?", re.IGNORECASE)
 WHEN_QUESTION = re.compile(r"\b(quand|quelle date|en quelle année|depuis quand|à quelle date|quel jour|quel mois|"
                            r"de quand|quelle (?:est|était|sera) la date)\b", re.IGNORECASE)
 _AMOUNT_Q = re.compile(r"\b(?:quel|quelle|quels|quelles)\s+(?:est|était|sont|a été|ont été)?\s*(?:le|la|l['’]|les)?\s*"
-                       r"(montant|budget|chiffre d['’]affaires|salaire|taux|prix|coût|cout|nombre|pourcentage|part|"
+                       r"(montant|somme|budget|chiffre d['’]affaires|salaire|taux|prix|coût|cout|nombre|pourcentage|part|"
                        r"effectif|âge|age|population|superficie|numéro)\b", re.IGNORECASE)
 WHO_QUESTION = re.compile(r"^\s*(?:qui|par qui|avec qui)\b|\bqui (?:a|ont|est|sont|préside|dirige|pilote)\b", re.IGNORECASE)
 _MONTHS = "janvier|février|fevrier|mars|avril|mai|juin|juillet|août|aout|septembre|octobre|novembre|décembre"
@@ -33,8 +34,8 @@ DATE = re.compile(rf"\b(1[89]\d\d|20\d\d)\b|\b\d{{1,2}}(?:er)?\s+(?:{_MONTHS})\b
 _MULTIPLIERS = {"dizaine", "dizaines", "douzaine", "douzaines", "quinzaine", "vingtaine", "trentaine", "quarantaine",
                 "cinquantaine", "soixantaine", "centaine", "centaines", "millier", "milliers", "million", "millions",
                 "milliard", "milliards"}
-_NUMBER_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "quinze",
-                 "vingt", "trente", "quarante", "cinquante", "soixante", "cent", "cents", "mille"} | _MULTIPLIERS
+_NUMBER_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze", "treize",
+                 "quatorze", "quinze", "seize", "vingt", "trente", "quarante", "cinquante", "soixante", "cent", "cents", "mille"} | _MULTIPLIERS
 PERSON_NAME = re.compile(r"\b[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+\b")
 
 
@@ -50,18 +51,19 @@ class AnswerabilityFeatures:
     occurrence_ok: float = 1.0  # 0: the question names one occurrence ("le deuxième comité") no sentence names
 
     @property
-    def mismatched(self) -> bool:
-        return mismatched(asdict(self))
+    def refused_before_model(self) -> bool:
+        return refused_before_model(asdict(self))
 
     def as_dict(self) -> dict:
         return {k: round(v, 4) for k, v in asdict(self).items()}
 
 
-def mismatched(evidence: dict) -> bool:
-    """The chosen sentences cannot answer, whatever the model's confidence: the question asks for a kind
-    of answer (a count, a date, a name) none of them holds, or for an occurrence none of them names.
-    Quoting them would answer another question, so the assistant refuses."""
-    return evidence.get("type_ok", 0.5) == 0.0 or evidence.get("occurrence_ok", 1.0) == 0.0
+def refused_before_model(evidence: dict) -> bool:
+    """No sentence to quote, or the chosen sentences cannot answer whatever the model's confidence: the
+    question asks for a kind of answer (a count, a date, a name) none of them holds, or for an occurrence
+    none of them names. Quoting them would answer another question, so the assistant refuses."""
+    return (evidence.get("best_sentence", 0.0) <= 0.0 or evidence.get("type_ok", 0.5) == 0.0
+            or evidence.get("occurrence_ok", 1.0) == 0.0)
 
 
 # "1er comité" counts nothing, nor does a list marker ("3/ Acculturer…"; a fraction "1/2" stays).
@@ -93,7 +95,8 @@ def _mentions(sentence: str, word: str) -> bool:
 
 
 # What a counted noun may be written as beside its number ("combien d'années" -> "20 ans"), by stem.
-_COUNT_SYNONYMS = {"anne": "an"}
+_DURATIONS = {"an", "anne", "mois", "semain", "jour", "heur", "minut", "decen"}
+_COUNT_SYNONYMS = {"anne": {"an"}, "temp": _DURATIONS}
 # Words that end the noun phrase a number counts: "82 interventions en entreprises" counts interventions.
 _PHRASE_BREAK = {"de", "d", "du", "des", "en", "dans", "à", "a", "au", "aux", "pour", "par", "sur", "avec", "chez",
                  "entre", "sous", "et", "ou", "dont", "soit", "qui", "que"}
@@ -107,7 +110,7 @@ def _is_number(word: str) -> bool:
 def _counted_noun_matches(word: str, head: str) -> bool:
     stem = (tokens(word) or [""])[0]
     wanted = tokens(head)
-    return _mentions(word, head) or any(_COUNT_SYNONYMS.get(t) == stem for t in wanted)
+    return _mentions(word, head) or any(stem in _COUNT_SYNONYMS.get(t, ()) for t in wanted)
 
 
 def _counts(sentence: str, head: str) -> bool:
@@ -128,16 +131,17 @@ def _counts(sentence: str, head: str) -> bool:
                 return True
             if not words[k][0].isalpha() or words[k].lower() in _PHRASE_BREAK:
                 break
-    return False
+    # A year-like number counting the noun right after it: "2000 entreprises ont participé".
+    return any(_counted_noun_matches(m.group(1), head)
+               for m in re.finditer(r"\b(?:1[89]\d\d|20\d\d)\s+([^\W\d_]+)", sentence))
 
 
 def _count_in(sentence: str, head: str | None) -> bool:
     """A quantity (not a year, not a day of a date, not a rank), counting the noun the question names."""
+    if head and tokens(head):
+        return _counts(sentence, head)
     text = _without_dates(sentence)
-    has_number = bool(re.search(r"\d", text)) or bool({w for w in re.findall(r"\w+", fold(text))} & _NUMBER_WORDS)
-    if not has_number or not head or not tokens(head):
-        return has_number
-    return _counts(sentence, head)
+    return bool(re.search(r"\d", text)) or bool({w for w in re.findall(r"\w+", fold(text))} & _NUMBER_WORDS)
 
 
 def _amount_in(sentence: str, head: str) -> bool:
@@ -151,8 +155,14 @@ def _amount_in(sentence: str, head: str) -> bool:
 def _named_in(sentence: str, asked: str) -> bool:
     """A capitalised name or an acronym the question does not already contain."""
     known = set(tokens(asked, stem=False))
-    # The sentence's first word is capitalised anyway: it names nothing.
-    return any(m.start() > 0 and not set(tokens(m.group(), stem=False)) <= known for m in _NAMED.finditer(sentence))
+    # The sentence's first word is capitalised anyway: a name there must not start with a stop word
+    # ("Le Comité" names nothing, "Emmanuel Macron a nommé…" does).
+    return any((m.start() > 0 or tokens(m.group().split()[0], stem=False))
+               and not set(tokens(m.group(), stem=False)) <= known for m in _NAMED.finditer(sentence))
+
+
+# Capitalised words inside a question: the names it is about ("Mov'eo", "Intelligence Économique").
+_CAPITALISED = re.compile(r"(?<=[\s«(])[A-ZÀ-ÖØ-Þ][\w'’@-]*")
 
 
 def preceding(text: str, start: int, width: int = 240) -> str:
@@ -186,9 +196,11 @@ def expected_type_found(question: str, sentences: list[str], contexts: list[str]
         if not verb_word:
             return 1.0 if any(_named_in(s, question) for s in sentences) else 0.0
         # Who did it *to what*: "co-présidé par F. Buccio" does not say who presides the Mov'eo cluster.
-        # The object may sit in the sentence before ("… Jean-Baptiste Carpentier. Ce dernier avait été
+        # What is named in the question (Mov'eo) must be there, else one of its terms. The object may sit
+        # in the sentence before ("… Jean-Baptiste Carpentier. Ce dernier avait été
         # nommé par Emmanuel Macron"), hence the context.
-        about = {t for t in tokens(question) if t not in set(tokens(verb_word))}
+        names = _CAPITALISED.findall(question)
+        about = {t for t in tokens(" ".join(names) if names else question) if t not in set(tokens(verb_word))}
         contexts = contexts or [""] * len(sentences)
         return 1.0 if any(_named_in(s, question) and _mentions(s, verb_word)
                           and (not about or set(tokens(c + " " + s)) & about)
@@ -196,40 +208,47 @@ def expected_type_found(question: str, sentences: list[str], contexts: list[str]
     return 0.5
 
 
-_ORDINALS = {2: ("deuxième", "second", "seconde"), 3: ("troisième",), 4: ("quatrième",), 5: ("cinquième",),
-             6: ("sixième",), 7: ("septième",), 8: ("huitième",), 9: ("neuvième",), 10: ("dixième",)}
-_ORDINAL_NUMBER = {fold(w): n for n, words in _ORDINALS.items() for w in words}
-# "Le deuxième comité", "la 3e édition", "la prochaine rencontre": one occurrence among several. "Premier"
-# and "dernier" are left out: they are used loosely ("l'un des premiers chantiers", "le premier risque").
-_OCCURRENCE = re.compile(r"\b(?:(prochaine?s?|à venir)|(" + "|".join(w for ws in _ORDINALS.values() for w in ws)
-                         + r")s?|(\d{1,2})(?:e|ème|eme|nd|nde))\b", re.IGNORECASE)
+_ORDINALS = {2: "deuxieme", 3: "troisieme", 4: "quatrieme", 5: "cinquieme", 6: "sixieme", 7: "septieme",
+             8: "huitieme", 9: "neuvieme", 10: "dixieme"}
+_ORDINAL_NUMBER = {w: n for n, w in _ORDINALS.items()}
+# "Le deuxième comité", "la 3e édition", "la prochaine rencontre": one occurrence among several, matched on
+# folded text ("deuxieme", "2è"). Left out as used loosely: "premier" and "dernier" ("l'un des premiers
+# chantiers"), "second(e)" ("second plan", "élèves de seconde"), "à venir" ("les défis à venir").
+_OCCURRENCE = re.compile(r"\b(?:(prochaine?s?)|(" + "|".join(_ORDINALS.values()) + r")s?|"
+                         r"(\d{1,2})(?:e|eme|nd|nde))(?!\w)")
+# "Les prochaines années" is a period, not an occurrence of something.
+_TIME_UNITS = {"annee", "annees", "an", "ans", "mois", "semaine", "semaines", "jour", "jours", "decennie",
+               "decennies", "fois"}
 
 
 def _occurrence(match: re.Match) -> int | str:
     if match.group(1):
         return "prochain"
-    return int(match.group(3)) if match.group(3) else _ORDINAL_NUMBER[fold(match.group(2))]
+    return int(match.group(3)) if match.group(3) else _ORDINAL_NUMBER[match.group(2)]
 
 
-def _nouns_near(text: str, match: re.Match, before: bool) -> list[str]:
-    """The two words after an ordinal ("deuxième Comité stratégique"), or around "à venir"."""
-    after = re.findall(r"[^\W\d_]{3,}", text[match.end():])[:2]
-    return (re.findall(r"[^\W\d_]{3,}", text[:match.start()])[-2:] + after) if before else after
+def _noun_after(folded: str, match: re.Match) -> str:
+    """The word an ordinal qualifies: "deuxieme comite strategique" -> "comite"."""
+    following = re.findall(r"[^\W\d_]{3,}", folded[match.end():])
+    return following[0] if following else ""
 
 
 def occurrence_found(question: str, sentences: list[str]) -> float:
     """1 unless the question names one occurrence of a recurring thing (the second committee, the next
     meeting) and no chosen sentence names the same occurrence of the same thing: the first committee's
     date does not answer "quand le deuxième comité s'est-il réuni ?", nor does "le deuxième semestre"."""
-    asked = _OCCURRENCE.search(question)
+    folded_question = fold(question)
+    asked = _OCCURRENCE.search(folded_question)
     if not asked:
         return 1.0
-    wanted, nouns = _occurrence(asked), _nouns_near(question, asked, before=False)
-    noun = nouns[0] if nouns else ""
+    noun = _noun_after(folded_question, asked)
+    if noun in _TIME_UNITS:
+        return 1.0
+    wanted = _occurrence(asked)
     for sentence in sentences:
-        for m in _OCCURRENCE.finditer(sentence):
-            if _occurrence(m) == wanted and (not noun or any(_mentions(w, noun) for w in
-                                                             _nouns_near(sentence, m, before=bool(m.group(1))))):
+        folded = fold(sentence)
+        for m in _OCCURRENCE.finditer(folded):
+            if _occurrence(m) == wanted and (not noun or _mentions(_noun_after(folded, m), noun)):
                 return 1.0
     return 0.0
 

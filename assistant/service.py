@@ -157,10 +157,11 @@ class Assistant:
                                     max((c.score for c in candidates), default=0.0),
                                     lambda term: 0 if idf(term) >= absent - 1e-9 else 1)
         model = load_model()
-        # Sentences of the wrong kind answer another question: no confidence, whatever the model says.
-        confidence = 0.0 if evidence.mismatched else model.probability(evidence)
+        # Nothing to quote, or sentences of the wrong kind: no confidence, whatever the model says.
+        forced = not chosen or evidence.refused_before_model
+        confidence = 0.0 if forced else model.probability(evidence)
         threshold = self.settings.refusal_threshold if self.settings.refusal_threshold is not None else model.threshold
-        if not chosen or evidence.mismatched or confidence < threshold:
+        if forced or confidence < threshold:
             return Answer(question=question, answer=REFUSAL, refused=True, confidence=confidence,
                           evidence=evidence.as_dict())
         numbers: dict[int, int] = {}

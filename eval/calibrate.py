@@ -7,8 +7,8 @@ conversation), reads the answerability features of each answer (``Answer.evidenc
 regression (scikit-learn, standardised features, balanced classes) and picks the threshold that
 maximises balanced accuracy on leave-one-out predictions (halfway between two questions' scores), so
 the reported precision and recall are those of questions the model did not see. Questions refused
-before the model (nothing to quote, or sentences of the wrong kind: ``refusal.mismatched``) count as
-refused and stay out of the fit. ``--write`` stores the model in assistant/answerability.json.
+before the model (nothing to quote, or sentences of the wrong kind:
+``refusal.refused_before_model``) count as refused and stay out of the fit. ``--write`` stores the model in assistant/answerability.json.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.conversation import Conversation
-from assistant.refusal import MODEL_FEATURES, AnswerabilityModel, mismatched
+from assistant.refusal import MODEL_FEATURES, AnswerabilityModel, refused_before_model
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.stores import corpus_store
@@ -33,7 +33,7 @@ console = Console()
 
 def collect_features(progress: bool = True) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
     """Features, labels (1 = answerable), ids, and whether the answer is refused before the model is
-    consulted (nothing to quote, or sentences of the wrong kind: ``refusal.mismatched``)."""
+    consulted (nothing to quote, or sentences of the wrong kind: ``refusal.refused_before_model``)."""
     base = get_settings()
     embedder = get_embedder(base, "e5-small")
     store = corpus_store(base, "e5-small", embedder, progress)
@@ -48,12 +48,12 @@ def collect_features(progress: bool = True) -> tuple[np.ndarray, np.ndarray, lis
         rows.append([answer.evidence.get(name, 0.0) for name in FEATURES])
         labels.append(0 if item.unanswerable else 1)  # 1 = answerable
         ids.append(item.id)
-        forced.append(answer.evidence.get("best_sentence", 0.0) <= 0 or mismatched(answer.evidence))
+        forced.append(refused_before_model(answer.evidence))
     return np.array(rows, dtype=float), np.array(labels), ids, np.array(forced, dtype=bool)
 
 
-def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float) -> dict:
-    refused = probabilities < threshold
+def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float, forced: np.ndarray) -> dict:
+    refused = forced | (probabilities < threshold)
     unanswerable = y == 0
     tp = int((refused & unanswerable).sum())
     return {"refusal_precision": tp / max(1, int(refused.sum())),
@@ -71,6 +71,10 @@ def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 3.0) -> tup
     # Without any sentence to quote, or with sentences of the wrong kind, the assistant refuses whatever
     # the model says: those questions are counted as refused and kept out of the fit.
     quotable = ~forced
+    if min(int((y[quotable] == 0).sum()), int((y[quotable] == 1).sum())) < 2:
+        raise ValueError("Trop peu de questions avec et sans réponse restent pour ajuster le modèle "
+                         f"({int((y[quotable] == 0).sum())} sans réponse, {int((y[quotable] == 1).sum())} avec) : "
+                         "il en faut au moins 2 de chaque après les refus d'office.")
     loo = np.zeros(len(y))
     loo[quotable] = cross_val_predict(pipeline, X[quotable], y[quotable], cv=LeaveOneOut(),
                                       method="predict_proba")[:, 1]
@@ -80,7 +84,7 @@ def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 3.0) -> tup
     candidates = np.round(np.concatenate([[0.0], (scores[:-1] + scores[1:]) / 2, [1.0]]), 4)
 
     def balanced_accuracy(t: float) -> tuple[float, float]:
-        r = rates(loo, y, t)
+        r = rates(loo, y, t, forced)
         return 0.5 * r["refusal_recall"] + 0.5 * r["answered_rate"], -abs(t - 0.5)  # ties: nearest to 0.5
 
     best = max(candidates, key=balanced_accuracy)
@@ -91,10 +95,10 @@ def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 3.0) -> tup
                                scale=tuple(float(s) for s in scaler.scale_), threshold=float(best))
     report = {"questions": int(len(y)), "unanswerable": int((y == 0).sum()), "C": C,
               "refused_before_model": int(forced.sum()),
-              "leave_one_out": {k: round(v, 3) for k, v in rates(loo, y, best).items()}}
+              "leave_one_out": {k: round(v, 3) for k, v in rates(loo, y, best, forced).items()}}
     fitted = np.zeros(len(y))
     fitted[quotable] = pipeline.predict_proba(X[quotable])[:, 1]
-    report["in_sample"] = {k: round(v, 3) for k, v in rates(fitted, y, best).items()}
+    report["in_sample"] = {k: round(v, 3) for k, v in rates(fitted, y, best, forced).items()}
     return model, report
 
 
@@ -104,7 +108,11 @@ def main() -> int:
     parser.add_argument("--C", type=float, default=3.0, help="régularisation de la régression logistique")
     args = parser.parse_args()
     X, y, _, forced = collect_features()
-    model, report = fit(X, y, forced, args.C)
+    try:
+        model, report = fit(X, y, forced, args.C)
+    except ValueError as error:
+        console.print(f"[red]{error}[/]")
+        return 2
     table = Table(title="Calibration du refus (validation croisée un-contre-tous)")
     table.add_column("mesure")
     table.add_column("valeur", justify="right")

@@ -57,3 +57,10 @@ def test_answers_cite_the_right_source(demo_store, question, expected_doc, expec
 def test_unanswerable_questions_are_refused(demo_store, question):
     answer = Assistant(demo_store).ask(question)
     assert answer.refused and not answer.citations
+
+
+def test_a_question_about_another_occurrence_is_refused_before_the_model(demo_store):
+    answer = Assistant(demo_store).ask(
+        "Quand le troisième comité stratégique d'intelligence économique territoriale s'est-il réuni ?")
+    assert answer.refused and answer.confidence == 0.0
+    assert answer.evidence["occurrence_ok"] == 0.0

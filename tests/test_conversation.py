@@ -41,6 +41,10 @@ def rewrite_chain(questions: list[str]) -> list[str]:
      "Qui a nommé Jean-Baptiste Carpentier ?"),
     (["Qu'est-ce que le Bulletin de veille collaborative ?", "À combien de structures est-il envoyé ?"],
      "À combien de structures le Bulletin de veille collaborative est-il envoyé ?"),
+    (["Qui est M. Carpentier ?", "Quel âge a-t-il ?"], "Quel âge M. Carpentier a-t-il ?"),
+    (["Qu'est-ce que l'IHEDN ?", "Quand a-t-il été créé ?"], "Quand l'IHEDN a-t-il été créé ?"),
+    (["Qu'est-ce que le comité stratégique ?", "Combien de fois s'est-il réuni ?"],
+     "Combien de fois le comité stratégique s'est-il réuni ?"),
 ])
 def test_follow_ups_become_standalone_without_a_model(chain, expected):
     assert rewrite_chain(chain)[-1] == expected
