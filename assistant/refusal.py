@@ -59,11 +59,12 @@ class AnswerabilityFeatures:
 
 
 def refused_before_model(evidence: dict) -> bool:
-    """No sentence to quote, or the chosen sentences cannot answer whatever the model's confidence: the
-    question asks for a kind of answer (a count, a date, a name) none of them holds, or for an occurrence
-    none of them names. Quoting them would answer another question, so the assistant refuses."""
-    return (evidence.get("best_sentence", 0.0) <= 0.0 or evidence.get("type_ok", 0.5) == 0.0
-            or evidence.get("occurrence_ok", 1.0) == 0.0)
+    """No sentence to quote, or the chosen sentences cannot answer whatever the model's confidence: they
+    share no term with the question, or the question asks for a kind of answer (a count, a date, a name)
+    none of them holds, or for an occurrence none of them names. Quoting them would answer another
+    question, so the assistant refuses."""
+    return (evidence.get("best_sentence", 0.0) <= 0.0 or evidence.get("coverage", 1.0) <= 0.0
+            or evidence.get("type_ok", 0.5) == 0.0 or evidence.get("occurrence_ok", 1.0) == 0.0)
 
 
 # "1er comité" counts nothing, nor does a list marker ("3/ Acculturer…"; a fraction "1/2" stays).

@@ -8,7 +8,8 @@ regression (scikit-learn, standardised features, balanced classes) and picks the
 maximises balanced accuracy on leave-one-out predictions (halfway between two questions' scores), so
 the reported precision and recall are those of questions the model did not see. Questions refused
 before the model (nothing to quote, or sentences of the wrong kind:
-``refusal.refused_before_model``) count as refused and stay out of the fit. ``--write`` stores the model in assistant/answerability.json.
+``refusal.refused_before_model``) count as refused; the model is fitted on every question with a
+sentence to quote. ``--write`` stores the model in assistant/answerability.json.
 """
 from __future__ import annotations
 
@@ -61,26 +62,27 @@ def rates(probabilities: np.ndarray, y: np.ndarray, threshold: float, forced: np
             "answered_rate": float((~refused & ~unanswerable).sum() / max(1, int((~unanswerable).sum())))}
 
 
-def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 3.0) -> tuple[AnswerabilityModel, dict]:
+def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 1.0) -> tuple[AnswerabilityModel, dict]:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import LeaveOneOut, cross_val_predict
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
     pipeline = make_pipeline(StandardScaler(), LogisticRegression(C=C, class_weight="balanced", max_iter=1000))
-    # Without any sentence to quote, or with sentences of the wrong kind, the assistant refuses whatever
-    # the model says: those questions are counted as refused and kept out of the fit.
-    quotable = ~forced
+    # The model learns from every question with a sentence to quote, those refused before it included:
+    # fitted on the few the rules let through, it would learn from a handful of examples. Questions
+    # refused before the model count as refused at every threshold (``rates``).
+    quotable = X[:, FEATURES.index("best_sentence")] > 0
     if min(int((y[quotable] == 0).sum()), int((y[quotable] == 1).sum())) < 2:
-        raise ValueError("Trop peu de questions avec et sans réponse restent pour ajuster le modèle "
+        raise ValueError("Trop peu de questions avec et sans réponse pour ajuster le modèle "
                          f"({int((y[quotable] == 0).sum())} sans réponse, {int((y[quotable] == 1).sum())} avec) : "
-                         "il en faut au moins 2 de chaque après les refus d'office.")
+                         "il en faut au moins 2 de chaque.")
     loo = np.zeros(len(y))
     loo[quotable] = cross_val_predict(pipeline, X[quotable], y[quotable], cv=LeaveOneOut(),
                                       method="predict_proba")[:, 1]
     # Thresholds halfway between neighbouring scores: a threshold equal to one question's score would
     # decide that question by a rounding of its in-sample probability.
-    scores = np.unique(loo[quotable])
+    scores = np.unique(loo[quotable & ~forced])  # the questions the threshold decides
     candidates = np.round(np.concatenate([[0.0], (scores[:-1] + scores[1:]) / 2, [1.0]]), 4)
 
     def balanced_accuracy(t: float) -> tuple[float, float]:
@@ -105,7 +107,7 @@ def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 3.0) -> tup
 def main() -> int:
     parser = argparse.ArgumentParser(description="Calibrer le refus sur le jeu de questions du corpus.")
     parser.add_argument("--write", action="store_true", help="écrire le modèle dans assistant/answerability.json")
-    parser.add_argument("--C", type=float, default=3.0, help="régularisation de la régression logistique")
+    parser.add_argument("--C", type=float, default=1.0, help="régularisation de la régression logistique")
     args = parser.parse_args()
     X, y, _, forced = collect_features()
     try:

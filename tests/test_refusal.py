@@ -103,6 +103,8 @@ def test_a_missing_kind_or_occurrence_refuses_before_the_model():
     assert AnswerabilityFeatures(type_ok=0.0, best_sentence=1.0, **base).refused_before_model
     assert AnswerabilityFeatures(type_ok=1.0, best_sentence=1.0, occurrence_ok=0.0, **base).refused_before_model
     assert AnswerabilityFeatures(type_ok=1.0, best_sentence=0.0, **base).refused_before_model
+    # Sentences sharing no term with the question ("un billet de train Paris-Caen") answer nothing.
+    assert AnswerabilityFeatures(type_ok=1.0, best_sentence=1.0, **{**base, "coverage": 0.0}).refused_before_model
 
 
 def test_calibration_says_so_when_too_few_questions_are_left_to_fit():
@@ -110,8 +112,7 @@ def test_calibration_says_so_when_too_few_questions_are_left_to_fit():
 
     from eval.calibrate import fit
 
-    X = np.random.default_rng(0).random((6, 6))
-    y = np.array([0, 1, 1, 1, 1, 0])
-    forced = np.array([True, False, False, False, False, False])  # one unanswerable left for the model
+    X = np.random.default_rng(0).random((6, 6)) + 0.1  # every question has a sentence to quote
+    y = np.array([0, 1, 1, 1, 1, 1])  # one unanswerable question: nothing to learn refusal from
     with pytest.raises(ValueError, match="Trop peu de questions"):
-        fit(X, y, forced)
+        fit(X, y, np.zeros(6, dtype=bool))
