@@ -97,7 +97,7 @@ def subject_of(question: str) -> str:
 
 def _names_subject(words: str) -> bool:
     """Interrogative words that already hold a subject ("Quel budget la Région"), not just "Quel âge"."""
-    rest = words.split(maxsplit=1)[1] if len(words.split()) > 1 else ""
+    rest = (words.split(maxsplit=1) + [""])[1]
     return bool(_DETERMINER.search(rest) or re.search(r"\b[A-ZÀ-ÖØ-Þ]", rest))
 
 
@@ -162,11 +162,11 @@ class Conversation:
             words = core[m.end():].split()
             n_verb = 2 if words and words[0].lower() in _AUXILIARIES and len(words) > 1 else 1
             core = " ".join([m.group("wh").rstrip("'’"), *words[:n_verb], subject, *words[n_verb:]])
-        elif inverted and not _names_subject(inverted.group("wh")):
-            # "Quand a-t-il été installé" -> "Quand le comité a-t-il été installé"
-            core = f"{inverted.group('wh')} {subject} {core[inverted.start('v'):]}"
-        elif inverted:  # "Quel budget la Région a-t-elle voté": the subject is already there
-            pass
+        elif inverted:
+            # "Quand a-t-il été installé" -> "Quand le comité a-t-il été installé"; "Quel budget la Région
+            # a-t-elle voté" already has its subject.
+            if not _names_subject(inverted.group("wh")):
+                core = f"{inverted.group('wh')} {subject} {core[inverted.start('v'):]}"
         elif _ANAPHORA.search(core):
             core = re.sub(r"\b(?:il|elle|ils|elles|celui-ci|celle-ci|ce dernier|cette dernière)\b", subject, core,
                           count=1, flags=re.IGNORECASE)

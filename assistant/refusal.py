@@ -268,14 +268,15 @@ def compute_features(question: str, passages, chosen, idf, dense_top: float, cov
     missing_corpus = sum(w for t, w in weights.items() if document_frequency(t) == 0 and not in_top(t)) / total
     present = {t: w for t, w in weights.items() if document_frequency(t) > 0}
     rarest = max(sorted(present), key=present.get) if present else None  # sorted: ties broken the same way every run
+    texts = [s.text for s in chosen]
     return AnswerabilityFeatures(dense_top=dense_top, coverage=coverage, missing_top=missing_top,
                                  missing_corpus=missing_corpus,
-                                 type_ok=expected_type_found(question, [s.text for s in chosen],
+                                 type_ok=expected_type_found(question, texts,
                                                              [preceding(passages[s.passage].node.get_content(), s.start)
                                                               for s in chosen]),
                                  best_sentence=best_sentence,
                                  missing_rarest=float(rarest is not None and not in_top(rarest)),
-                                 occurrence_ok=occurrence_found(question, [s.text for s in chosen]))
+                                 occurrence_ok=occurrence_found(question, texts))
 
 
 # The features the model weighs. The dense cosine stays in the evidence but out of the model: within the

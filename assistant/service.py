@@ -157,8 +157,9 @@ class Assistant:
                                     max((c.score for c in candidates), default=0.0),
                                     lambda term: 0 if idf(term) >= absent - 1e-9 else 1)
         model = load_model()
-        # Nothing to quote, or sentences of the wrong kind: no confidence, whatever the model says.
-        forced = not chosen or evidence.refused_before_model
+        # Nothing to quote (no candidate: best_sentence is 0), or sentences of the wrong kind: no confidence,
+        # whatever the model says.
+        forced = evidence.refused_before_model
         confidence = 0.0 if forced else model.probability(evidence)
         threshold = self.settings.refusal_threshold if self.settings.refusal_threshold is not None else model.threshold
         if forced or confidence < threshold:
