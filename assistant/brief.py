@@ -14,30 +14,27 @@ from datetime import date
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from assistant.answer import make_idf, select_sentences, sentence_candidates
-from assistant.filters import Filters
+from assistant.citations import CitationNumbering
+from assistant.compose import select_sentences, sentence_candidates
+from assistant.generate import format_passages
+from assistant.llm import LLMError
+from assistant.prompts import render
+from assistant.retrieve import Retrieval
 from assistant.timefilter import apply_time_expression
+from veille import dates
+from veille.errors import VeilleError
+from veille.filters import Filters
 from veille.text import fold, tokens
 
 NOTHING_FOUND = ("Le corpus ne contient pas de passage assez pertinent sur ce sujet pour établir une note. "
                  "Essayez d'autres termes, élargissez la période ou retirez des filtres.")
-MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-             "novembre", "décembre"]
-
-
 def french_date(iso: str | None) -> str:
     """'2017-07-05' -> '5 juillet 2017'; '2019-03' -> 'mars 2019'; '2019' -> '2019'."""
-    if not iso:
-        return "non datée"
-    parts = str(iso).split("-")
-    try:
-        if len(parts) >= 3:
-            return f"{int(parts[2])} {MONTHS_FR[int(parts[1]) - 1]} {parts[0]}"
-        if len(parts) == 2:
-            return f"{MONTHS_FR[int(parts[1]) - 1]} {parts[0]}"
-    except (ValueError, IndexError):
-        pass
-    return parts[0]
+    return dates.french_date(str(iso)) if iso else "non datée"
+
+
+class BriefError(VeilleError, ValueError):
+    """A briefing request that cannot be honoured (French message)."""
 
 
 @dataclass
@@ -91,21 +88,6 @@ class Briefing:
         return "\n".join(lines)
 
 
-class _Numbering:
-    """Source numbers in order of first citation in the note (passage index -> [n])."""
-
-    def __init__(self, assistant, passages: list[NodeWithScore]):
-        self.assistant, self.passages = assistant, passages
-        self.numbers: dict[int, int] = {}
-        self.citations: list = []
-
-    def __call__(self, index: int, sentence: str = "") -> int:
-        if index not in self.numbers:
-            self.numbers[index] = len(self.numbers) + 1
-            self.citations.append(self.assistant.citation(self.numbers[index], self.passages[index], sentence))
-        return self.numbers[index]
-
-
 def _embeddings(assistant, passages: list[NodeWithScore]) -> np.ndarray:
     """The vectors stored at ingestion (no re-embedding); the model only for passages Chroma lacks."""
     ids = [p.node.node_id for p in passages]
@@ -153,21 +135,22 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
                max_themes: int = 4, points_per_theme: int = 3) -> Briefing:
     topic = (topic or "").strip()
     if not topic:
-        raise ValueError("Donnez le sujet de la note (par exemple « cybersécurité des PME »).")
+        raise BriefError("Donnez le sujet de la note (par exemple « cybersécurité des PME »).")
     filters, _note = apply_time_expression(topic, filters or Filters())
     described = filters.describe()
     result = assistant.retrieve(topic, filters, top_k=n_passages)
     passages = result.passages
-    probe = assistant.compose(topic, passages[: assistant.settings.top_k], result.dense_top) if passages else None
+    probe = (assistant.compose(topic, Retrieval(passages[: assistant.settings.top_k], result.dense), filters)
+             if passages else None)
     if not passages or probe is None or probe.refused:
         return Briefing(topic, described, NOTHING_FOUND, [], [], passages=0, empty=True)
-    idf = make_idf(assistant.store)
-    number = _Numbering(assistant, passages)
+    idf = assistant.term_stats(filters)  # the asker's audience only, as for answers
+    number = CitationNumbering(assistant.store, passages)
 
     # Overview (extractive): the sentences that best cover the topic across all passages.
     chosen = select_sentences(sentence_candidates(topic, passages, idf), max_sentences=3)
     used = {(s.passage, s.start) for s in chosen}
-    overview = " ".join(f"{s.text.strip()} [{number(s.passage, s.text)}]" for s in chosen)
+    overview = number.cite(chosen)
     mode, notice = "extractif", None
     generator = assistant.generator
     labels = cluster(_embeddings(assistant, passages), max_themes)
@@ -199,10 +182,6 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
 
 def _generated_overview(generator, topic, described, passages, groups, number, fallback):
     """Overview written by the model, verified; the extractive one (with a notice) when that fails."""
-    from assistant.generate import format_passages
-    from assistant.llm import LLMError
-    from assistant.prompts import render
-
     order = [i for members in groups for i in members]  # passages presented theme by theme
     shown = [passages[i] for i in order]
     system = render("system", refusal=render("refusal"))

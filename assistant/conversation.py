@@ -12,9 +12,12 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
-from assistant.filters import Filters
+from assistant.generate import ready_stream
+from assistant.llm import LLMError
+from assistant.prompts import render
 from assistant.timefilter import _PATTERNS as _TIME_PATTERNS  # the lead's regexes: one grammar of periods
 from assistant.timefilter import parse_time_expression
+from veille.filters import Filters
 
 _CONNECTIVE = re.compile(r"^(?:et|mais|alors|puis|ensuite|aussi|sinon|ok|d'accord)\b[\s,]*", re.IGNORECASE)
 _PRONOUN_AFTER_WH = re.compile(
@@ -182,9 +185,6 @@ class Conversation:
 
     def condense_with_llm(self, question: str, generator) -> str | None:
         """Standalone question from the condense prompt, or None when the model fails or rambles."""
-        from assistant.llm import LLMError
-        from assistant.prompts import render
-
         history = "\n".join(f"Utilisateur : {t.standalone}\nVeille : {t.answer.answer[:400]}"
                             for t in self.turns[-self.max_history:])
         try:
@@ -227,8 +227,6 @@ class Conversation:
 
     def ask_stream(self, assistant, question: str, filters: Filters | None = None, stream: bool = True):
         """One turn: rewrite, answer (an AnswerStream), and record the turn once the answer is final."""
-        from assistant.generate import ready_stream
-
         question = (question or "").strip()
         if filters is not None:
             self.filters = filters

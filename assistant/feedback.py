@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from veille.config import Settings
+from veille.db import connect
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (
@@ -73,10 +74,7 @@ class FeedbackStore:
             conn.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(str(self.path), timeout=30)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
-        return conn
+        return connect(self.path, timeout=30)
 
     def record(self, rec: FeedbackRecord) -> int:
         """Insert, or update the rating of the same (session, turn); the comment is kept unless given."""

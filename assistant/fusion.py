@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from veille.errors import choose
+
 
 @dataclass
 class ReciprocalRankFusion:
@@ -36,3 +38,15 @@ class WeightedScoreFusion:
             for key, score in ranked:
                 scores[key] = scores.get(key, 0.0) + weight * (score - low) / span
         return sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+
+
+# Fusion of [dense, lexical] lists by name; the default (wsum) was chosen on PIAF, SPF and CNIL (eval/README.md).
+FUSIONS = {
+    "wsum": lambda dense_weight: WeightedScoreFusion(weights=(dense_weight, 1.0 - dense_weight)),
+    "rrf": lambda dense_weight: ReciprocalRankFusion(),
+}
+
+
+def make_fusion(name: str, dense_weight: float = 0.5):
+    """The fusion called ``name`` (``UnknownChoice`` for any other name: no silent fallback)."""
+    return choose(FUSIONS, name, "Fusion inconnue")(dense_weight)

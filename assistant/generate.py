@@ -8,20 +8,18 @@ stream) the extractive answer computed beforehand is returned with a French noti
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from llama_index.core.schema import NodeWithScore
 
 from assistant.answer import REFUSAL, Answer
+from assistant.citations import CitationNumbering
 from assistant.llm import LLMClient, LLMError
 from assistant.prompts import render
 from assistant.verify import Verification, Verifier
 from veille.config import Settings
 from veille.text import fold
-
-CitationFactory = Callable[[int, NodeWithScore, str], object]
 
 
 def neutralise(text: str) -> str:
@@ -80,19 +78,19 @@ class Generator:
         return system, user
 
     def answer(self, question: str, passages: list[NodeWithScore], extractive: Answer,
-               make_citation: CitationFactory, filters_text: str = "") -> Answer:
+               numbering: CitationNumbering, filters_text: str = "") -> Answer:
         """Non-streaming generative answer (extractive fallback on any failure)."""
         try:
             text = self.llm.complete(*self.messages(question, passages, filters_text))
         except LLMError as exc:
             return self.fallback(extractive, str(exc))
-        return self.finish(question, text, passages, extractive, make_citation)
+        return self.finish(question, text, passages, extractive, numbering)
 
     def stream(self, question: str, passages: list[NodeWithScore], extractive: Answer,
-               make_citation: CitationFactory, filters_text: str = "") -> "AnswerStream":
+               numbering: CitationNumbering, filters_text: str = "") -> "AnswerStream":
         system, user = self.messages(question, passages, filters_text)
         return AnswerStream(lambda: self.llm.stream(system, user),
-                            lambda text: self.finish(question, text, passages, extractive, make_citation),
+                            lambda text: self.finish(question, text, passages, extractive, numbering),
                             lambda reason: self.fallback(extractive, reason))
 
     @staticmethod
@@ -102,7 +100,7 @@ class Generator:
         return extractive
 
     def finish(self, question: str, text: str, passages: list[NodeWithScore], extractive: Answer,
-               make_citation: CitationFactory) -> Answer:
+               numbering: CitationNumbering) -> Answer:
         """Verify a generated reply and turn it into an Answer with renumbered, supported citations."""
         if is_refusal(text):
             return Answer(question=question, answer=REFUSAL, refused=True, mode=self.mode,
@@ -120,7 +118,7 @@ class Generator:
                           confidence=extractive.confidence,
                           notice="La réponse générée n'était étayée par aucun des passages cités : "
                                  "Veille préfère ne pas répondre.")
-        answer = self.compose(question, check, passages, make_citation)
+        answer = self.compose(question, check, numbering)
         answer.confidence = extractive.confidence
         answer.flagged = flagged
         removed = len(check.sentences) - len(check.supported)
@@ -136,20 +134,14 @@ class Generator:
             answer.notice = "Vérification des citations : " + " ; ".join(notes) + "."
         return answer
 
-    def compose(self, question: str, check: Verification, passages: list[NodeWithScore],
-                make_citation: CitationFactory) -> Answer:
-        numbers: dict[int, int] = {}  # generated passage number -> renumbered citation
-        citations = []
+    def compose(self, question: str, check: Verification, numbering: CitationNumbering) -> Answer:
+        """The verified sentences, their citations renumbered to the passages actually cited (passage
+        ``[n]`` of the prompt is passage ``n - 1`` of the list)."""
         parts = []
         for sentence in check.supported:
-            marks = []
-            for n in sentence.kept:
-                if n not in numbers:
-                    numbers[n] = len(numbers) + 1
-                    citations.append(make_citation(numbers[n], passages[n - 1], sentence.support.get(n, "")))
-                marks.append(f"[{numbers[n]}]")
-            parts.append(f"{sentence.text} {''.join(marks)}")
-        return Answer(question=question, answer=" ".join(parts), refused=False, citations=citations,
+            marks = "".join(f"[{numbering(n - 1, sentence.support.get(n, ''))}]" for n in sentence.kept)
+            parts.append(f"{sentence.text} {marks}")
+        return Answer(question=question, answer=" ".join(parts), refused=False, citations=numbering.citations,
                       mode=self.mode)
 
 

@@ -11,9 +11,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from veille.config import PROMPTS_DIR
+from veille.errors import VeilleError
 
 
-class PromptError(ValueError):
+class PromptError(VeilleError, ValueError):
     pass
 
 

@@ -1,5 +1,6 @@
 """Retrievers sharing llama-index's ``BaseRetriever`` protocol: dense (Chroma), lexical (SQLite FTS5
-over French-analysed terms) and hybrid (both, fused, with per-document diversity).
+over French-analysed terms) and hybrid (both, fused, with per-document diversity). ``HybridRetriever.search``
+returns a ``Retrieval``: the passages and, as evidence for the refusal policy, each branch's own list.
 
 Every retriever applies ``Filters`` inside its own search (Chroma ``where``, SQL ``WHERE``), i.e.
 before ranking, so a filtered-out passage can never take a slot.
@@ -14,8 +15,9 @@ from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 
-from assistant.filters import Filters
-from assistant.fusion import ReciprocalRankFusion, WeightedScoreFusion
+from assistant.fusion import ReciprocalRankFusion, make_fusion
+from veille.errors import UnknownChoice
+from veille.filters import Filters
 from veille.store import Store
 from veille.text import tokens
 
@@ -83,11 +85,7 @@ class DenseRetriever(BaseRetriever):
         ids, distances = result["ids"][0], result["distances"][0]
         if not ids:
             return []
-        where, params = self.filters.sql("d")
-        rows = {r["chunk_id"]: r for r in self.store.db.execute(
-            f"SELECT c.chunk_id, c.doc_id, c.position, c.char_start, c.char_end, c.heading, c.text "
-            f"FROM chunks c JOIN documents d ON d.doc_id = c.doc_id WHERE c.chunk_id IN ({','.join('?' * len(ids))}) "
-            f"AND d.state = 'done' AND {where}", [*ids, *params])}
+        rows = self.store.chunks(ids, self.filters)
         kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
         if len(kept) < self.top_k and len(ids) == pool and self.filters.audience is None:
             return None
@@ -112,19 +110,27 @@ class LexicalRetriever(BaseRetriever):
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         t0 = time.perf_counter()
         terms = sorted(set(tokens(query_bundle.query_str)))
-        if not terms:
-            return []
-        match = " OR ".join(f'"{t}"' for t in terms)
-        where, params = self.filters.sql("d")
-        rows = self.store.db.execute(
-            f"SELECT c.chunk_id, c.doc_id, c.position, c.char_start, c.char_end, c.heading, c.text, "
-            f"bm25(chunks_fts) AS rank FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
-            f"JOIN documents d ON d.doc_id = c.doc_id "
-            f"WHERE chunks_fts MATCH ? AND d.state = 'done' AND {where} ORDER BY rank LIMIT ?",
-            [match, *params, self.top_k]).fetchall()
+        rows = self.store.lexical_search(terms, self.filters, self.top_k)
         self.timings.add("search_lexical", t0)
         # FTS5's bm25() is negative (lower is better); flip it so higher is better everywhere.
         return [NodeWithScore(node=_node_from_row(r), score=-r["rank"]) for r in rows]
+
+
+@dataclass
+class Retrieval:
+    """What a search hands to the composer and the refusal policy."""
+    passages: list[NodeWithScore]  # fused, at most ``per_doc`` per document, best first
+    dense: list[NodeWithScore] = field(default_factory=list)  # the dense branch's own list (cosines)
+    lexical: list[NodeWithScore] = field(default_factory=list)  # the lexical branch's own list (BM25)
+    timings: Timings = field(default_factory=Timings)
+
+    @property
+    def dense_top(self) -> float:
+        """Best cosine of the dense branch (refusal evidence); 0 without a dense branch."""
+        return max((n.score for n in self.dense), default=0.0)
+
+
+MODES = ("hybrid", "dense", "bm25")
 
 
 class HybridRetriever(BaseRetriever):
@@ -133,21 +139,21 @@ class HybridRetriever(BaseRetriever):
     def __init__(self, store: Store, embedder, top_k: int = 8, candidates: int = 50,
                  filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid"):
         super().__init__()
+        if mode not in MODES:
+            raise UnknownChoice("Mode de recherche inconnu", mode, MODES)
         self.timings = Timings()
         self.dense = DenseRetriever(store, embedder, candidates, filters, self.timings)
         self.lexical = LexicalRetriever(store, candidates, filters, self.timings)
         self.fusion = fusion or ReciprocalRankFusion()
         self.top_k, self.per_doc, self.mode = top_k, per_doc, mode
-        self.last_dense: list[NodeWithScore] = []
-        self.last_lexical: list[NodeWithScore] = []
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        self.last_dense = self.dense.retrieve(query_bundle) if self.mode in ("hybrid", "dense") else []
-        self.last_lexical = self.lexical.retrieve(query_bundle) if self.mode in ("hybrid", "bm25") else []
+    def search(self, query_bundle: QueryBundle) -> Retrieval:
+        dense = self.dense.retrieve(query_bundle) if self.mode in ("hybrid", "dense") else []
+        lexical = self.lexical.retrieve(query_bundle) if self.mode in ("hybrid", "bm25") else []
         t0 = time.perf_counter()
-        by_id = {n.node.node_id: n for n in self.last_lexical}
-        by_id.update({n.node.node_id: n for n in self.last_dense})
-        lists = [[(n.node.node_id, n.score) for n in lst] for lst in (self.last_dense, self.last_lexical) if lst]
+        by_id = {n.node.node_id: n for n in lexical}
+        by_id.update({n.node.node_id: n for n in dense})
+        lists = [[(n.node.node_id, n.score) for n in lst] for lst in (dense, lexical) if lst]
         fused = self.fusion.fuse(lists) if len(lists) > 1 else (lists[0] if lists else [])
         out: list[NodeWithScore] = []
         per_doc: dict[str, int] = {}
@@ -161,11 +167,30 @@ class HybridRetriever(BaseRetriever):
             if len(out) >= self.top_k:
                 break
         self.timings.add("fuse", t0)
-        return out
+        return Retrieval(out, dense, lexical, self.timings)
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return self.search(query_bundle).passages
 
 
-def make_fusion(name: str, dense_weight: float = 0.5):
-    """Fusion of [dense, lexical] lists; the default (wsum) was chosen on PIAF, SPF and CNIL (eval/README.md)."""
-    if name == "wsum":
-        return WeightedScoreFusion(weights=(dense_weight, 1.0 - dense_weight))
-    return ReciprocalRankFusion()
+@dataclass
+class Search:
+    """The assistant's retrieval part: a ``HybridRetriever`` per question (filters and top-k vary), over one
+    store and model, in one mode with one fusion — both checked when the part is made."""
+    store: Store
+    embedder: object
+    mode: str = "hybrid"
+    fusion: str = "wsum"
+    dense_weight: float = 0.6
+    candidates: int = 50
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise UnknownChoice("Mode de recherche inconnu", self.mode, MODES)
+        make_fusion(self.fusion, self.dense_weight)
+
+    def __call__(self, question: str, filters: Filters, top_k: int) -> Retrieval:
+        retriever = HybridRetriever(self.store, self.embedder, top_k=top_k, candidates=self.candidates,
+                                    filters=filters, fusion=make_fusion(self.fusion, self.dense_weight),
+                                    mode=self.mode)
+        return retriever.search(QueryBundle(question))

@@ -8,12 +8,12 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
-from assistant.filters import Filters
+from veille.dates import MONTH_PATTERN, MONTHS
+from veille.filters import Filters
 
-MONTHS = {"janvier": 1, "février": 2, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-          "août": 8, "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "décembre": 12, "decembre": 12}
-_MONTH = "(?:" + "|".join(MONTHS) + ")"
+_MONTH = f"(?:{MONTH_PATTERN})"
 _PERIOD = rf"(?:(?P<{{p}}m>{_MONTH})\s+)?(?P<{{p}}y>(?:19|20)\d\d)\b"
 
 
@@ -53,8 +53,6 @@ def _bounds(month: str | None, year: str) -> tuple[int, int]:
 
 def _shift(number: int, days: int) -> int:
     """A YYYYMMDD integer moved by ``days`` calendar days."""
-    from datetime import date, timedelta
-
     moved = date(number // 10000, number // 100 % 100, number % 100) + timedelta(days=days)
     return moved.year * 10000 + moved.month * 100 + moved.day
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from veille.dates import MONTH_NAMES
 from veille.text import fold, split_sentences, tokens
 
 _MARKS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _LEADING_MARKS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _NUMBER = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d+)*")
-MONTHS = ("janvier", "fevrier", "mars", "avril", "mai", "juin", "juillet", "aout", "septembre", "octobre",
-          "novembre", "decembre")
+MONTHS = tuple(fold(m) for m in MONTH_NAMES)
 # Capitalised words that are not names (sentence openers, titles of address, generic nouns).
 _NOT_ENTITIES = {fold(w) for w in (
     "Le", "La", "Les", "L", "Un", "Une", "Des", "Du", "De", "Ce", "Cette", "Ces", "Il", "Elle", "Ils", "Elles",

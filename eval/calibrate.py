@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.conversation import Conversation
-from assistant.refusal import MODEL_FEATURES, AnswerabilityModel, refused_before_model
+from assistant.policy import MODEL_FEATURES, AnswerabilityModel, refused_before_model
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.stores import corpus_store
@@ -43,7 +43,7 @@ def collect_features(progress: bool = True) -> tuple[np.ndarray, np.ndarray, lis
     rows, labels, ids, forced = [], [], [], []
     for item in load_corpus_set():
         if item.chain:
-            answer = assistant.chat(conversations.setdefault(item.chain, Conversation()), item.question)
+            answer = conversations.setdefault(item.chain, Conversation()).ask(assistant, item.question)
         else:
             answer = assistant.ask(item.question)
         rows.append([answer.evidence.get(name, 0.0) for name in FEATURES])

@@ -6,11 +6,12 @@ Lower-is-better metrics (``false_refusal_rate``) are maxima instead.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from eval.configs import Config
 from eval.datasets import load_bench
-from eval.runner import RunResult, Runner
+from eval.runner import Runner, RunResult
 from veille.config import Settings
 
 GATE_FILE = Path(__file__).resolve().parent / "gate.json"
@@ -64,8 +65,6 @@ def thresholds_from(summary: dict, margin: float = 0.03, answer_margin: float = 
 
 def main() -> None:
     """python -m eval.gate SUMMARY.json : write gate.json from a measured fast run (veille eval --fast --json)."""
-    import sys
-
     summary = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
     GATE_FILE.write_text(json.dumps({"command": "veille eval --fast --bench corpus,piaf,spf --retriever hybrid,bm25 "
                                                 "--no-peer --json", "baseline": summary,

@@ -11,10 +11,10 @@ from eval.bm25_peer import REFERENCE, REFERENCE_GOLD_IDS, TOLERANCE, BM25Peer
 from eval.configs import PEER, Config
 from eval.corpus_set import CorpusQuestion, load_corpus_set
 from eval.datasets import Bench
-from eval.metrics import (check_citations, coverage, latency_summary, mean_scores, refusal_scores,
-                          retrieval_scores)
+from eval.metrics import check_citations, coverage, latency_summary, mean_scores, refusal_scores, retrieval_scores
 from eval.stores import StoreInfo, bench_store, corpus_store, ranked_keys
 from veille.config import Settings
+from veille.embeddings import get_embedder
 from veille.progress import make_progress
 
 TOP_K = 10
@@ -48,8 +48,6 @@ class Runner:
         self._bar.__exit__(*exc)
 
     def _embedder(self, name: str):
-        from veille.embeddings import get_embedder
-
         return get_embedder(self.base, name)
 
     # --- benchmarks -------------------------------------------------------------------------
@@ -147,7 +145,7 @@ class Runner:
             if item.chain:
                 conv = conversations.setdefault(item.chain, Conversation())
                 t0 = time.perf_counter()
-                answer = assistant.chat(conv, item.question)
+                answer = conv.ask(assistant, item.question)
             else:
                 t0 = time.perf_counter()
                 answer = assistant.ask(item.question)

@@ -63,13 +63,11 @@ def _build(settings: Settings, ingest, embedder, progress: bool, prefix: str) ->
         stats = {"chunks": report.chunks_written, "seconds": report.seconds}
         stats_file.write_text(json.dumps(stats))
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {"chunks": 0, "seconds": 0.0}
-    rows = ingestor.store.db.execute("SELECT source, doc_id FROM sources").fetchall()
     passages_of_doc: dict[str, list[str]] = {}
-    for row in rows:
-        source = row["source"]
+    for source, doc_id in ingestor.store.source_documents():
         key = source[len(prefix):] if source.startswith(prefix) else Path(source).name
-        passages_of_doc.setdefault(row["doc_id"], []).append(key)
-    chunks = ingestor.store.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        passages_of_doc.setdefault(doc_id, []).append(key)
+    chunks = ingestor.store.count_chunks()
     return StoreInfo(settings, passages_of_doc, chunks, stats["seconds"], bool(report.documents_written))
 
 

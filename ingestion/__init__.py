@@ -1,3 +1,4 @@
-"""Ingestion: sources → read → extract → normalise → chunk → embed → store.
+"""Ingestion: sources → read → extract → normalise → chunk → embed → store (and web collection in ``collect``).
 
-Each stage is a module of its own; ``pipeline.py`` chains them and reports what happened."""
+Each stage is a module of its own; ``pipeline.py`` chains them and reports what happened. May import the core
+(``veille``) only."""

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import date, datetime
 from pathlib import Path
 
 import yaml
 
 from ingestion.read import SkipFile
+from veille.dates import date_number, parse_date
+from veille.text import as_list, slug
 
 DOC_TYPES = ("article", "rapport", "bulletin", "autre")
 LIST_KEYS = ("filieres", "tags", "audience")
@@ -30,48 +30,6 @@ def read_sidecar(path: Path) -> dict:
                 raise SkipFile(f"fiche de métadonnées invalide ({sidecar.name})")
             return data
     return {}
-
-
-def slug(value: str) -> str:
-    from veille.text import fold
-
-    return re.sub(r"[^a-z0-9]+", "-", fold(str(value))).strip("-")
-
-
-def parse_date(value) -> str | None:
-    """ISO date (YYYY-MM-DD, or YYYY-MM / YYYY when that is all that is known)."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    text = str(value).strip()
-    for pattern in (r"^(\d{4})-(\d{2})-(\d{2})", r"^(\d{4})-(\d{2})$", r"^(\d{4})$"):
-        m = re.match(pattern, text)
-        if m:
-            return "-".join(m.groups())
-    m = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", text)
-    if m:
-        d, mo, y = m.groups()
-        return f"{y}-{int(mo):02d}-{int(d):02d}"
-    return None
-
-
-def date_number(iso: str | None) -> int | None:
-    """Dates as YYYYMMDD integers: Chroma range filters are numeric only. Missing parts count as 01."""
-    if not iso:
-        return None
-    parts = iso.split("-") + ["01", "01"]
-    return int(parts[0]) * 10000 + int(parts[1]) * 100 + int(parts[2])
-
-
-def as_list(value) -> list[str]:
-    if value in (None, ""):
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v).strip() for v in value if str(v).strip()]
 
 
 def normalise_meta(meta: dict) -> dict:

@@ -17,10 +17,12 @@ from ingestion.embed import embed_texts, embedding_text
 from ingestion.extract import Extracted, extract
 from ingestion.metadata import normalise_meta, read_sidecar
 from ingestion.normalize import clean_text, detect_language
-from ingestion.read import RawFile, SkipFile, read_file
+from ingestion.read import SkipFile, read_file
 from ingestion.sources import discover
 from ingestion.write import PreparedDocument, StoreWriter
 from veille.config import Settings, get_settings
+from veille.embeddings import get_embedder
+from veille.progress import ingest_progress
 from veille.store import Store, get_store
 
 
@@ -130,7 +132,6 @@ class Ingestor:
     @property
     def embedder(self):
         if self._embedder is None:
-            from veille.embeddings import get_embedder
 
             self._embedder = get_embedder(self.settings)
         return self._embedder
@@ -148,7 +149,6 @@ class Ingestor:
         report = report or IngestReport()
         started = time.perf_counter()
         report.recovered = self.writer.recover()
-        from veille.progress import ingest_progress
 
         with ingest_progress(len(items), enabled=self.progress) as bar:
             batch: list[PreparedDocument] = []
@@ -214,9 +214,7 @@ class Ingestor:
             bar.document()
 
     def _prune(self, roots: list[Path], seen: set[str], report: IngestReport) -> None:
-        rows = self.store.db.execute("SELECT source FROM sources").fetchall()
-        for row in rows:
-            source = row["source"]
+        for source, _doc_id in self.store.source_documents():
             if "://" in source:
                 continue
             path = Path(source)
@@ -226,10 +224,7 @@ class Ingestor:
                 report.outcomes.append(Outcome(source, "removed", "fichier disparu"))
 
     def _record(self, report: IngestReport) -> None:
-        import json
-
-        self.store.db.execute("INSERT INTO ingestions(started_at, finished_at, summary) VALUES(?,?,?)",
-                              (time.time() - report.seconds, time.time(), json.dumps(report.as_dict())))
+        self.store.record_ingestion(time.time() - report.seconds, report.as_dict())
 
 
 def ingest(paths: Iterable[Path], prune: bool = False, settings: Settings | None = None,

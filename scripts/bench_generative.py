@@ -19,13 +19,13 @@ QUESTIONS = ["Quels sont les pôles de compétitivité normands ?",
 
 
 def main() -> None:
+    from openai_server import FakeOpenAIServer
     from rich.console import Console
     from rich.table import Table
 
     from assistant.service import Assistant
     from assistant.verify import split_cited_sentences
     from ingestion.pipeline import Ingestor
-    from openai_server import FakeOpenAIServer
     from veille.config import Settings
 
     parser = argparse.ArgumentParser()

@@ -108,7 +108,7 @@ def ask_latency(settings, questions: list[str]) -> dict:
 def cold_start(home: Path, models: Path) -> float:
     env = dict(os.environ, VEILLE_HOME=str(home), VEILLE_MODELS_PATH=str(models))
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "veille.cli", "ask", "--json", "Quels sont les pôles de compétitivité ?"],
+    subprocess.run([sys.executable, "-m", "cli", "ask", "--json", "Quels sont les pôles de compétitivité ?"],
                    env=env, cwd=REPO, check=True, capture_output=True)
     return time.perf_counter() - t0
 

@@ -24,7 +24,6 @@ import os
 import random
 import re
 import sqlite3
-import statistics
 import subprocess
 import sys
 import time
@@ -186,13 +185,13 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def cmd_measure(args) -> None:
+    from llama_index.core.schema import QueryBundle
     from rich.console import Console
     from rich.table import Table
 
-    from assistant.access import restrict
-    from assistant.filters import Filters
+    from accounts import restrict
     from assistant.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
-    from llama_index.core.schema import QueryBundle
+    from veille.filters import Filters
     from veille.store import get_store
 
     console = Console()
@@ -211,7 +210,7 @@ def cmd_measure(args) -> None:
     t_embed = time.perf_counter()
     embedder.embed_queries(qs[:20])
     embed_ms = (time.perf_counter() - t_embed) * 1000 / 20
-    from assistant import access
+    import accounts as access
 
     company = access.get_user(settings, "bench") or access.add_user(
         settings, "bench", "bench-mot-de-passe", "entreprise", ["agroalimentaire"])  # a real account: audit on
@@ -270,7 +269,7 @@ def cmd_startup(args) -> None:
     env = dict(os.environ, VEILLE_HOME=str(args.home),
                VEILLE_MODELS_PATH=str(bench_settings(args.home).models_dir), VEILLE_THREADS="1")
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "veille.cli", "ask", "--json",
+    proc = subprocess.run([sys.executable, "-m", "cli", "ask", "--json",
                            "Quelles démarches pour une médiation familiale ?"], env=env, capture_output=True,
                           text=True, cwd=REPO)
     print(json.dumps({"first_answer_s": round(time.perf_counter() - t0, 2), "rc": proc.returncode,

@@ -113,7 +113,7 @@ def main() -> int:
     args = parser.parse_args()
     port = args.port or free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen([sys.executable, "-m", "veille.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
+    server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=REPO, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         t0 = time.perf_counter()

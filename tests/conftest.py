@@ -25,8 +25,8 @@ def needs_shared(sub: str = "") -> Path:
 
 @pytest.fixture(scope="session")
 def models_dir() -> Path:
-    from veille.embeddings import resolve_model_path
     from veille.config import Settings
+    from veille.embeddings import resolve_model_path
 
     MODELS.mkdir(parents=True, exist_ok=True)
     resolve_model_path("e5-small", Settings(models_path=MODELS))
@@ -76,7 +76,7 @@ def demo_store(tmp_path_factory, models_dir):
 
 
 def veille(*args, env, input: str | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "veille.cli", *args], env=env, input=input, text=True,
+    return subprocess.run([sys.executable, "-m", "cli", *args], env=env, input=input, text=True,
                           capture_output=True, timeout=timeout, cwd=REPO)
 
 

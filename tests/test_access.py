@@ -11,14 +11,14 @@ import json
 from pathlib import Path
 
 import pytest
-
-from assistant import access, audit
-from assistant.access import AccessError, TooManyAttempts, User, restrict
-from assistant.answer import REFUSAL
-from assistant.filters import Filters
-from assistant.service import Assistant
-from llama_index.core.schema import QueryBundle
 from conftest import veille
+from llama_index.core.schema import QueryBundle
+
+import accounts
+from accounts import AccessError, TooManyAttempts, User, audit, restrict
+from accounts.db import open_db
+from assistant.service import Assistant
+from veille.filters import Filters
 
 PASSWORD = "motdepasse-solide"
 
@@ -82,10 +82,10 @@ def world(tmp_path_factory, models_dir, embedder):
     visible = Settings(home=base / "visible", models_path=models_dir)
     Ingestor(visible, embedder=embedder, progress=False).ingest_paths(
         [write_corpus(base / "corpus_visible", set(DOCS) - FORBIDDEN_FOR_A)])
-    access.add_user(full, "ent-a", PASSWORD, "entreprise", ["Agroalimentaire"])
-    access.add_user(full, "ent-b", PASSWORD, "entreprise", ["aeronautique"])
-    access.add_user(full, "conseil", PASSWORD, "conseiller", [])
-    access.add_user(full, "chef", PASSWORD, "admin", [])
+    accounts.add_user(full, "ent-a", PASSWORD, "entreprise", ["Agroalimentaire"])
+    accounts.add_user(full, "ent-b", PASSWORD, "entreprise", ["aeronautique"])
+    accounts.add_user(full, "conseil", PASSWORD, "conseiller", [])
+    accounts.add_user(full, "chef", PASSWORD, "admin", [])
     doc_ids = {name: _doc_id(full, name) for name in DOCS}
     return {"full": full, "visible": visible, "corpus": corpus, "ids": doc_ids,
             "assistant": Assistant(full, embedder=embedder), "peer": Assistant(visible, embedder=embedder)}
@@ -99,7 +99,7 @@ def _doc_id(settings, name: str) -> str:
 
 
 def user(world, login: str) -> User:
-    return access.get_user(world["full"], login)
+    return accounts.get_user(world["full"], login)
 
 
 def leaked(world, answer, forbidden=FORBIDDEN_FOR_A) -> set[str]:
@@ -127,9 +127,9 @@ def same_answer(mine, peer) -> bool:
 def test_audience_rule_and_restrict_never_widens():
     company = User("a", "entreprise", ("agroalimentaire",))
     advisor = User("c", "conseiller", ("aeronautique",))
-    assert access.audience_for(company) == ["agroalimentaire", "public"]
-    assert access.audience_for(advisor) == ["aeronautique", "partenaires", "public"]
-    assert access.audience_for(User("x", "admin")) is None and access.audience_for(None) is None
+    assert accounts.audience_for(company) == ["agroalimentaire", "public"]
+    assert accounts.audience_for(advisor) == ["aeronautique", "partenaires", "public"]
+    assert accounts.audience_for(User("x", "admin")) is None and accounts.audience_for(None) is None
     crafted = Filters(audience=["aeronautique", "partenaires", "public"], filieres=["aeronautique"])
     narrowed = restrict(crafted, company)
     assert narrowed.audience == ["public"] and narrowed.filieres == ["aeronautique"] and narrowed.user == "a"
@@ -153,12 +153,11 @@ def test_company_user_never_reaches_forbidden_documents(world, question, target)
 
 def test_term_weights_ignore_forbidden_documents(world):
     """IDF within the audience equals the IDF of a store holding only the visible documents, exactly."""
-    from assistant.answer import make_idf
     from veille.store import get_store
 
-    mine = access.audience_idf(get_store(world["full"]), restrict(Filters(), user(world, "ent-a")))
-    peer = make_idf(get_store(world["visible"]))
-    everything = make_idf(get_store(world["full"]))
+    mine = get_store(world["full"]).term_stats(restrict(Filters(), user(world, "ent-a")).audience)
+    peer = get_store(world["visible"]).term_stats()
+    everything = get_store(world["full"]).term_stats()
     for term in ("safrel", "nacel", "gravenchon", "lait", "port", "aeronaut"):
         assert mine(term) == pytest.approx(peer(term), abs=1e-12), term
     assert everything("safrel") != peer("safrel")  # the global statistics would have told
@@ -198,10 +197,10 @@ def test_hand_built_filters_carrying_a_user_are_enforced_by_the_service(world):
 
 
 def test_disabled_account_is_refused_even_with_an_open_session(world):
-    access.add_user(world["full"], "temp", PASSWORD, "entreprise", ["aeronautique"])
+    accounts.add_user(world["full"], "temp", PASSWORD, "entreprise", ["aeronautique"])
     filters = restrict(Filters(), user(world, "temp"))  # as a session would hold it
     assert not world["assistant"].ask(ATTACKS[0][0], filters).refused
-    access.update_user(world["full"], "temp", active=False)
+    accounts.update_user(world["full"], "temp", active=False)
     with pytest.raises(AccessError):
         world["assistant"].ask(ATTACKS[0][0], filters)
 
@@ -211,36 +210,36 @@ def test_source_links_do_not_tell_forbidden_from_missing(world):
 
     store = get_store(world["full"])
     ent_a = user(world, "ent-a")
-    assert access.readable_document(store, world["ids"]["filiere_a"], ent_a)["doc_id"] == world["ids"]["filiere_a"]
-    assert access.readable_document(store, world["ids"]["filiere_b"], ent_a) is None
-    assert access.readable_document(store, "0" * 20, ent_a) is None
-    assert access.readable_document(store, world["ids"]["partenaires"], user(world, "conseil")) is not None
+    assert accounts.readable_document(store, world["ids"]["filiere_a"], ent_a)["doc_id"] == world["ids"]["filiere_a"]
+    assert accounts.readable_document(store, world["ids"]["filiere_b"], ent_a) is None
+    assert accounts.readable_document(store, "0" * 20, ent_a) is None
+    assert accounts.readable_document(store, world["ids"]["partenaires"], user(world, "conseil")) is not None
 
 
 # --- accounts, login, audit ----------------------------------------------------------------------------
 def test_login_hashing_rate_limit_and_audit(world, settings):
-    access.add_user(settings, "marie", PASSWORD, "conseiller", ["numérique"])
-    stored = access.connect(settings).execute("SELECT password_hash FROM users").fetchone()[0]
+    accounts.add_user(settings, "marie", PASSWORD, "conseiller", ["numérique"])
+    stored = open_db(settings).execute("SELECT password_hash FROM users").fetchone()[0]
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    assert access.get_user(settings, "MARIE").filieres == ("numerique",)
-    assert access.authenticate(settings, "marie", PASSWORD).login == "marie"
-    assert access.authenticate(settings, "marie", "mauvais") is None
-    assert access.authenticate(settings, "personne", PASSWORD) is None  # same answer as a wrong password
-    for _ in range(access.MAX_FAILURES - 1):
-        assert access.authenticate(settings, "marie", "mauvais") is None
+    assert accounts.get_user(settings, "MARIE").filieres == ("numerique",)
+    assert accounts.authenticate(settings, "marie", PASSWORD).login == "marie"
+    assert accounts.authenticate(settings, "marie", "mauvais") is None
+    assert accounts.authenticate(settings, "personne", PASSWORD) is None  # same answer as a wrong password
+    for _ in range(accounts.MAX_FAILURES - 1):
+        assert accounts.authenticate(settings, "marie", "mauvais") is None
     with pytest.raises(TooManyAttempts, match="Trop de tentatives"):
-        access.authenticate(settings, "marie", PASSWORD)  # locked out even with the right password
-    access.update_user(settings, "marie", password="nouveau-mot-de-passe")  # an admin reset lifts the lock
-    assert access.authenticate(settings, "marie", "nouveau-mot-de-passe") is not None
+        accounts.authenticate(settings, "marie", PASSWORD)  # locked out even with the right password
+    accounts.update_user(settings, "marie", password="nouveau-mot-de-passe")  # an admin reset lifts the lock
+    assert accounts.authenticate(settings, "marie", "nouveau-mot-de-passe") is not None
     events = [r.event for r in audit.rows(settings, login="marie")]
-    assert events.count("connexion") == 2 and events.count("connexion_refusee") == access.MAX_FAILURES
+    assert events.count("connexion") == 2 and events.count("connexion_refusee") == accounts.MAX_FAILURES
     assert "connexion_bloquee" in events
     with pytest.raises(AccessError, match="existe déjà"):
-        access.add_user(settings, "marie", PASSWORD, "admin")
+        accounts.add_user(settings, "marie", PASSWORD, "admin")
     with pytest.raises(AccessError, match="Rôle inconnu"):
-        access.add_user(settings, "paul", PASSWORD, "directeur")
+        accounts.add_user(settings, "paul", PASSWORD, "directeur")
     with pytest.raises(AccessError, match="trop court"):
-        access.add_user(settings, "paul", "court", "admin")
+        accounts.add_user(settings, "paul", "court", "admin")
 
 
 def test_questions_are_audited_with_returned_documents(world):
@@ -324,3 +323,44 @@ def test_filtered_dense_search_matches_chroma_where(world, embedder, monkeypatch
         if filters.audience is None:
             assert small == _chroma_where_ids(store, vector, filters, 3)
         monkeypatch.undo()
+
+
+BRIEF_TOPIC = "production industrielle en Normandie : lait, port et aéronautique"
+
+
+def test_restricted_briefing_is_the_briefing_of_a_store_without_hidden_documents(world):
+    """Sentence choice, themes and sources of a filière-A user's note equal those of a store that never held
+    the documents they may not read (term weights taken within the audience, not over the whole corpus)."""
+    from assistant.brief import make_brief
+
+    mine = make_brief(world["assistant"], BRIEF_TOPIC, restrict(Filters(), user(world, "ent-a")))
+    peer = make_brief(world["peer"], BRIEF_TOPIC)
+
+    def content(b):
+        return (b.overview, [(t.title, [(p.text, p.numbers) for p in t.points]) for t in b.themes],
+                [c.doc_id for c in b.citations], b.empty)
+
+    assert not peer.empty
+    assert content(mine) == content(peer)
+
+
+def test_restricted_watch_finds_what_a_store_without_hidden_documents_finds(tmp_path, models_dir, embedder):
+    from assistant.watches import add_watch, news, run_watches
+    from ingestion.pipeline import Ingestor
+    from veille.config import Settings
+
+    full = Settings(home=tmp_path / "full", models_path=models_dir)
+    visible = Settings(home=tmp_path / "visible", models_path=models_dir)
+    accounts.add_user(full, "ent-a", PASSWORD, "entreprise", ["agroalimentaire"])
+    query = "investissements industriels : laiteries, nacelles, fermeture de site"
+    add_watch(query, restrict(Filters(), accounts.get_user(full, "ent-a")), name="industrie", threshold=0.0,
+              settings=full)
+    add_watch(query, name="industrie", threshold=0.0, settings=visible)
+    Ingestor(full, embedder=embedder, progress=False).ingest_paths([write_corpus(tmp_path / "c_full", DOCS)])
+    Ingestor(visible, embedder=embedder, progress=False).ingest_paths(
+        [write_corpus(tmp_path / "c_visible", set(DOCS) - FORBIDDEN_FOR_A)])
+    run_watches(full, embedder=embedder)
+    run_watches(visible, embedder=embedder)
+    mine = [(h.doc_id, h.snippet, h.score) for h in news(full, "industrie")["industrie"]]
+    peer = [(h.doc_id, h.snippet, h.score) for h in news(visible, "industrie")["industrie"]]
+    assert peer and sorted(mine) == sorted(peer)

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from assistant import access
 from conftest import free_port
 from test_access import ATTACKS, DOCS, PASSWORD, write_corpus
+
+import accounts
 
 SECRETS = ("ALBATROS", "Safrel", "Normacier", "Gravenchon", "filiere b", "partenaires.txt", "filiere_b",
            "Saint-Aubin", "340 millions", "huit nacelles", "Moselle", "tubes d", "Trois cent dix", "motoriste")
@@ -25,17 +25,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory, models_dir, embedder):
-    from assistant.serve import start
     from assistant.service import Assistant
     from ingestion.pipeline import Ingestor
     from veille.config import Settings
+    from webui.serve import start
 
     base = tmp_path_factory.mktemp("access-ui")
     settings = Settings(home=base / "home", models_path=models_dir)
     Ingestor(settings, embedder=embedder, progress=False).ingest_paths([write_corpus(base / "corpus", DOCS)])
-    access.add_user(settings, "ent-a", PASSWORD, "entreprise", ["agroalimentaire"])
-    access.add_user(settings, "ent-b", PASSWORD, "entreprise", ["aeronautique"])
-    access.add_user(settings, "cible", PASSWORD, "entreprise", [])
+    accounts.add_user(settings, "ent-a", PASSWORD, "entreprise", ["agroalimentaire"])
+    accounts.add_user(settings, "ent-b", PASSWORD, "entreprise", ["aeronautique"])
+    accounts.add_user(settings, "cible", PASSWORD, "entreprise", [])
     port = free_port()
     blocks = start("127.0.0.1", port, settings=settings, assistant=Assistant(settings, embedder=embedder),
                    block=False, warm=False, say=lambda *_: None)
@@ -95,22 +95,22 @@ def test_api_endpoints_do_not_leak(app):
 
 def test_disabled_account_loses_its_open_session(app):
     client = login(app["url"], "ent-b")
-    access.update_user(app["settings"], "ent-b", active=False)
+    accounts.update_user(app["settings"], "ent-b", active=False)
     try:
         out = call(client, "chat", [ATTACKS[1][0], [], "", "", [], [], []])
         assert "event: error" in out and "Accès refusé" in json.loads(out.split("data: ", 1)[1])["error"]
         assert not leaks(out, ATTACKS[1][0])
     finally:
-        access.update_user(app["settings"], "ent-b", active=True)
+        accounts.update_user(app["settings"], "ent-b", active=True)
 
 
 def test_login_attempts_are_rate_limited_over_http(app):
     url = app["url"]
-    for _ in range(access.MAX_FAILURES):
+    for _ in range(accounts.MAX_FAILURES):
         assert httpx.post(f"{url}/login", data={"username": "cible", "password": "devine-moi"}).status_code == 400
     locked = httpx.post(f"{url}/login", data={"username": "cible", "password": PASSWORD})
     assert locked.status_code == 400  # the right password no longer opens the account for a while
-    events = [r.event for r in __import__("assistant.audit", fromlist=["rows"]).rows(app["settings"], login="cible")]
+    events = [r.event for r in __import__("accounts.audit", fromlist=["rows"]).rows(app["settings"], login="cible")]
     assert "connexion_bloquee" in events
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import REPO, veille
 
 from assistant.service import Assistant
-from conftest import REPO, veille
 
 KEYS = {"question", "answer", "refused", "citations", "timings_ms"}
 CITATION_KEYS = {"n", "doc_id", "title", "doc_type", "date", "source", "quote", "score"}

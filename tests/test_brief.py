@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from assistant.brief import make_brief
-from assistant.filters import Filters
-from assistant.service import Assistant
 from conftest import REPO, veille
 from openai_server import FakeOpenAIServer
+
+from assistant.brief import make_brief
+from assistant.service import Assistant
+from veille.filters import Filters
 
 TOPIC = "intelligence économique territoriale en Normandie"
 SECTIONS = ["# Note de synthèse : ", "## Vue d'ensemble", "## Points clés par thème", "### ", "## Sources",

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 
 import pytest
-
 from conftest import needs_shared, veille
+
 from ingestion.collect import Collector, Source
 from ingestion.collect.bench_site import Site
 from ingestion.collect.fetcher import Fetcher

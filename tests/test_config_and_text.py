@@ -1,8 +1,6 @@
 """Configuration precedence and the French analysis shared by index and queries."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from veille.config import load_settings

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import REPO, veille
+from openai_server import FakeOpenAIServer
 
 from assistant.answer import Answer
 from assistant.conversation import Conversation, is_sources_request
-from assistant.filters import Filters
 from assistant.service import Assistant
-from conftest import REPO, veille
-from openai_server import FakeOpenAIServer
+from veille.filters import Filters
 
 
 def rewrite_chain(questions: list[str]) -> list[str]:
@@ -70,14 +70,14 @@ def test_a_follow_up_period_replaces_the_user_date_filter():
 
 def test_chain_on_the_demo_corpus(demo_store):
     assistant, conv = Assistant(demo_store), Conversation()
-    first = assistant.chat(conv, "Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?")
+    first = conv.ask(assistant, "Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?")
     assert "Buccio" in first.answer and first.standalone_question is None
-    second = assistant.chat(conv, "Et en 2019 ?")
+    second = conv.ask(assistant, "Et en 2019 ?")
     assert second.standalone_question.endswith("en 2019 ?") and "comité stratégique" in second.standalone_question
     assert second.filters.get("date_from") == 20190101 and second.filter_note
     for c in second.citations:
         assert c.date and c.date.startswith("2019")
-    sources = assistant.chat(conv, "Donne-moi les sources")
+    sources = conv.ask(assistant, "Donne-moi les sources")
     assert [c.chunk_id for c in sources.citations] == [c.chunk_id for c in (second.citations or first.citations)]
     assert len(conv.turns) == 3
 
@@ -87,13 +87,13 @@ def test_condense_prompt_used_when_a_model_is_configured(demo_store):
         settings = demo_store.with_(llm_base_url=server.url, llm_model="veille-test", llm_timeout=2.0,
                                     llm_retries=0)
         assistant, conv = Assistant(settings), Conversation()
-        assistant.chat(conv, "Quels sont les pôles de compétitivité normands ?")
-        answer = assistant.chat(conv, "Qui les finance ?")
+        conv.ask(assistant, "Quels sont les pôles de compétitivité normands ?")
+        answer = conv.ask(assistant, "Qui les finance ?")
         condense = [r for r in server.requests if "<historique>" in r["messages"][-1]["content"]]
         assert len(condense) == 1 and "Utilisateur : Quels sont les pôles" in condense[0]["messages"][-1]["content"]
         assert answer.standalone_question == "Qui les finance — Quels sont les pôles de compétitivité normands ?"
         server.scenario = "error500"  # the model fails: the rules take over, no traceback
-        answer = assistant.chat(conv, "Et en 2018 ?")
+        answer = conv.ask(assistant, "Et en 2018 ?")
     assert answer.standalone_question.endswith("en 2018 ?") and "pôles de compétitivité" in answer.standalone_question
     assert answer.mode == "extractif" and "erreur HTTP 500" in (answer.notice or "") or answer.refused
 

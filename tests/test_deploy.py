@@ -11,7 +11,6 @@ import time
 
 import httpx
 import pytest
-
 from conftest import REPO, free_port, veille
 from test_chroma_server import chroma_server  # noqa: F401 - the real `chroma run` fixture
 
@@ -25,7 +24,7 @@ OLD_QUESTION = "Quels sont les pôles de compétitivité normands ?"
 
 
 def start_app(env: dict, port: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "veille.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
+    return subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -35,9 +35,9 @@ def test_eval_cli_rejects_unknown_names(env):
 
 def test_bench_store_is_cached_by_content(settings, embedder):
     """A second run reuses the ingested benchmark store; changed passages get a new one."""
+    from assistant.service import Assistant
     from eval.datasets import Bench, Passage, Question
     from eval.stores import bench_store, ranked_keys
-    from assistant.service import Assistant
 
     passages = [Passage("p1", "Ports", "Le port du Havre est le premier port à conteneurs de France.", "p1"),
                 Passage("p2", "Fromages", "Le camembert est un fromage de Normandie au lait de vache.", "p2"),

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from eval.metrics import (check_citations, coverage, element_found, refusal_scores, retrieval_scores)
+from eval.metrics import check_citations, coverage, element_found, refusal_scores, retrieval_scores
 from tests.conftest import needs_shared
 
 

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import pytest
+from llama_index.core.schema import QueryBundle
 
-from assistant.filters import Filters
 from assistant.retrieve import DenseRetriever, LexicalRetriever
 from assistant.service import Assistant
 from assistant.timefilter import parse_time_expression
-from llama_index.core.schema import QueryBundle
+from veille.filters import Filters
 from veille.store import get_store
 
 

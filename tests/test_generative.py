@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from openai_server import FakeOpenAIServer
 
 from assistant.prompts import PromptError, load_prompt
 from assistant.service import Assistant
 from assistant.verify import Verifier, split_cited_sentences
-from openai_server import FakeOpenAIServer
 
 QUESTION = "Quels sont les pôles de compétitivité normands ?"
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from conftest import REPO
+from openai_server import FakeOpenAIServer
 
 from assistant.prompts import render
 from assistant.service import Assistant
-from conftest import REPO
-from openai_server import FakeOpenAIServer
 
 INJECTION = """---
 title: Bulletin des pôles de compétitivité normands

@@ -46,7 +46,7 @@ def test_kill_9_midway_then_rerun_equals_clean_run(tmp_path, env):
     _write_corpus(corpus)
     env = dict(env, VEILLE_INGEST_BATCH_CHUNKS="6")
     home = Path(env["VEILLE_HOME"])
-    proc = subprocess.Popen([sys.executable, "-m", "veille.cli", "ingest", str(corpus)], env=env, cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "ingest", str(corpus)], env=env, cwd=REPO,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     done = 0
@@ -64,12 +64,12 @@ def test_kill_9_midway_then_rerun_equals_clean_run(tmp_path, env):
     proc.wait()
     assert 3 <= done < 48
 
-    rerun = subprocess.run([sys.executable, "-m", "veille.cli", "ingest", "--json", str(corpus)], env=env,
+    rerun = subprocess.run([sys.executable, "-m", "cli", "ingest", "--json", str(corpus)], env=env,
                            cwd=REPO, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
 
     clean_home = tmp_path / "clean"
-    clean = subprocess.run([sys.executable, "-m", "veille.cli", "ingest", "--json", str(corpus)],
+    clean = subprocess.run([sys.executable, "-m", "cli", "ingest", "--json", str(corpus)],
                            env=dict(env, VEILLE_HOME=str(clean_home)), cwd=REPO, capture_output=True, text=True,
                            timeout=600)
     assert clean.returncode == 0, clean.stderr

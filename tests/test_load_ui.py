@@ -6,7 +6,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from conftest import free_port
 
 SESSIONS = 20
@@ -21,8 +20,8 @@ NO_FILTERS = ([], "", "", [], [], [])
 
 @pytest.fixture(scope="module")
 def served(demo_store, embedder):
-    from assistant.serve import start
     from assistant.service import Assistant
+    from webui.serve import start
 
     assistant = Assistant(demo_store, embedder=embedder)
     port = free_port()
@@ -52,7 +51,7 @@ def session(url: str, i: int) -> dict:
 
 def test_twenty_concurrent_sessions_get_their_own_answers(served):
     from assistant.conversation import Conversation
-    from assistant.ui.chat import escape_markdown, link_citations
+    from webui.chat import escape_markdown, link_citations
 
     url, assistant = served
     expected = {q: assistant.ask(q) for q in QUESTIONS}
@@ -90,8 +89,8 @@ def test_llm_endpoint_down_gives_extractive_answer_with_notice(demo_store, embed
     French notice, never a traceback."""
     from gradio_client import Client
 
-    from assistant.serve import start
     from assistant.service import Assistant
+    from webui.serve import start
 
     dead = free_port()  # nothing listens there
     settings = demo_store.with_(llm_base_url=f"http://127.0.0.1:{dead}/v1", llm_model="modele-absent",

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, free_port, veille
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -62,8 +61,8 @@ def app_home(tmp_path_factory, models_dir, embedder):
 
 @pytest.fixture(scope="module")
 def server(app_home, embedder):
-    from assistant.serve import start
     from assistant.service import Assistant
+    from webui.serve import start
 
     port = free_port()
     app = start("127.0.0.1", port, settings=app_home, assistant=Assistant(app_home, embedder=embedder),

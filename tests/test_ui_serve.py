@@ -2,20 +2,30 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import sys
 import time
 
 import httpx
-import pytest
-
 from conftest import REPO, free_port
+
+
+def readme_tabs() -> set[str]:
+    """The tabs the README's « Interface web » section promises: its bold list items (« - **Veilles** : … »)."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## Interface web"):]
+    section = section[:section.index("\n## ", 3)]
+    return set(re.findall(r"^- \*\*([^*]+)\*\* :", section, flags=re.M)) - {"Sécurité", "Extension"}
+
+
+README_TABS = readme_tabs()
 
 
 def test_veille_serve_warms_up_then_serves_offline(env):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "veille.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines = []
     try:
@@ -33,6 +43,9 @@ def test_veille_serve_warms_up_then_serves_offline(env):
         assert config.get("analytics_enabled") is False
         assert not config.get("share_url")
         assert "fonts.googleapis.com" not in json.dumps(config.get("theme_css", "")) + page.text
+        # The app users get has every tab the README lists (one was once registered only when a test imported it).
+        tabs = {c.get("props", {}).get("label") for c in config["components"] if c.get("type") == "tabitem"}
+        assert README_TABS <= tabs, tabs
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -44,7 +57,7 @@ def test_veille_serve_busy_port_fails_fast_in_french(env):
         busy.listen()
         port = busy.getsockname()[1]
         t0 = time.time()
-        res = subprocess.run([sys.executable, "-m", "veille.cli", "serve", "--port", str(port)], env=env, cwd=REPO,
+        res = subprocess.run([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=REPO,
                              capture_output=True, text=True, timeout=120)
     assert res.returncode == 1
     assert "Impossible de démarrer le serveur" in res.stderr and "--port" in res.stderr
@@ -54,7 +67,7 @@ def test_veille_serve_busy_port_fails_fast_in_french(env):
 
 def test_sources_panel_escapes_hostile_text():
     from assistant.answer import Answer, Citation
-    from assistant.ui.sources import render_sources
+    from webui.sources import render_sources
 
     hostile = 'Texte <script>alert(1)</script> <img src=x onerror="alert(2)"> et la phrase citée ici.'
     c = Citation(n=1, doc_id="d", chunk_id="c", title='<b onmouseover="alert(3)">Titre</b>', doc_type="article",
@@ -69,7 +82,7 @@ def test_sources_panel_escapes_hostile_text():
 
 
 def test_streamed_chunks_rebuild_the_answer_without_cutting_citations():
-    from assistant.ui.context import word_chunks
+    from webui.context import word_chunks
 
     text = "Le comité a été installé en 2017 [1]. La Région finance six pôles [2] et trois filières [3]."
     parts = list(word_chunks(text, 5))
@@ -80,9 +93,10 @@ def test_streamed_chunks_rebuild_the_answer_without_cutting_citations():
 
 
 def test_feedback_export_makes_candidate_pairs(tmp_path, env):
+    from conftest import veille
+
     from assistant.feedback import FeedbackRecord, FeedbackStore, feedback_path
     from veille.config import Settings
-    from conftest import veille
 
     store = FeedbackStore(feedback_path(Settings(home=tmp_path / "home")))
     cit = [{"n": 1, "doc_id": "doc1", "chunk_id": "doc1-0", "title": "T", "source": "s"}]

@@ -3,12 +3,12 @@ and the hooks after `veille collect` and `veille ingest`."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import needs_shared, veille
-from assistant.filters import Filters
+
 from assistant.watches import WatchError, add_watch, list_watches, news, news_markdown, remove_watch, run_watches
 from ingestion.collect import Collector, Source
 from ingestion.collect.bench_site import Site
+from veille.filters import Filters
 
 PAGES = ["lopinion.fr.glyphosate", "sports.fr.lorient", "ledevoir.com.trottinettes"]
 
@@ -81,12 +81,13 @@ def test_cli_watch_add_then_ingest_reports_news(env, corpus_copy):
 
 def test_veilles_tab_renders_findings_escaped(settings, embedder):
     """The Gradio "Veilles" tab registers itself and renders the stored findings with corpus text escaped."""
-    from assistant.service import Assistant
-    from assistant.ui.app import build_app
-    from assistant.ui.context import UIContext
-    from assistant.ui.watches import render_news
-    from veille.store import get_store
     import time
+
+    from assistant.service import Assistant
+    from veille.store import get_store
+    from webui.app import build_app
+    from webui.context import UIContext
+    from webui.watches import render_news
 
     w = add_watch("fonds régional pour l'industrie", name="industrie <b>", settings=settings)
     get_store(settings).db.execute(

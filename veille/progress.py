@@ -1,12 +1,20 @@
 """Progress bars (rich) with rates, shared by ingestion, collection and evaluation."""
 from __future__ import annotations
 
+import os
 import sys
 from contextlib import contextmanager
 
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.text import Text
 
 console = Console(stderr=True)
@@ -31,8 +39,6 @@ def make_progress(unit: str = "éléments", enabled: bool = True) -> Progress:
 
 
 def _forced() -> bool:
-    import os
-
     return os.environ.get("VEILLE_PROGRESS") == "1"
 
 

@@ -101,3 +101,17 @@ def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def slug(value: str) -> str:
+    """Identifier form of a label: "Agro-alimentaire " -> "agro-alimentaire" (filières, types, audiences)."""
+    return re.sub(r"[^a-z0-9]+", "-", fold(str(value))).strip("-")
+
+
+def as_list(value) -> list[str]:
+    """A comma-separated string or a list, as a list of non-empty stripped strings."""
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [v.strip() for v in value.split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]

@@ -13,6 +13,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
+from ingestion.collect import Collector, Source
+from ingestion.collect.bench_site import Site
+from veille.config import get_settings
+from veille.embeddings import get_embedder
+
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "html_fr" / "html"
 
 
@@ -26,13 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.folder.is_dir():
         print(f"Dossier absent : {args.folder} (../shared/html_fr/html)", file=sys.stderr)
         return 2
-    from rich.console import Console
-    from rich.table import Table
 
-    from ingestion.collect import Collector, Source
-    from ingestion.collect.bench_site import Site
-    from veille.config import get_settings
-    from veille.embeddings import get_embedder
 
     base = get_settings()
     home = Path(tempfile.mkdtemp(prefix="veille-bench-collect-"))

@@ -11,6 +11,12 @@ import sys
 import time
 from pathlib import Path
 
+from rich.console import Console
+from rich.table import Table
+
+from ingestion.extract import extract_html
+from ingestion.read import decode_text
+
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "html_fr"
 
 
@@ -61,16 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.root / "gold.jsonl").is_file():
         print(f"Données absentes : {args.root} (../shared/html_fr)", file=sys.stderr)
         return 2
-    from rich.console import Console
-    from rich.table import Table
 
-    from ingestion.extract import extract_html
 
     variants = {"veille (ingestion.extract.extract_html)": lambda d, u: extract_html(d, u).text}
     if args.compare:
         import trafilatura
 
-        from ingestion.read import decode_text
 
         def raw(**opts):
             return lambda d, u: trafilatura.extract(decode_text(d, html=True), url=u, **opts) or ""

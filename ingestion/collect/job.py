@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -17,9 +18,10 @@ from ingestion.collect.sources import Page, Source, SourcesError, parse_feed, pa
 from ingestion.collect.state import CollectState
 from ingestion.collect.urls import canonical_url, declared_canonical
 from ingestion.extract import Extracted, extract_html, extract_pdf
-from ingestion.pipeline import IngestReport, Ingestor, SourceItem
-from ingestion.read import SkipFile, decode_text
+from ingestion.pipeline import Ingestor, IngestReport, SourceItem
+from ingestion.read import decode_text
 from veille.config import Settings, get_settings
+from veille.progress import make_progress
 
 HTML_TYPES = {"text/html", "application/xhtml+xml"}
 PAGE_TYPES = HTML_TYPES | {"application/pdf", "text/plain", ""}
@@ -130,7 +132,6 @@ class Collector:
 
     # --- fetching -----------------------------------------------------------------------------------
     async def _fetch_all(self, sources: list[Source], report: CollectReport) -> list[_Fetched]:
-        from veille.progress import make_progress
 
         self._claimed: set[str] = set()
         self.robots = RobotsPolicy(self._load_robots)
@@ -254,9 +255,7 @@ class Collector:
         result.downloaded = True
         content_type = res.content_type or ("application/pdf" if res.body[:5] == b"%PDF-" else "text/html")
         body_hash = hashlib.sha256(res.body).hexdigest()
-        previous = self.state.db.execute(
-            "SELECT s.body_hash, s.doc_id, s.snapshot FROM collect_state s JOIN documents d ON d.doc_id = s.doc_id "
-            "WHERE s.url=? AND d.state='done'", (key,)).fetchone()
+        previous = self.state.store.collect_previous(key)
         validators = dict(etag=res.etag, last_modified=res.last_modified, http_status=res.status,
                           final_url=res.final_url, content_type=content_type, error=None)
         if previous and previous["body_hash"] == body_hash:  # same bytes again (server without validators)
@@ -273,8 +272,6 @@ class Collector:
 
     # --- ingestion ------------------------------------------------------------------------------
     def _stored_defaults(self, row: dict) -> dict:
-        import json
-
         path = (self.state.root / row["snapshot"]).with_suffix(".json")
         try:
             return json.loads(path.read_text(encoding="utf-8")).get("defaults", {})

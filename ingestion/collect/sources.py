@@ -15,12 +15,14 @@ from urllib.parse import urljoin
 
 import yaml
 
+from veille.errors import VeilleError
+
 KINDS = ("url", "url-list", "sitemap", "rss", "atom")
 META_KEYS = ("doc_type", "filieres", "region", "tags", "audience")
 DEFAULT_MAX_PAGES = 500
 
 
-class SourcesError(Exception):
+class SourcesError(VeilleError):
     """A sources file that cannot be used; the message (French) says what to fix."""
 
 

@@ -1,4 +1,4 @@
-"""Collection state in the store's SQLite (one row per fetched URL) and the snapshots on disk.
+"""Collection state (one row per fetched URL, kept by the store) and the snapshots on disk.
 
 Snapshots (raw bytes as received) and extracted records live under ``home/collect/`` so a document
 can be re-extracted without fetching again (``veille collect --reextract``).
@@ -9,29 +9,9 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from veille.config import Settings
 from veille.store import get_store
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS collect_state (
-    url TEXT PRIMARY KEY,             -- canonical form of the URL as listed by its source
-    source_name TEXT NOT NULL,
-    kind TEXT NOT NULL,               -- page | robots | sitemap | feed
-    final_url TEXT, canonical TEXT,   -- after redirects; identity given to the ingestion (documents.source)
-    last_fetch REAL, last_change REAL,
-    http_status INTEGER,
-    status TEXT NOT NULL,             -- new | changed | unchanged | skipped | failed
-    error TEXT,
-    etag TEXT, last_modified TEXT, content_type TEXT,
-    body_hash TEXT, doc_id TEXT, snapshot TEXT
-);
-CREATE INDEX IF NOT EXISTS collect_state_source ON collect_state(source_name);
-CREATE TABLE IF NOT EXISTS collect_runs (
-    id INTEGER PRIMARY KEY, started_at REAL, finished_at REAL, summary TEXT
-);
-"""
 
 
 @dataclass
@@ -50,12 +30,11 @@ class CollectState:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.root = settings.home / "collect"
-        self.db = get_store(settings).db
-        self.db.executescript(SCHEMA)
+        self.store = get_store(settings)
 
     # --- rows -----------------------------------------------------------------------------------
     def get(self, url: str) -> UrlState | None:
-        row = self.db.execute("SELECT * FROM collect_state WHERE url=?", (url,)).fetchone()
+        row = self.store.collect_row(url)
         if row is None:
             return None
         return UrlState(row["url"], row["etag"], row["last_modified"], row["snapshot"], row["doc_id"],
@@ -64,11 +43,7 @@ class CollectState:
     def record(self, url: str, source_name: str, kind: str, status: str, **values) -> None:
         """Insert or update one URL's row; only the given columns change (a 304 keeps the validators)."""
         values = {"source_name": source_name, "kind": kind, "status": status, "last_fetch": time.time(), **values}
-        cols = ", ".join(values)
-        marks = ", ".join("?" * len(values))
-        updates = ", ".join(f"{c}=excluded.{c}" for c in values)
-        self.db.execute(f"INSERT INTO collect_state(url, {cols}) VALUES(?, {marks}) "
-                        f"ON CONFLICT(url) DO UPDATE SET {updates}", (url, *values.values()))
+        self.store.record_collect(url, values)
 
     def usable_validators(self, url: str) -> tuple[str | None, str | None]:
         """ETag / Last-Modified to send, only when a 304 would leave nothing missing: the snapshot is
@@ -79,18 +54,15 @@ class CollectState:
         if not st.snapshot or not (self.root / st.snapshot).is_file():
             return None, None
         if st.doc_id:
-            row = self.db.execute("SELECT 1 FROM documents WHERE doc_id=? AND state='done'", (st.doc_id,)).fetchone()
-            if row is None:
+            if not self.store.document_stored(st.doc_id):
                 return None, None
         return st.etag, st.last_modified
 
     def rows(self, kind: str | None = None) -> list[dict]:
-        sql = "SELECT * FROM collect_state" + (" WHERE kind=?" if kind else "") + " ORDER BY source_name, url"
-        return [dict(r) for r in self.db.execute(sql, (kind,) if kind else ())]
+        return self.store.collect_rows(kind)
 
     def record_run(self, started: float, summary: dict) -> None:
-        self.db.execute("INSERT INTO collect_runs(started_at, finished_at, summary) VALUES(?,?,?)",
-                        (started, time.time(), json.dumps(summary, ensure_ascii=False)))
+        self.store.record_collect_run(started, summary)
 
     # --- snapshots ------------------------------------------------------------------------------
     @staticmethod

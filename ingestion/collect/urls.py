@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 _TRACKING = re.compile(r"^(utm_[a-z]+|fbclid|gclid|mc_cid|mc_eid|xtor|at_medium|at_campaign)$", re.IGNORECASE)
 _CANONICAL_LINK = re.compile(rb"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.IGNORECASE)
@@ -24,8 +24,6 @@ def canonical_url(url: str) -> str:
 
 def declared_canonical(body: bytes, page_url: str) -> str | None:
     """The page's ``<link rel=canonical>`` when it stays on the same host (a foreign one is not trusted)."""
-    from urllib.parse import urljoin
-
     m = _CANONICAL_LINK.search(body[:200_000])
     if not m:
         return None

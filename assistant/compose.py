@@ -1,0 +1,111 @@
+"""The extractive composer (no language model needed): from the retrieved passages, the sentences that best
+cover the question's terms — with a bonus for those holding the kind of answer asked for — without repeats,
+in document order. Its ``Draft`` is what the refusal policy judges and what the answer quotes."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from llama_index.core.schema import NodeWithScore
+
+from assistant.question import expected_type_found, preceding
+from veille.store.corpus import TermStats
+from veille.text import split_sentences, tokens
+
+
+@dataclass
+class ScoredSentence:
+    passage: int  # index into the passage list
+    start: int
+    end: int
+    text: str
+    score: float
+    terms: frozenset
+
+
+def _answer_type_bonus(question: str, sentence: str, context: str) -> float:
+    """Questions of time, quantity and person look for sentences holding a date, a number, a name, beside
+    what is asked about: the same test the refusal applies to the chosen sentences (assistant/policy.py)."""
+    return 0.15 if expected_type_found(question, [sentence], [context]) == 1.0 else 0.0
+
+
+def _is_heading_like(sentence: str) -> bool:
+    """A title line states no fact: short and without end punctuation."""
+    return len(sentence.split()) < 14 and not re.search(r"[.!?…:;»)\]]\s*$", sentence)
+
+
+def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> list[ScoredSentence]:
+    q_terms = set(tokens(question))
+    if not q_terms:
+        return []
+    weights = {t: idf(t) for t in q_terms}
+    total = sum(weights.values()) or 1.0
+    out = []
+    for i, nws in enumerate(passages):
+        text = nws.node.get_content()
+        rank_prior = 1.0 / (1.0 + 0.25 * i)
+        for start, end in split_sentences(text):
+            sentence = text[start:end]
+            if len(sentence.split()) < 4 or _is_heading_like(sentence):
+                continue
+            s_terms = frozenset(tokens(sentence))
+            coverage = sum(weights[t] for t in q_terms & s_terms) / total
+            score = 0.7 * coverage + 0.3 * rank_prior + _answer_type_bonus(question, sentence, preceding(text, start))
+            out.append(ScoredSentence(i, start, end, sentence, score, s_terms))
+    return out
+
+
+def select_sentences(candidates: list[ScoredSentence], max_sentences: int = 4,
+                     min_ratio: float = 0.55) -> list[ScoredSentence]:
+    """Best sentences, no near-duplicates, each at least ``min_ratio`` of the best score."""
+    ranked = sorted(candidates, key=lambda s: s.score, reverse=True)
+    chosen: list[ScoredSentence] = []
+    for cand in ranked:
+        if chosen and cand.score < ranked[0].score * min_ratio:
+            break
+        if any(_jaccard(cand.terms, c.terms) > 0.6 for c in chosen):
+            continue
+        chosen.append(cand)
+        if len(chosen) >= max_sentences:
+            break
+    return sorted(chosen, key=lambda s: (s.passage, s.start))
+
+
+def _jaccard(a: frozenset, b: frozenset) -> float:
+    return len(a & b) / max(1, len(a | b))
+
+
+def query_coverage(question: str, sentences: list[ScoredSentence], idf) -> float:
+    """Share (idf-weighted) of the question's terms found in the chosen sentences."""
+    q_terms = set(tokens(question))
+    if not q_terms:
+        return 0.0
+    found = set().union(*[s.terms for s in sentences]) if sentences else set()
+    weights = {t: idf(t) for t in q_terms}
+    return sum(w for t, w in weights.items() if t in found) / (sum(weights.values()) or 1.0)
+
+
+@dataclass
+class Draft:
+    """The composer's proposal for one question: its candidate sentences and the ones it would quote."""
+    question: str
+    passages: list[NodeWithScore]
+    candidates: list[ScoredSentence]
+    chosen: list[ScoredSentence]
+    coverage: float  # idf-weighted share of the question's terms in the chosen sentences
+    stats: TermStats  # the term weights used (the asker's audience)
+
+    @property
+    def best_score(self) -> float:
+        return max((c.score for c in self.candidates), default=0.0)
+
+
+@dataclass
+class ExtractiveComposer:
+    max_sentences: int = 4
+    min_ratio: float = 0.55
+
+    def draft(self, question: str, passages: list[NodeWithScore], stats: TermStats) -> Draft:
+        candidates = sentence_candidates(question, passages, stats)
+        chosen = select_sentences(candidates, self.max_sentences, self.min_ratio)
+        return Draft(question, passages, candidates, chosen, query_coverage(question, chosen, stats), stats)

@@ -1,0 +1,58 @@
+"""`veille ingest`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from rich.table import Table
+
+from assistant.watches import after_ingestion
+from cli.console import out
+from cli.render import print_watch_summary
+from ingestion.pipeline import ingest
+
+
+def cmd_ingest(args) -> int:
+    paths = [Path(p) for p in args.paths]
+    report = ingest(paths, prune=args.prune, progress=not args.json)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        print_ingest_report(report)
+    if report.documents_written:  # saved watches look at what just arrived
+        counts, warning = after_ingestion()
+        if not args.json:
+            print_watch_summary(counts, warning)
+    return 0 if report.count("failed") == 0 else 1
+
+
+def print_ingest_report(report) -> None:
+    table = Table(title="Ingestion terminée", show_header=True)
+    for col in ("ajoutés", "mis à jour", "inchangés", "ignorés", "en échec", "retirés", "passages écrits", "durée"):
+        table.add_column(col, justify="right")
+    table.add_row(*(str(report.count(s)) for s in ("added", "updated", "unchanged", "skipped", "failed", "removed")),
+                  str(report.chunks_written), f"{report.seconds:.1f} s")
+    out.print(table)
+    if report.recovered:
+        out.print(f"[yellow]{report.recovered} document(s) d'une ingestion interrompue nettoyé(s) puis repris.[/]")
+    problems = [o for o in report.outcomes if o.status in ("skipped", "failed")]
+    if problems:
+        detail = Table(title="Fichiers ignorés ou en échec", show_header=True)
+        detail.add_column("fichier")
+        detail.add_column("statut")
+        detail.add_column("raison")
+        for o in problems:
+            detail.add_row(o.source, "ignoré" if o.status == "skipped" else "échec", o.reason)
+        out.print(detail)
+    if report.documents_written and report.embed_seconds > 0:
+        out.print(f"Débit : {report.documents_written / report.seconds:.2f} documents/s, "
+                  f"{report.chunks_written / report.seconds:.1f} passages/s")
+
+
+
+
+def configure(p) -> None:
+    p.add_argument("paths", nargs="+", help="fichiers ou dossiers")
+    p.add_argument("--prune", action="store_true", help="retirer les documents dont le fichier a disparu")
+    p.add_argument("--json", action="store_true", help="résumé en JSON")
+    p.set_defaults(func=cmd_ingest)

@@ -1,0 +1,99 @@
+"""`veille watch`: saved watches (alerts) over newly ingested or collected documents."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from rich.table import Table
+
+from assistant.watches import add_watch, list_watches, news, remove_watch, run_watches
+from cli.console import out
+from cli.options import add_filter_args, filters_from_args
+from cli.render import print_watch_summary
+from veille.filters import Filters
+
+
+def cmd_watch(args) -> int:
+    return {"add": _add, "list": _list, "news": _news, "remove": _remove, "run": _run}[args.action](args)
+
+
+def _add(args) -> int:
+    watch = add_watch(" ".join(args.query), filters_from_args(args), name=args.name, threshold=args.threshold)
+    out.print(f"Veille « {watch.name} » enregistrée. Elle examinera les documents ajoutés à partir de maintenant "
+              f"(après chaque « veille ingest » ou « veille collect »).", highlight=False)
+    return 0
+
+
+def _list(args) -> int:
+    watches = list_watches()
+    if args.json:
+        print(json.dumps([w.__dict__ for w in watches], ensure_ascii=False))
+        return 0
+    if not watches:
+        out.print("Aucune veille. Exemple : veille watch add \"cybersécurité PME\" --filiere numerique")
+        return 0
+    table = Table(title="Veilles enregistrées")
+    for col in ("n°", "nom", "requête", "filtres", "seuil", "dernier passage", "non lus"):
+        table.add_column(col, overflow="fold")
+    for w in watches:
+        f = Filters(**w.filters)
+        desc = f.describe() if hasattr(f, "describe") else json.dumps(w.filters, ensure_ascii=False)
+        table.add_row(str(w.id), w.name, w.query, desc or "–", f"{w.threshold:.2f}" if w.threshold is not None else "défaut",
+                      dt.datetime.fromtimestamp(w.last_run).strftime("%d/%m/%Y %H:%M"), str(w.unseen))
+    out.print(table)
+    return 0
+
+
+def _news(args) -> int:
+    found = news(name=args.name, include_seen=args.all, mark_seen=not args.keep)
+    if args.json:
+        print(json.dumps({k: [h.as_dict() for h in v] for k, v in found.items()}, ensure_ascii=False))
+        return 0
+    if not found:
+        out.print("Aucune veille. Exemple : veille watch add \"cybersécurité PME\" --filiere numerique")
+        return 0
+    for name, hits in found.items():
+        out.print(f"\n[bold]Veille « {name} »[/] — {len(hits)} document(s) {'trouvé(s)' if args.all else 'nouveau(x)'}",
+                  highlight=False)
+        if not hits:
+            out.print("  Rien de nouveau depuis la dernière lecture.")
+        for i, h in enumerate(hits, 1):
+            meta = " · ".join(x for x in (h.doc_type, h.date or "", h.url) if x)
+            out.print(f"[{i}] [bold]{h.title or h.url}[/] ({meta}) — pertinence {h.score:.2f}", highlight=False)
+            out.print(f"    « {h.snippet[:500]}{'…' if len(h.snippet) > 500 else ''} »", markup=False, highlight=False)
+    return 0
+
+
+def _remove(args) -> int:
+    watch = remove_watch(args.name)
+    out.print(f"Veille « {watch.name} » supprimée.", highlight=False)
+    return 0
+
+
+def _run(args) -> int:
+    found = run_watches()
+    print_watch_summary({name: len(hits) for name, hits in found.items()})
+    if not any(found.values()):
+        out.print("Aucun nouveau document pertinent pour les veilles.")
+    return 0
+
+
+def configure(p) -> None:
+    actions = p.add_subparsers(dest="action", required=True, metavar="action")
+    a = actions.add_parser("add", help="enregistrer une veille (requête + filtres)")
+    a.add_argument("query", nargs="+", help="requête, par exemple « cybersécurité PME »")
+    a.add_argument("--name", help="nom de la veille (par défaut : la requête)")
+    a.add_argument("--seuil", dest="threshold", type=float,
+                   help="pertinence minimale entre 0 et 1 (défaut : le seuil de refus, VEILLE_REFUSAL_THRESHOLD)")
+    add_filter_args(a)
+    ls = actions.add_parser("list", help="lister les veilles")
+    ls.add_argument("--json", action="store_true")
+    n = actions.add_parser("news", help="nouveautés de chaque veille, avec extraits cités")
+    n.add_argument("name", nargs="?", help="une seule veille (nom ou numéro)")
+    n.add_argument("--all", action="store_true", help="aussi les documents déjà lus")
+    n.add_argument("--keep", action="store_true", help="ne pas marquer comme lus")
+    n.add_argument("--json", action="store_true")
+    r = actions.add_parser("remove", help="supprimer une veille")
+    r.add_argument("name", help="nom ou numéro de la veille")
+    actions.add_parser("run", help="passer les veilles sur les documents arrivés depuis leur dernier passage")
+    p.set_defaults(func=cmd_watch)

@@ -1,0 +1,183 @@
+"""What the store answers about the corpus: documents, statistics and facets, new documents, chunks under
+filters, lexical search, and term statistics within an audience. Mixed into ``Store`` (``self.db``)."""
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import time
+from dataclasses import dataclass
+
+from veille.filters import Filters
+
+
+def document_row(row: sqlite3.Row) -> dict:
+    doc = dict(row)
+    for key in ("filieres", "tags", "audience"):
+        doc[key] = json.loads(doc.get(key) or "[]")
+    return doc
+
+
+CHUNK_COLUMNS = "c.chunk_id, c.doc_id, c.position, c.char_start, c.char_end, c.heading, c.text"
+DF_CAP = 2000  # passages counted per term at most within an audience: above that a term is "common" anyway
+_IDF_TTL_S = 300.0
+
+
+@dataclass
+class TermStats:
+    """BM25-style inverse document frequencies over a set of passages (the whole corpus, or an audience).
+
+    ``absent`` is the weight of a term no passage of the set contains: the upper bound of ``idf``."""
+    passages: int
+    df: "callable"
+
+    def __post_init__(self) -> None:
+        self._cache: dict[str, float] = {}
+
+    @property
+    def absent(self) -> float:
+        return math.log(1 + (self.passages + 0.5) / 0.5)
+
+    def __call__(self, term: str) -> float:
+        if term not in self._cache:
+            df = self.df(term)
+            self._cache[term] = math.log(1 + (self.passages - df + 0.5) / (df + 0.5))
+        return self._cache[term]
+
+    def contains(self, term: str) -> bool:
+        return self(term) < self.absent - 1e-9
+
+
+class CorpusQueries:
+    db: sqlite3.Connection
+    _visible_totals: dict
+
+    # --- documents ------------------------------------------------------------------------------
+    def document(self, doc_id: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
+        return document_row(row) if row else None
+
+    def documents(self, filters: Filters | None = None, limit: int = 1000) -> list[dict]:
+        """Stored documents within ``filters`` (newest first), without their text."""
+        where, params = (filters or Filters()).sql("d")
+        rows = self.db.execute(
+            "SELECT doc_id, title, doc_type, date, source, url, site, author, language, region, filieres, tags, "
+            f"audience, n_chunks, n_chars, ingested_at FROM documents d WHERE d.state='done' AND {where} "
+            "ORDER BY d.ingested_at DESC LIMIT ?", [*params, limit]).fetchall()
+        return [document_row(r) for r in rows]
+
+    def visible_documents(self, doc_ids: list[str], filters: Filters) -> set[str]:
+        """The documents among ``doc_ids`` that pass ``filters`` (a session's audience)."""
+        if not doc_ids:
+            return set()
+        where, params = Filters(**{**filters.as_dict(), "doc_ids": list(doc_ids)}).sql("d")
+        return {r[0] for r in self.db.execute(f"SELECT d.doc_id FROM documents d WHERE {where}", params)}
+
+    def new_documents(self, since: float, until: float) -> list[str]:
+        """Documents whose ingestion finished in (since, until], oldest first."""
+        rows = self.db.execute("SELECT doc_id FROM documents WHERE state='done' AND ingested_at > ? "
+                               "AND ingested_at <= ? ORDER BY ingested_at", (since, until)).fetchall()
+        return [r["doc_id"] for r in rows]
+
+    def source_documents(self) -> list[tuple[str, str]]:
+        """(source, doc_id) for every recorded source (file path, URL or bench:// key)."""
+        return [(r["source"], r["doc_id"]) for r in self.db.execute("SELECT source, doc_id FROM sources")]
+
+    # --- statistics -----------------------------------------------------------------------------
+    def count_documents(self, filters: Filters | None = None) -> int:
+        where, params = (filters or Filters()).sql("d")
+        return self.db.execute(f"SELECT count(*) FROM documents d WHERE state='done' AND {where}", params).fetchone()[0]
+
+    def count_chunks(self, filters: Filters | None = None) -> int:
+        if filters is None:
+            return self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        where, params = filters.sql("d")
+        return self.db.execute(f"SELECT coalesce(sum(n_chunks), 0) FROM documents d WHERE state='done' AND {where}",
+                               params).fetchone()[0]
+
+    def count_by(self, column: str, filters: Filters | None = None, limit: int = 500) -> list[tuple[str | None, int]]:
+        """Documents per value of ``column``: ``doc_type``, ``language``, ``month`` (YYYY-MM of the date,
+        None when undated) or ``source`` (site, else source), most frequent first (months: newest first)."""
+        expression = {"doc_type": "d.doc_type", "language": "d.language", "month": "substr(d.date, 1, 7)",
+                      "source": "COALESCE(d.site, d.source)"}.get(column)
+        if expression is None:
+            raise ValueError(f"unknown statistic {column!r}; valid: doc_type, language, month, source")
+        where, params = (filters or Filters()).sql("d")
+        order = "1 DESC" if column == "month" else "2 DESC, 1"
+        return [(r[0], r[1]) for r in self.db.execute(
+            f"SELECT {expression}, count(*) FROM documents d WHERE state='done' AND {where} GROUP BY 1 "
+            f"ORDER BY {order} LIMIT ?", [*params, limit])]
+
+    def filieres(self, filters: Filters | None = None) -> list[str]:
+        where, params = (filters or Filters()).sql("d")
+        return [r[0] for r in self.db.execute(
+            f"SELECT DISTINCT j.value FROM documents d, json_each(d.filieres) j WHERE d.state='done' AND {where} "
+            "ORDER BY 1", params)]
+
+    # --- ingestion log --------------------------------------------------------------------------
+    def record_ingestion(self, started_at: float, summary: dict) -> None:
+        self.db.execute("INSERT INTO ingestions(started_at, finished_at, summary) VALUES(?,?,?)",
+                        (started_at, time.time(), json.dumps(summary)))
+
+    def ingestions(self, limit: int = 10) -> list[dict]:
+        """The latest ingestion runs, newest first: ``finished_at`` and the summary of each."""
+        return [{"finished_at": r["finished_at"], "summary": json.loads(r["summary"] or "{}")}
+                for r in self.db.execute("SELECT finished_at, summary FROM ingestions ORDER BY id DESC LIMIT ?",
+                                         (limit,))]
+
+    # --- retrieval ------------------------------------------------------------------------------
+    def chunks(self, chunk_ids: list[str], filters: Filters | None = None) -> dict[str, sqlite3.Row]:
+        """The stored chunks among ``chunk_ids`` that pass ``filters``, by id."""
+        if not chunk_ids:
+            return {}
+        where, params = (filters or Filters()).sql("d")
+        return {r["chunk_id"]: r for r in self.db.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks c JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE c.chunk_id IN ({','.join('?' * len(chunk_ids))}) AND d.state = 'done' AND {where}",
+            [*chunk_ids, *params])}
+
+    def lexical_search(self, terms: list[str], filters: Filters | None = None, top_k: int = 50) -> list[sqlite3.Row]:
+        """BM25 (FTS5) over analysed terms, any of ``terms``, within ``filters``; rows carry ``rank``
+        (FTS5's bm25: negative, lower is better)."""
+        if not terms:
+            return []
+        match = " OR ".join(f'"{t}"' for t in terms)
+        where, params = (filters or Filters()).sql("d")
+        return self.db.execute(
+            f"SELECT {CHUNK_COLUMNS}, bm25(chunks_fts) AS rank FROM chunks_fts "
+            f"JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE chunks_fts MATCH ? AND d.state = 'done' AND {where} ORDER BY rank LIMIT ?",
+            [match, *params, top_k]).fetchall()
+
+    def term_stats(self, audience: list[str] | None = None) -> TermStats:
+        """Term weights over the passages the asker may see (``audience``), or over the whole corpus (None).
+
+        The global vocabulary (FTS5's fts5vocab) counts every passage, so weights — hence an answer's sentence
+        choice and confidence — would shift with documents the asker may not read (a probe for « is this rare
+        word in a partner bulletin? »). Within an audience both the passage count and each term's frequency are
+        taken there; counts stop at ``DF_CAP`` to bound the cost."""
+        db = self.db
+        if audience is None:
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, 'row')")
+            total = db.execute("SELECT count(*) FROM chunks").fetchone()[0] or 1
+
+            def df(term: str) -> int:
+                row = db.execute("SELECT doc FROM temp.chunks_vocab WHERE term=?", (term,)).fetchone()
+                return row[0] if row else 0
+
+            return TermStats(total, df)
+        where, params = Filters(audience=audience).sql("d")
+        key = tuple(audience)
+        cached = self._visible_totals.get(key)
+        if cached is None or time.monotonic() - cached[0] > _IDF_TTL_S:
+            total = db.execute(f"SELECT coalesce(sum(d.n_chunks), 0) FROM documents d WHERE d.state='done' "
+                               f"AND {where}", params).fetchone()[0]
+            cached = self._visible_totals[key] = (time.monotonic(), int(total))
+
+        def audience_df(term: str) -> int:
+            return db.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+                f"JOIN documents d ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where} "
+                f"LIMIT {DF_CAP})", [f'"{term}"', *params]).fetchone()[0]
+
+        return TermStats(max(1, cached[1]), audience_df)

@@ -1,0 +1,256 @@
+"""The chat tab: filters beside the conversation, streamed answers with clickable citations, the
+sources panel, follow-ups, "Nouvelle conversation", export, feedback."""
+from __future__ import annotations
+
+import html
+import logging
+import re
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import gradio as gr
+
+from assistant.answer import Answer
+from assistant.conversation import Conversation
+from veille.errors import VeilleError
+from veille.filters import Filters, source_label
+from webui.context import UIContext
+from webui.feedback import build_feedback_controls
+from webui.sources import DOC_TYPE_LABELS, format_date, origin_label, render_sources, source_id
+
+log = logging.getLogger("veille.ui")
+
+EXAMPLES = [
+    "Quels sont les pôles de compétitivité normands ?",
+    "Qui co-préside le comité stratégique d'intelligence économique territoriale ?",
+    "Quelles actions les Régions mènent-elles en intelligence économique ?",
+    "Qu'est-ce que l'intelligence territoriale ?",
+]
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
+
+
+# --- rendering ------------------------------------------------------------------------------------
+def escape_markdown(text: str) -> str:
+    """Corpus text shown as literal text in the chat (which renders Markdown): HTML-escaped, then
+    Markdown punctuation backslash-escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text or "", quote=False))
+
+
+def link_citations(escaped: str, turn: int) -> str:
+    """Turn the escaped marks ``\\[n\\]`` into links to the sources panel."""
+    return re.sub(r"\\\[(\d+)\\\]", lambda m: f'<a href="#{source_id(turn, int(m.group(1)))}" '
+                                             f'class="cite" title="Voir la source {m.group(1)}">[{m.group(1)}]</a>',
+                  escaped)
+
+
+def describe_filters(filters: dict) -> str:
+    return Filters(**filters).describe() if filters else ""
+
+
+def refusal_text(answer: Answer) -> str:
+    tips = ["reformulez avec les mots des documents (noms d'organismes, de dispositifs, de lieux)"]
+    active = describe_filters(answer.filters)
+    if active:
+        tips.insert(0, f"retirez ou élargissez les filtres actifs ({active})")
+    tips.append("consultez l'onglet « Corpus » pour voir ce qui est indexé")
+    return ("**Le corpus ne couvre pas cette question.** Aucun document indexé ne permet d'y répondre "
+            "de façon sûre, je préfère ne rien inventer.\n\nPour essayer autrement : "
+            + " ; ".join(tips) + ".")
+
+
+def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | None = None) -> str:
+    lines = []
+    if answer.standalone_question:
+        lines.append(f"*Question comprise comme : {escape_markdown(answer.standalone_question)}*\n")
+    if answer.notice:
+        lines.append(f"⚠️ {escape_markdown(answer.notice)}\n")
+    if getattr(answer, "filter_note", None):
+        lines.append(f"*Filtre tiré de la question : {escape_markdown(answer.filter_note)}*\n")
+    if answer.refused:
+        lines.append(refusal_text(answer))
+    else:
+        lines.append(link_citations(escape_markdown(partial if partial is not None else answer.answer), turn))
+        if partial is not None and partial != answer.answer:
+            lines[-1] += " ▌"
+    footer = [f"Mode : {answer.mode if answer.mode else mode_label}"]
+    active = describe_filters(answer.filters)
+    footer.append(f"Filtres actifs : {escape_markdown(active)}" if active else "Filtres : aucun (tout le corpus)")
+    if answer.citations and partial is None:
+        footer.append(f"{len(answer.citations)} source(s) — cliquez sur [n] pour les voir")
+    lines.append("\n<small class='answer-meta'>" + " · ".join(footer) + "</small>")
+    return "\n".join(lines)
+
+
+def render_partial(text: str, turn: int) -> str:
+    return link_citations(escape_markdown(text), turn) + " ▌"
+
+
+def history_of(conv: Conversation | None, mode_label: str) -> list[dict]:
+    messages: list[dict] = []
+    for i, t in enumerate(conv.turns if conv else []):
+        messages.append({"role": "user", "content": escape_markdown(t.question)})
+        messages.append({"role": "assistant", "content": render_answer(t.answer, i, mode_label)})
+    return messages
+
+
+# --- filters --------------------------------------------------------------------------------------
+def filter_choices(store, filters: Filters | None = None) -> dict[str, list]:
+    """Values present in the corpus (within ``filters``: a user's audience), for the filter pickers."""
+    sources = [(source_label(value), value) for value, _n in store.count_by("source", filters) if value]
+    languages = [value for value, _n in sorted(store.count_by("language", filters), key=lambda r: r[0] or "") if value]
+    return {"sources": sources, "filieres": store.filieres(filters), "languages": languages}
+
+
+def make_filters(types, since, until, sources, filieres, languages) -> Filters:
+    """The filters chosen in the page, read as the CLI reads its options (``Filters.from_input``); an
+    unreadable date raises ``DateError`` (French), shown next to the date fields."""
+    return Filters.from_input(doc_types=types, since=since, until=until, sources=sources, filieres=filieres,
+                              languages=languages)
+
+
+# --- export ---------------------------------------------------------------------------------------
+def conversation_markdown(conv: Conversation, mode_label: str) -> str:
+    out = [f"# Conversation Veille — {datetime.now().strftime('%d/%m/%Y %H:%M')}", "",
+           f"Mode de réponse : {mode_label}", ""]
+    for i, t in enumerate(conv.turns, 1):
+        a = t.answer
+        out += [f"## {i}. {t.question}", ""]
+        if a.standalone_question:
+            out += [f"*Question comprise comme : {a.standalone_question}*", ""]
+        if a.filters:
+            out += [f"*Filtres actifs : {describe_filters(a.filters)}*", ""]
+        if a.notice:
+            out += [f"> ⚠️ {a.notice}", ""]
+        out += [a.answer, ""]
+        if a.citations:
+            out += ["**Sources**", ""]
+            for c in a.citations:
+                where = c.url or c.source
+                out.append(f"{c.n}. **{c.title}** — {DOC_TYPE_LABELS.get(c.doc_type, c.doc_type)}, "
+                           f"{format_date(c.date)}, {origin_label(c)}" + (f" <{where}>" if c.url else ""))
+                quote = " ".join(c.quote.split())
+                out.append(f"   > {quote}")
+                if c.sentence:
+                    out.append(f"   > Phrase citée : « {' '.join(c.sentence.split())} »")
+            out.append("")
+    return "\n".join(out)
+
+
+def write_export(conv: Conversation | None, mode_label: str) -> str:
+    if not conv or not conv.turns:
+        raise gr.Error("Rien à exporter : posez d'abord une question.")
+    folder = Path(tempfile.mkdtemp(prefix="veille-export-"))
+    path = folder / "conversation-veille.md"
+    path.write_text(conversation_markdown(conv, mode_label), encoding="utf-8")
+    return str(path)
+
+
+# --- the tab --------------------------------------------------------------------------------------
+def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
+    """Build the chat tab inside the current ``gr.Blocks``; returns its components (for other tabs)."""
+    # With accounts, the choices depend on who is logged in: filled at page load (refresh_choices).
+    choices = ({"sources": [], "filieres": [], "languages": []} if ctx.restricted
+               else filter_choices(ctx.assistant.store))
+    examples = examples or EXAMPLES
+    conv_state = gr.State(None)
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=220, elem_id="filters-panel"):
+            gr.Markdown("### Filtres")
+            f_types = gr.CheckboxGroup(choices=[(v, k) for k, v in DOC_TYPE_LABELS.items()],
+                                       label="Type de document", elem_id="f-types")
+            f_since = gr.Textbox(label="Depuis", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", elem_id="f-since")
+            f_until = gr.Textbox(label="Jusqu'à", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", elem_id="f-until")
+            f_sources = gr.Dropdown(choices=choices["sources"], multiselect=True, label="Source / site",
+                                    elem_id="f-sources")
+            f_filieres = gr.Dropdown(choices=choices["filieres"], multiselect=True, label="Filière",
+                                     elem_id="f-filieres")
+            f_langs = gr.Dropdown(choices=choices["languages"], multiselect=True, label="Langue", elem_id="f-langs")
+            clear_filters = gr.Button("Effacer les filtres", size="sm")
+        with gr.Column(scale=3, min_width=420):
+            chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=560, sanitize_html=True,
+                                 examples=[{"text": q} for q in examples], layout="bubble",
+                                 placeholder="**Posez une question sur le corpus de veille.**\n\n"
+                                             "Chaque réponse cite ses sources ; cliquez sur un exemple pour commencer.",
+                                 buttons=["copy"])
+            with gr.Row():
+                question = gr.Textbox(placeholder="Votre question… (Entrée pour envoyer)", show_label=False,
+                                      scale=5, elem_id="question", autofocus=True, max_lines=4)
+                send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
+            with gr.Row():
+                new_conv = gr.Button("Nouvelle conversation", elem_id="new-conv", size="sm")
+                export_btn = gr.Button("Exporter la conversation (Markdown)", elem_id="export", size="sm")
+            export_file = gr.File(label="Export", visible=False, elem_id="export-file", interactive=False)
+            fb = build_feedback_controls(ctx, chatbot, conv_state)
+        with gr.Column(scale=2, min_width=300):
+            gr.Markdown("### Sources")
+            sources = gr.HTML(render_sources([]), elem_id="sources-panel")
+
+    filter_inputs = [f_types, f_since, f_until, f_sources, f_filieres, f_langs]
+
+    def respond(text, conv, types, since, until, srcs, fils, langs, request: gr.Request):
+        text = (text or "").strip()
+        conv = conv or Conversation()
+        if not text:
+            gr.Warning("Écrivez une question avant d'envoyer.")
+            yield history_of(conv, ctx.mode_label), conv, gr.skip(), ""
+            return
+        past = history_of(conv, ctx.mode_label)
+        try:
+            filters = make_filters(types, since, until, srcs, fils, langs)
+        except VeilleError as exc:  # a date the user typed: said beside the page, which stays as it was
+            gr.Warning(str(exc))
+            yield past, conv, gr.skip(), text
+            return
+        turn = len(conv.turns)
+        user_msg = {"role": "user", "content": escape_markdown(text)}
+        try:
+            for event in ctx.stream_chat(conv, text, filters, request):
+                if event.kind == "status":
+                    yield past + [user_msg, {"role": "assistant", "content": f"*{event.text}*"}], conv, gr.skip(), ""
+                elif event.kind == "text":
+                    yield (past + [user_msg, {"role": "assistant", "content": render_partial(event.text, turn)}],
+                           conv, gr.skip(), "")
+                else:
+                    answers = [t.answer for t in conv.turns]
+                    yield history_of(conv, ctx.mode_label), conv, render_sources(answers), ""
+        except gr.Error:
+            raise
+        except Exception:  # noqa: BLE001 - the user sees a plain message, the log keeps the traceback
+            log.exception("question failed: %s", text)
+            msg = ("Une erreur interne a empêché de répondre. Réessayez ; si le problème persiste, "
+                   "signalez-le à l'administrateur (le détail est dans le journal du serveur).")
+            yield past + [user_msg, {"role": "assistant", "content": msg}], conv, gr.skip(), text
+
+    outputs = [chatbot, conv_state, sources, question]
+    ev_args = dict(fn=respond, inputs=[question, conv_state, *filter_inputs], outputs=outputs,
+                   api_name="chat", concurrency_id="chat")
+    question.submit(**ev_args)
+    send.click(**{**ev_args, "api_name": False})
+
+    def pick_example(evt: gr.SelectData):
+        return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
+
+    chatbot.example_select(pick_example, None, question, api_name=False).then(
+        **{**ev_args, "api_name": False})
+
+    def reset(conv):
+        return [], Conversation(), render_sources([]), "", gr.update(value=None, visible=False)
+
+    new_conv.click(reset, conv_state, [chatbot, conv_state, sources, question, export_file], api_name="reset")
+    chatbot.clear(reset, conv_state, [chatbot, conv_state, sources, question, export_file], api_name=False)
+
+    def do_export(conv):
+        return gr.update(value=write_export(conv, ctx.mode_label), visible=True)
+
+    export_btn.click(do_export, conv_state, export_file, api_name="export")
+    clear_filters.click(lambda: ([], "", "", [], [], []), None, filter_inputs, api_name=False)
+
+    def refresh_choices(request: gr.Request = None):
+        c = filter_choices(ctx.assistant.store, ctx.visible(request) if ctx.restricted else None)
+        return (gr.update(choices=c["sources"]), gr.update(choices=c["filieres"]), gr.update(choices=c["languages"]))
+
+    return {"chatbot": chatbot, "conversation": conv_state, "sources": sources, "question": question,
+            "filters": filter_inputs, "refresh_choices": (refresh_choices, [f_sources, f_filieres, f_langs]),
+            **fb}

@@ -1,0 +1,147 @@
+"""The corpus tab: what is indexed (per type, month, source; last ingestions) and, for an admin, an
+upload of files ingested exactly as ``veille ingest`` does (same checks, same summary)."""
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from assistant.watches import after_ingestion
+from ingestion.pipeline import Ingestor
+from ingestion.sources import SUPPORTED
+from veille.filters import source_label
+from webui.context import UIContext
+
+STATUS_LABELS = [("added", "ajoutés"), ("updated", "mis à jour"), ("unchanged", "inchangés"),
+                 ("skipped", "ignorés"), ("failed", "en échec"), ("removed", "retirés")]
+
+
+def corpus_stats(store, filters=None, history: bool = True) -> dict[str, pd.DataFrame | str]:
+    """Counts over the documents ``filters`` lets through (a user's audience), the ingestion history
+    only when ``history`` (admin: other users' uploads would show as counts)."""
+    docs = store.count_documents(filters)
+    chunks = store.count_chunks(filters)
+    by_type = pd.DataFrame([(t or "autre", n) for t, n in store.count_by("doc_type", filters)],
+                           columns=["type", "documents"])
+    months = sorted(((m or "sans date", n) for m, n in store.count_by("month", filters)), reverse=True)
+    by_month = pd.DataFrame(months, columns=["mois", "documents"])
+    by_source = pd.DataFrame([(source_label(v), n) for v, n in store.count_by("source", filters, limit=200)],
+                             columns=["source", "documents"])
+    rows = []
+    for r in store.ingestions(10) if history else []:
+        s = r["summary"]
+        rows.append([datetime.fromtimestamp(r["finished_at"]).strftime("%d/%m/%Y %H:%M"),
+                     *(s.get(k, 0) for k, _ in STATUS_LABELS), s.get("chunks_written", 0),
+                     f"{s.get('seconds', 0):.1f} s"])
+    ingestions = pd.DataFrame(rows, columns=["date", *(v for _, v in STATUS_LABELS), "passages écrits", "durée"])
+    summary = f"**{docs}** documents, **{chunks}** passages indexés."
+    return {"summary": summary, "by_type": by_type, "by_month": by_month, "by_source": by_source,
+            "ingestions": ingestions}
+
+
+def check_upload(paths: list[str], max_bytes: int) -> tuple[list[Path], list[list[str]]]:
+    """Split uploads into files to ingest and refusals (name, reason), before anything is written."""
+    ok, refused = [], []
+    for p in paths:
+        path = Path(p)
+        name = path.name
+        if path.suffix.lower() not in SUPPORTED:
+            refused.append([name, "ignoré", f"type de fichier non pris en charge ({path.suffix or 'sans extension'}) ; "
+                                            f"acceptés : {', '.join(sorted(SUPPORTED))}"])
+        elif path.stat().st_size == 0:
+            refused.append([name, "ignoré", "fichier vide"])
+        elif path.stat().st_size > max_bytes:
+            refused.append([name, "ignoré", f"fichier trop volumineux ({path.stat().st_size / 1e6:.1f} Mo > "
+                                            f"{max_bytes / 1e6:.1f} Mo)"])
+        else:
+            ok.append(path)
+    return ok, refused
+
+
+def ingest_uploads(ctx: UIContext, paths: list[str]) -> tuple[str, pd.DataFrame]:
+    """Copy accepted uploads under home/uploads (so the source stays on disk) and ingest them."""
+    accepted, refused = check_upload(paths, ctx.settings.max_file_bytes)
+    report, found, warning = None, {}, None
+    if accepted:
+        folder = ctx.settings.home / "uploads" / datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        folder.mkdir(parents=True, exist_ok=True)
+        kept = []
+        for path in accepted:
+            dest = folder / path.name
+            shutil.copyfile(path, dest)
+            kept.append(dest)
+        with ctx.ingest_lock:  # one ingestion at a time; questions keep being answered meanwhile
+            report = Ingestor(ctx.settings, store=ctx.assistant.store, embedder=ctx.assistant.embedder,
+                              progress=False).ingest_paths(kept)
+            found, warning = after_ingestion(ctx.settings, ctx.assistant.embedder) if report.documents_written \
+                else ({}, None)  # saved watches look at what just arrived, as after « veille ingest »
+        for hook in ctx.on_corpus_change:
+            hook()
+    counts = {k: (report.count(k) if report else 0) for k, _ in STATUS_LABELS}
+    counts["skipped"] += len(refused)
+    line = " · ".join(f"{label} : {counts[k]}" for k, label in STATUS_LABELS if counts[k] or k in ("added", "failed"))
+    if report:
+        line += f" · passages écrits : {report.chunks_written} · durée : {report.seconds:.1f} s"
+        new = {name: n for name, n in found.items() if n}
+        if new:
+            line += " · veilles : " + ", ".join(f"« {name} » {n}" for name, n in new.items())
+        if warning:
+            line += f" · {warning}"
+    problems = list(refused)
+    if report:
+        for o in report.outcomes:
+            if o.status in ("skipped", "failed"):
+                problems.append([Path(o.source).name, "ignoré" if o.status == "skipped" else "échec", o.reason])
+            elif o.status in ("added", "updated", "unchanged"):
+                single = {"added": "ajouté", "updated": "mis à jour", "unchanged": "inchangé"}[o.status]
+                problems.append([Path(o.source).name, single, o.reason or
+                                 f"{o.chunks} passage(s)"])
+    table = pd.DataFrame(problems, columns=["fichier", "statut", "détail"])
+    return f"**Ingestion terminée** — {line}", table
+
+
+def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dict:
+    gr.Markdown("### Ce que contient le corpus")
+    summary = gr.Markdown(elem_id="corpus-summary")
+    with gr.Row():
+        by_type = gr.Dataframe(label="Documents par type", interactive=False, elem_id="corpus-types")
+        by_month = gr.Dataframe(label="Documents par mois", interactive=False, elem_id="corpus-months")
+        by_source = gr.Dataframe(label="Documents par source", interactive=False, elem_id="corpus-sources")
+    ingestions = gr.Dataframe(label="Dernières ingestions", interactive=False, elem_id="corpus-ingestions")
+    refresh = gr.Button("Actualiser", size="sm")
+    stat_outputs = [summary, by_type, by_month, by_source, ingestions]
+
+    def stats(request: gr.Request = None):
+        # With accounts: the user's audience only; the ingestion history for the admin only.
+        s = (corpus_stats(ctx.assistant.store, ctx.visible(request), history=ctx.is_admin(request))
+             if ctx.restricted else corpus_stats(ctx.assistant.store))
+        return s["summary"], s["by_type"], s["by_month"], s["by_source"], s["ingestions"]
+
+    refresh.click(stats, None, stat_outputs, api_name=False)
+    upload_parts = {}
+    if ctx.allow_upload:
+        gr.Markdown("### Ajouter des documents (administrateur)\n"
+                    f"Formats acceptés : {', '.join(sorted(SUPPORTED))} — {ctx.settings.max_file_bytes / 1e6:.0f} Mo "
+                    "au plus par fichier. Traitement identique à `veille ingest` : un fichier refusé n'écrit rien.")
+        # No file_types here: Gradio would drop other files silently; check_upload refuses them in French.
+        files = gr.File(file_count="multiple", label="Fichiers à ingérer", elem_id="upload-files")
+        go = gr.Button("Ingérer", variant="primary", elem_id="upload-go")
+        result = gr.Markdown(elem_id="upload-result")
+        detail = gr.Dataframe(label="Détail par fichier", interactive=False, elem_id="upload-detail")
+
+        def on_upload(paths, request: gr.Request = None):
+            if not ctx.is_admin(request):
+                raise gr.Error("Ajout de documents réservé aux administrateurs.")
+            if not paths:
+                raise gr.Error("Choisissez au moins un fichier.")
+            paths = [p if isinstance(p, str) else getattr(p, "name", str(p)) for p in paths]
+            text, table = ingest_uploads(ctx, paths)
+            return (text, table, None, *stats(request))
+
+        event = go.click(on_upload, files, [result, detail, files, *stat_outputs], api_name="upload",
+                         concurrency_id="ingest", concurrency_limit=1)
+        upload_parts = {"upload_event": event}
+    return {"stats": (stats, stat_outputs), **upload_parts}

@@ -1,0 +1,55 @@
+"""Run the Gradio app: offline settings, warm model, queue sized for concurrent sessions."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from assistant.service import get_assistant
+from veille.config import Settings, get_settings
+from webui.app import build_app
+
+
+def offline_gradio() -> None:
+    """No analytics, no version check, no share link (the stack must not call home)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ.setdefault("GRADIO_SERVER_NAME", "127.0.0.1")
+    os.environ["GRADIO_SHARE"] = "False"
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError as exc:
+            raise OSError(f"port {port} indisponible ({exc.strerror or exc})") from None
+
+
+def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None, assistant=None,
+          concurrency: int = 8, block: bool = True, warm: bool = True, say=print, **app_options):
+    """Warm the models, build the app and launch it; returns the Blocks (already serving)."""
+    offline_gradio()
+
+    settings = settings or get_settings()
+    ensure_port_free(host, port)  # fail at once, not after loading the model
+    if assistant is None:
+
+        assistant = get_assistant(settings)
+    if warm:
+        t0 = time.perf_counter()
+        say("Préchauffage du modèle et ouverture du corpus…")
+        assistant.warm_up()
+        say(f"Modèle prêt en {time.perf_counter() - t0:.1f} s.")
+    app = build_app(assistant, settings, **app_options)
+    app.queue(default_concurrency_limit=concurrency, max_size=256)
+    app.launch(server_name=host, server_port=port, prevent_thread_lock=True, quiet=True, inbrowser=False,
+               **app.veille_launch_options)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    say(f"Veille est prête : http://{shown}:{port}  (Ctrl-C pour arrêter)")
+    if block:
+        try:
+            app.block_thread()
+        finally:
+            app.close()
+    return app

@@ -1,0 +1,103 @@
+"""The "Veilles" tab: saved watches and what each found in newly ingested or collected documents
+(``assistant.watches``), the same as ``veille watch news`` with cited snippets.
+
+Listed in ``webui.app.TABS``; with accounts, a user sees only the findings in their
+audience, and only an administrator adds or removes watches.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import gradio as gr
+
+from assistant.watches import WatchError, add_watch, list_watches, news, remove_watch
+from ingestion.metadata import slug
+from veille.filters import Filters
+from webui.context import UIContext
+from webui.sources import DOC_TYPE_LABELS, esc, format_date, safe_url, sanitize
+
+
+def render_news(ctx: UIContext, request=None) -> str:
+    """HTML of every watch and its findings (read ones included, newest first). Corpus text is escaped."""
+    watches = {w.name: w for w in list_watches(ctx.settings)}
+    if not watches:
+        return sanitize("<p>Aucune veille enregistrée. Créez-en une ci-dessous ou en ligne de commande : "
+                        "<code>veille watch add \"cybersécurité PME\" --filiere numerique</code>.</p>")
+    restrict = ctx.visible(request) if ctx.restricted else None
+    blocks = []
+    for name, hits in news(ctx.settings, include_seen=True, mark_seen=False, restrict=restrict).items():
+        w = watches[name]
+        described = Filters(**w.filters).describe()
+        last = dt.datetime.fromtimestamp(w.last_run).strftime("%d/%m/%Y %H:%M")
+        blocks.append(f'<div class="watch"><h4>{esc(name)}</h4><div class="src-meta">Requête : {esc(w.query)}'
+                      f'{" · " + esc(described) if described else ""} · dernier passage : {last}</div>')
+        if not hits:
+            blocks.append("<p><small>Rien de trouvé pour l'instant dans les nouveaux documents.</small></p>")
+        for h in hits:
+            url = safe_url(h.url)
+            title = esc(h.title or h.url)
+            link = f'<a href="{esc(url)}" target="_blank">{title}</a>' if url else title
+            badge = " <strong>nouveau</strong>" if not h.seen else ""
+            blocks.append(f'<details class="src"><summary>{link}{badge} <span class="src-meta">'
+                          f'{DOC_TYPE_LABELS.get(h.doc_type, "Autre")} · {format_date(h.date)} · '
+                          f'pertinence {h.score:.2f}</span></summary><blockquote class="src-quote">'
+                          f'« {esc(h.snippet)} »</blockquote></details>')
+        blocks.append("</div>")
+    return sanitize("".join(blocks))
+
+
+def build_watches_tab(ctx: UIContext) -> dict:
+    gr.Markdown("### Veilles enregistrées\nChaque veille est passée sur les documents arrivés depuis son dernier "
+                "passage (après chaque ingestion ou collecte) ; seuls les documents pertinents sont retenus, avec "
+                "les phrases qui répondent à la requête.")
+    def initial() -> str:  # called by Gradio at each page load (no request: sessions with accounts click)
+        if ctx.restricted:
+            return sanitize("<p>Cliquez sur « Actualiser » pour voir les veilles.</p>")
+        return render_news(ctx)
+
+    board = gr.HTML(value=initial, elem_id="watches-news")
+    with gr.Row():
+        refresh = gr.Button("Actualiser", size="sm", elem_id="watches-refresh")
+        mark = gr.Button("Tout marquer comme lu", size="sm", elem_id="watches-mark")
+    with gr.Accordion("Ajouter ou supprimer une veille (administrateur)", open=False):
+        with gr.Row():
+            query = gr.Textbox(label="Requête", placeholder="cybersécurité PME", elem_id="watch-query")
+            name = gr.Textbox(label="Nom (facultatif)", elem_id="watch-name")
+            filiere = gr.Textbox(label="Filière (facultatif)", placeholder="numerique", elem_id="watch-filiere")
+        with gr.Row():
+            add = gr.Button("Enregistrer la veille", variant="primary", elem_id="watch-add")
+            remove = gr.Button("Supprimer la veille nommée", elem_id="watch-remove")
+        message = gr.Markdown(elem_id="watch-message")
+
+    def show(request: gr.Request = None):
+        return render_news(ctx, request)
+
+    def mark_read(request: gr.Request = None):
+        news(ctx.settings, mark_seen=True)
+        return render_news(ctx, request)
+
+    def on_add(q, n, f, request: gr.Request = None):
+        if not ctx.is_admin(request):
+            raise gr.Error("Création de veilles réservée aux administrateurs.")
+        try:
+            w = add_watch(q, Filters(filieres=[slug(f)] if f and f.strip() else []), name=n or None,
+                          settings=ctx.settings)
+        except WatchError as exc:
+            raise gr.Error(str(exc)) from None
+        return f"Veille « {w.name} » enregistrée.", render_news(ctx, request)
+
+    def on_remove(n, request: gr.Request = None):
+        if not ctx.is_admin(request):
+            raise gr.Error("Suppression de veilles réservée aux administrateurs.")
+        try:
+            w = remove_watch((n or "").strip(), ctx.settings)
+        except WatchError as exc:
+            raise gr.Error(str(exc)) from None
+        return f"Veille « {w.name} » supprimée.", render_news(ctx, request)
+
+    refresh.click(show, None, board, api_name=False)
+    mark.click(mark_read, None, board, api_name=False)
+    add.click(on_add, [query, name, filiere], [message, board], api_name=False)
+    remove.click(on_remove, [name], [message, board], api_name=False)
+    return {"watches_board": (show, board)}
+
