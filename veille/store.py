@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS documents (
     audience TEXT NOT NULL DEFAULT '["public"]',
     n_chunks INTEGER NOT NULL DEFAULT 0, n_chars INTEGER NOT NULL DEFAULT 0,
     ingested_at REAL NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}'  -- format metadata (JSON): parent, attachments, ocr, sender, recipients
 );
 CREATE TABLE IF NOT EXISTS sources (
     source TEXT PRIMARY KEY,          -- absolute file path or URL
@@ -44,7 +45,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     position INTEGER NOT NULL,
     char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
     heading TEXT,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    page_start INTEGER, page_end INTEGER  -- pages of the passage (paged formats: PDF, multi-page scans)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
@@ -53,6 +55,21 @@ CREATE TABLE IF NOT EXISTS ingestions (
     id INTEGER PRIMARY KEY, started_at REAL, finished_at REAL, summary TEXT
 );
 """
+# Columns added after the first release: stores created before get them on opening.
+MIGRATIONS = {"documents": {"extra": "TEXT NOT NULL DEFAULT '{}'"},
+              "chunks": {"page_start": "INTEGER", "page_end": "INTEGER"}}
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    for table, columns in MIGRATIONS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns.items():
+            if name not in present:
+                try:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+                except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                    if "duplicate column" not in str(exc):
+                        raise
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -80,6 +97,7 @@ class Store:
         if conn is None:
             conn = _connect(self.settings.db_path)
             conn.executescript(SCHEMA)
+            migrate(conn)
             self._local.conn = conn
         return conn
 
@@ -124,11 +142,17 @@ class Store:
         row = self.db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return document_row(row) if row else None
 
+    def chunk_pages(self, chunk_id: str) -> tuple[int | None, int | None]:
+        """First and last page of a passage (None for formats without pages)."""
+        row = self.db.execute("SELECT page_start, page_end FROM chunks WHERE chunk_id=?", (chunk_id,)).fetchone()
+        return (row["page_start"], row["page_end"]) if row else (None, None)
+
 
 def document_row(row: sqlite3.Row) -> dict:
     doc = dict(row)
     for key in ("filieres", "tags", "audience"):
         doc[key] = json.loads(doc.get(key) or "[]")
+    doc["extra"] = json.loads(doc.get("extra") or "{}")
     return doc
 
 
