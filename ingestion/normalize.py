@@ -20,8 +20,9 @@ _MARK = "\ue000"
 # « [Charte cybersécurité](#) » → « Charte cybersécurité »; images « ![logo](a.png) » go altogether.
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
-# « … numériques. - l'organisation … », « … ; • la Charte … »: list items run together on one line.
-_INLINE_ITEM = re.compile(r"(?<=[.!?;:…]) +(?=(?:[-–•▪*]|\d{1,2}[.)])\s+\S)")
+# « … numériques. - l'organisation … », « … ; • la Charte … »: list items run together on one line
+# (not after « ! » or « ? »: « ZOU ! - de 26 ans » reads « moins de 26 ans »).
+_INLINE_ITEM = re.compile(r"(?<=[.;:…]) +(?=(?:[-–•▪*]|\d{1,2}[.)])\s+\S)")
 # « local.A l'heure », « PME-PMI.En effet », « années 90.Ensuite »: sentences glued by a lost line break.
 _GLUED = re.compile(r"(?<=[a-zà-ÿ]{2}|[A-Z]{2}|\d{2}|\d\)|[a-zà-ÿ]\))\.(?=[A-ZÀ-Þ](?:[a-zà-ÿ]{2,}|[a-zà-ÿ]?[\s’']))")
 
