@@ -20,6 +20,22 @@ class Citation:
     sentence: str = ""  # the sentence of the passage that supports the answer
     char_start: int | None = None  # passage offsets in the document text
     char_end: int | None = None
+    page: int | None = None  # first page of the passage (paged formats: PDF, multi-page scans)
+    page_end: int | None = None
+    ocr: bool = False  # the text was read from a scan by OCR
+
+    def pages_label(self) -> str:
+        """« p. 12 », « p. 12-13 », and « (OCR) » for text read from a scan; empty when unpaged."""
+        pages = "" if not self.page else f"p. {self.page}" + (
+            f"-{self.page_end}" if self.page_end and self.page_end != self.page else "")
+        return " ".join(x for x in (pages, "(OCR)" if self.ocr else "") if x)
+
+    def link(self) -> str | None:
+        """The original online, opened at the passage's page (``#page=12``, read by browsers' PDF viewers)."""
+        url = next((u for u in (self.url, self.source) if u and u.startswith(("http://", "https://"))), None)
+        if url and self.page and "#" not in url:
+            return f"{url}#page={self.page}"
+        return url
 
 
 @dataclass

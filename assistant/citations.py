@@ -11,11 +11,13 @@ def make_citation(store: Store, n: int, passage: NodeWithScore, sentence: str = 
     """Citation ``[n]`` of a passage, with its document's title, type, date and origin."""
     node = passage.node
     doc = store.document(node.metadata.get("doc_id", "")) or {}
+    page, page_end = store.chunk_pages(node.node_id)
     return Citation(n=n, doc_id=doc.get("doc_id", ""), chunk_id=node.node_id, title=doc.get("title") or "",
                     doc_type=doc.get("doc_type") or "autre", date=doc.get("date"),
                     source=doc.get("url") or doc.get("source") or "", quote=node.get_content(),
                     score=round(float(passage.score or 0.0), 4), url=doc.get("url"), site=doc.get("site"),
-                    sentence=sentence, char_start=node.start_char_idx, char_end=node.end_char_idx)
+                    sentence=sentence, char_start=node.start_char_idx, char_end=node.end_char_idx,
+                    page=page, page_end=page_end, ocr=bool(doc.get("extra", {}).get("ocr")))
 
 
 class CitationNumbering:

@@ -35,7 +35,7 @@ def print_answer(answer: Answer) -> None:
     if answer.citations:
         out.print("\n[bold]Sources[/]")
         for c in answer.citations:
-            meta = " · ".join(x for x in (c.doc_type, c.date or "", c.source) if x)
+            meta = " · ".join(x for x in (c.doc_type, c.date or "", c.pages_label(), c.link() or c.source) if x)
             out.print(f"[{c.n}] [bold]{c.title}[/] ({meta})", highlight=False)
             quote = c.quote.replace("\n", " ")
             out.print(f"    « {quote[:400]}{'…' if len(quote) > 400 else ''} »", markup=False, highlight=False)

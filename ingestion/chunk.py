@@ -5,6 +5,7 @@ passage to highlight later; the heading in force travels with it (and with its e
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from veille.text import split_sentences
@@ -94,3 +95,10 @@ def chunk_text(text: str, target_words: int = 160, overlap: int = 1) -> list[Chu
     if current:
         flush()
     return chunks
+
+
+def page_span(pages: list[int], start: int, end: int) -> tuple[int | None, int | None]:
+    """First and last page (from 1) of the span ``start:end``, given where each page starts."""
+    if not pages:
+        return None, None
+    return bisect_right(pages, start), bisect_right(pages, max(start, end - 1))

@@ -1,31 +1,44 @@
-"""Stage 3 — extract: the main text and the metadata a format carries (HTML, Markdown, text, PDF)."""
+"""Stage 3 — extract: the main text and the metadata a format carries.
+
+``extract`` is the one dispatch point: ``EXTRACTORS`` maps each file extension to its extractor (web
+pages, Markdown and text here; the other formats in ingestion/formats/, one module per family)."""
 from __future__ import annotations
 
-import io
 import re
-from dataclasses import dataclass, field
+from typing import Callable
 
 import yaml
 
+from ingestion.formats import csvfile, epub, mail, ocr, office, opendocument, pdf, rtf
+from ingestion.formats.base import Extracted, Part  # noqa: F401 - re-exported: the type every stage passes on
 from ingestion.read import RawFile, SkipFile, decode_text
 
-
-@dataclass
-class Extracted:
-    text: str
-    meta: dict = field(default_factory=dict)  # title, author, date, site, url … when the format gives them
+# What a format is called in a reason given to the user when its library fails on a damaged file.
+_KIND = {".docx": "document Word", ".pptx": "présentation PowerPoint", ".xlsx": "classeur Excel",
+         ".odt": "document OpenDocument", ".odp": "présentation OpenDocument", ".ods": "classeur OpenDocument",
+         ".epub": "livre numérique EPUB", ".eml": "message électronique", ".mbox": "boîte mail",
+         ".rtf": "document RTF", ".csv": "fichier CSV", ".pdf": "PDF", ".png": "image", ".jpg": "image",
+         ".jpeg": "image", ".tif": "image", ".tiff": "image"}
 
 
 def extract(raw: RawFile) -> Extracted:
     suffix = raw.path.suffix.lower()
-    if suffix in (".html", ".htm"):
-        return extract_html(raw.data)
-    if suffix == ".pdf":
-        return extract_pdf(raw.data)
-    text = decode_text(raw.data)
-    if suffix in (".md", ".markdown"):
-        return extract_markdown(text)
-    return Extracted(text=text)
+    try:
+        extractor = EXTRACTORS[suffix]
+    except KeyError:
+        raise SkipFile(f"type de fichier non pris en charge ({suffix or 'sans extension'})") from None
+    try:
+        return extractor(raw)
+    except (SkipFile, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - a library failing on a damaged file: one clear reason
+        if suffix not in _KIND:
+            raise
+        raise SkipFile(f"{_KIND[suffix]} illisible ou endommagé ({type(exc).__name__})") from None
+
+
+def extract_text_file(raw: RawFile) -> Extracted:
+    return Extracted(text=decode_text(raw.data))
 
 
 def extract_html(data: bytes | str, url: str | None = None) -> Extracted:
@@ -68,6 +81,10 @@ def split_front_matter(text: str) -> tuple[dict, str]:
     return meta, text[m.end():]
 
 
+def extract_markdown_file(raw: RawFile) -> Extracted:
+    return extract_markdown(decode_text(raw.data))
+
+
 def extract_markdown(text: str) -> Extracted:
     meta, body = split_front_matter(text)
     if "title" not in meta:
@@ -78,25 +95,18 @@ def extract_markdown(text: str) -> Extracted:
 
 
 def extract_pdf(data: bytes) -> Extracted:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    return pdf.extract_pdf(data)
 
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise SkipFile("PDF chiffré")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except SkipFile:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise SkipFile(f"PDF illisible ({type(exc).__name__})") from None
-    text = "\n\n".join(p.strip() for p in pages if p.strip())
-    if not text.strip():
-        raise SkipFile("PDF sans couche texte (document scanné ?)")
-    meta = {}
-    info = reader.metadata or {}
-    if info.get("/Title"):
-        meta["title"] = str(info["/Title"])
-    if info.get("/Author"):
-        meta["author"] = str(info["/Author"])
-    return Extracted(text=text, meta=meta)
+
+EXTRACTORS: dict[str, Callable[[RawFile], Extracted]] = {
+    ".html": lambda raw: extract_html(raw.data), ".htm": lambda raw: extract_html(raw.data),
+    ".md": extract_markdown_file, ".markdown": extract_markdown_file, ".txt": extract_text_file,
+    ".pdf": pdf.extract_pdf,
+    ".docx": office.extract_docx, ".pptx": office.extract_pptx, ".xlsx": office.extract_xlsx,
+    ".odt": opendocument.extract_odt, ".odp": opendocument.extract_odp, ".ods": opendocument.extract_ods,
+    ".csv": csvfile.extract_csv, ".eml": mail.extract_eml, ".mbox": mail.extract_mbox,
+    ".epub": epub.extract_epub, ".rtf": rtf.extract_rtf,
+    ".png": ocr.extract_image, ".jpg": ocr.extract_image, ".jpeg": ocr.extract_image,
+    ".tif": ocr.extract_image, ".tiff": ocr.extract_image,
+}
+mail.read_attachment = extract  # attachments go through the same dispatch (see ingestion/formats/mail.py)

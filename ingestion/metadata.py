@@ -13,7 +13,10 @@ from veille.text import as_list, slug
 DOC_TYPES = ("article", "rapport", "bulletin", "autre")
 LIST_KEYS = ("filieres", "tags", "audience")
 KNOWN_KEYS = {"title", "doc_type", "date", "source", "url", "site", "author", "region", "language",
-              "filieres", "tags", "audience", "provenance", "licence"}
+              "filieres", "tags", "audience", "provenance", "licence", *("parent", "attachments", "ocr", "sender",
+                                                                         "recipients")}
+# What a format says beyond the registry's columns, kept as JSON with the document (documents.extra).
+EXTRA_KEYS = ("parent", "attachments", "ocr", "sender", "recipients")
 
 
 def read_sidecar(path: Path) -> dict:
@@ -59,4 +62,12 @@ def chunk_metadata(doc_meta: dict) -> dict:
         flat[f"filiere_{value}"] = True
     for value in doc_meta.get("audience", ["public"]):
         flat[f"aud_{value}"] = True
+    if doc_meta.get("ocr"):
+        flat["ocr"] = True
+    if doc_meta.get("parent"):
+        flat["parent"] = str(doc_meta["parent"])
     return flat
+
+
+def extra_metadata(doc_meta: dict) -> dict:
+    return {k: doc_meta[k] for k in EXTRA_KEYS if doc_meta.get(k) not in (None, "", [])}

@@ -16,7 +16,7 @@ from ingestion.chunk import chunk_text
 from ingestion.embed import embed_texts, embedding_text
 from ingestion.extract import Extracted, extract
 from ingestion.metadata import normalise_meta, read_sidecar
-from ingestion.normalize import clean_text, detect_language
+from ingestion.normalize import clean_pages, clean_text, detect_language
 from ingestion.read import SkipFile, read_file
 from ingestion.sources import discover
 from ingestion.write import PreparedDocument, StoreWriter
@@ -78,7 +78,7 @@ class SourceItem:
 
 
 def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Settings) -> PreparedDocument:
-    text = clean_text(extracted.text)
+    text, pages = clean_pages(extracted.text, extracted.pages) if extracted.pages else (clean_text(extracted.text), [])
     if len(text.split()) < 3:
         raise SkipFile("texte vide après extraction")
     meta = {**extracted.meta, **extra_meta}
@@ -87,12 +87,49 @@ def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Setti
     meta = normalise_meta(meta)
     meta["language"] = extra_meta.get("language") or detect_language(text)
     chunks = chunk_text(text, settings.chunk_tokens, settings.chunk_overlap)
-    return PreparedDocument(doc_id=content_id(text), text=text, meta=meta, chunks=chunks)
+    return PreparedDocument(doc_id=content_id(text), text=text, meta=meta, chunks=chunks, pages=pages)
+
+
+# Metadata a container's sidecar or collection defaults give its parts too (the audience above all);
+# what names one document (title, date, source …) stays with the container.
+_OWN_KEYS = {"title", "date", "source", "url", "author", "language"}
+
+
+def documents_of(source: str, extracted: Extracted, extra: dict):
+    """(source, extracted or None, reason, extra metadata) for a file and every document inside it:
+    ``<file>#<part>``, nested parts as ``<file>#<part>/<part>``. A container without text of its own
+    (a mailbox) yields only its parts."""
+    inherited = {k: v for k, v in extra.items() if k not in _OWN_KEYS}
+
+    def walk(src: str, ext: Extracted, meta: dict, separator: str):
+        is_document = bool(ext.text.strip()) or not ext.parts
+        if is_document:
+            yield src, ext, "", meta
+        for part in ext.parts:
+            child = f"{src}{separator}{part.key}"
+            child_meta = {**inherited, "source": child}
+            if is_document:
+                child_meta["parent"] = src
+            if part.extracted is None:
+                yield child, None, part.reason, child_meta
+            else:
+                yield from walk(child, part.extracted, child_meta, "/")
+
+    yield from walk(source, extracted, extra, "#")
+
+
+def container_of(source: str) -> str:
+    """The file (or URL) a part source comes from: ``box.mbox#message-2/x.csv`` → ``box.mbox``."""
+    return source.rsplit("#", 1)[0] if "#" in source and not Path(source).exists() else source
 
 
 def _default_title(text: str, source: str) -> str:
-    first = next((line.lstrip("# ").strip() for line in text.split("\n") if line.strip()), "")
-    return first[:120] if 0 < len(first) <= 120 else Path(source).stem
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    if first.startswith("- "):  # a table row or list item names nothing: the file does
+        first = ""
+    first = first.lstrip("# ").strip()
+    name = source.rsplit("#", 1)[-1].rsplit("/", 1)[-1] if "#" in source else source  # a part: its own name
+    return first[:120] if 0 < len(first) <= 120 else Path(name).stem
 
 
 def file_items(paths: Iterable[Path], settings: Settings, report: IngestReport) -> list[SourceItem]:
@@ -154,8 +191,7 @@ class Ingestor:
             batch: list[PreparedDocument] = []
             batch_ids: set[str] = set()
             for item in items:
-                outcome = self._prepare_item(item, batch, batch_ids)
-                if outcome is not None:
+                for outcome in self._prepare_item(item, batch, batch_ids):
                     report.outcomes.append(outcome)
                     bar.document()
                 if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
@@ -166,29 +202,57 @@ class Ingestor:
         self._record(report)
         return report
 
-    def _prepare_item(self, item: SourceItem, batch: list[PreparedDocument], batch_ids: set[str]) -> Outcome | None:
+    def _prepare_item(self, item: SourceItem, batch: list[PreparedDocument], batch_ids: set[str]) -> list[Outcome]:
         known = self.writer.source_row(item.source)
-        if (known and known["state"] == "done" and item.size is not None and known["size"] == item.size
-                and known["mtime"] == item.mtime):
-            return Outcome(item.source, "unchanged", doc_id=known["doc_id"])
+        rows = ([known] if known else []) + self.writer.part_rows(item.source)
+        if (rows and item.size is not None and all(r["state"] == "done" and r["size"] == item.size
+                                                   and r["mtime"] == item.mtime for r in rows)):
+            return [Outcome(r["source"], "unchanged", doc_id=r["doc_id"]) for r in rows]
         try:
             extracted, extra = item.load()
-            doc = prepare(item.source, extracted, extra, self.settings)
+            found = list(documents_of(item.source, extracted, extra))
         except SkipFile as exc:
-            if known:  # the file became unusable: its old document must not linger
-                self.writer.remove_source(item.source)
-            return Outcome(item.source, "skipped", str(exc))
+            for row in rows:  # the file became unusable: its old documents must not linger
+                self.writer.remove_source(row["source"])
+            return [Outcome(item.source, "skipped", str(exc))]
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
-            return Outcome(item.source, "failed", f"erreur inattendue : {type(exc).__name__}: {exc}")
-        info = {"source": item.source, "size": item.size, "mtime": item.mtime, "file_hash": doc.doc_id}
+            return [Outcome(item.source, "failed", f"erreur inattendue : {type(exc).__name__}: {exc}")]
+        by_source = {r["source"]: r for r in rows}
+        outcomes = []
+        for source, ext, reason, meta in found:
+            previous = by_source.pop(source, None)
+            if ext is None:
+                if previous:
+                    self.writer.remove_source(source)
+                outcomes.append(Outcome(source, "skipped", reason))
+                continue
+            outcome = self._prepare_document(item, source, ext, meta, previous, batch, batch_ids)
+            if outcome is not None:
+                outcomes.append(outcome)
+        for source in by_source:  # a message or attachment the file no longer holds
+            self.writer.remove_source(source)
+            outcomes.append(Outcome(source, "removed", "ne figure plus dans le fichier"))
+        return outcomes
+
+    def _prepare_document(self, item: SourceItem, source: str, extracted: Extracted, extra: dict, known,
+                          batch: list[PreparedDocument], batch_ids: set[str]) -> Outcome | None:
+        try:
+            doc = prepare(source, extracted, extra, self.settings)
+        except SkipFile as exc:
+            if known:
+                self.writer.remove_source(source)
+            return Outcome(source, "skipped", str(exc))
+        except Exception as exc:  # noqa: BLE001 - one bad document must not stop the run
+            return Outcome(source, "failed", f"erreur inattendue : {type(exc).__name__}: {exc}")
+        info = {"source": source, "size": item.size, "mtime": item.mtime, "file_hash": doc.doc_id}
         if self.writer.document_done(doc.doc_id):
             previous = self.writer.link_source(doc.doc_id, info)
-            return Outcome(item.source, "unchanged" if previous in (None, doc.doc_id) else "updated",
+            return Outcome(source, "unchanged" if previous in (None, doc.doc_id) else "updated",
                            reason="" if previous else "contenu déjà présent (doublon)", doc_id=doc.doc_id)
         for pending in batch:
             if pending.doc_id == doc.doc_id:  # same text twice in one run: stored once
                 pending.sources.append(info)
-                return Outcome(item.source, "unchanged", "contenu déjà présent (doublon)", doc_id=doc.doc_id)
+                return Outcome(source, "unchanged", "contenu déjà présent (doublon)", doc_id=doc.doc_id)
         doc.sources.append(info)
         doc.meta["_status"] = "updated" if known else "added"
         batch.append(doc)
@@ -217,9 +281,9 @@ class Ingestor:
         for source, _doc_id in self.store.source_documents():
             if "://" in source:
                 continue
-            path = Path(source)
+            path = Path(container_of(source))
             under_root = any(path == r or r in path.parents for r in roots)
-            if (under_root and source not in seen) or not path.exists():
+            if (under_root and str(path) not in seen) or not path.exists():
                 self.writer.remove_source(source)
                 report.outcomes.append(Outcome(source, "removed", "fichier disparu"))
 

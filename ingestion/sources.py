@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED = {".html", ".htm", ".md", ".markdown", ".txt", ".pdf"}
+from ingestion.extract import EXTRACTORS
+
+SUPPORTED = set(EXTRACTORS)  # every extension extract() has an extractor for
 SIDECAR_SUFFIXES = (".meta.json", ".meta.yaml", ".meta.yml")
 IGNORED_NAMES = {"README.md", "sources.yaml", "sources.yml", "sources.example.yaml", "LICENSE", "NOTICE"}
 

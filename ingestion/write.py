@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingestion.chunk import Chunk
-from ingestion.metadata import chunk_metadata, date_number
+from ingestion.chunk import Chunk, page_span
+from ingestion.metadata import chunk_metadata, date_number, extra_metadata
 from veille.store import Store
 from veille.text import analyze
 
@@ -29,9 +29,13 @@ class PreparedDocument:
     chunks: list[Chunk]
     sources: list[dict] = field(default_factory=list)  # {source, size, mtime, file_hash}
     embeddings: np.ndarray | None = None
+    pages: list[int] = field(default_factory=list)  # offset in ``text`` where each page starts (paged formats)
 
     def chunk_id(self, chunk: Chunk) -> str:
         return f"{self.doc_id}-{chunk.position:04d}"
+
+    def chunk_pages(self, chunk: Chunk) -> tuple[int | None, int | None]:
+        return page_span(self.pages, chunk.start, chunk.end)
 
 
 class StoreWriter:
@@ -44,6 +48,13 @@ class StoreWriter:
         return self.db.execute(
             "SELECT s.*, d.state FROM sources s LEFT JOIN documents d USING(doc_id) WHERE s.source=?",
             (source,)).fetchone()
+
+    def part_rows(self, source: str) -> list:
+        """Sources of the documents found inside ``source`` (``<source>#…``: messages, attachments)."""
+        prefix = source + "#"
+        return self.db.execute(
+            "SELECT s.*, d.state FROM sources s LEFT JOIN documents d USING(doc_id) WHERE substr(s.source, 1, ?) = ?",
+            (len(prefix), prefix)).fetchall()
 
     def document_done(self, doc_id: str) -> bool:
         row = self.db.execute("SELECT state FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
@@ -89,22 +100,23 @@ class StoreWriter:
                 m = doc.meta
                 tx.execute(
                     "INSERT OR REPLACE INTO documents(doc_id, state, title, doc_type, date, date_num, source, url, "
-                    "site, author, language, region, filieres, tags, audience, n_chunks, n_chars, ingested_at, text) "
-                    "VALUES(?, 'pending', ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "site, author, language, region, filieres, tags, audience, n_chunks, n_chars, ingested_at, text, "
+                    "extra) VALUES(?, 'pending', ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (doc.doc_id, m.get("title"), m.get("doc_type"), m.get("date"), date_number(m.get("date")),
                      m.get("source"), m.get("url"), m.get("site"), m.get("author"), m.get("language"),
                      m.get("region"), json.dumps(m.get("filieres", [])), json.dumps(m.get("tags", [])),
-                     json.dumps(m.get("audience", ["public"])), len(doc.chunks), len(doc.text), now, doc.text))
+                     json.dumps(m.get("audience", ["public"])), len(doc.chunks), len(doc.text), now, doc.text,
+                     json.dumps(extra_metadata(m), ensure_ascii=False)))
         self.store.vector_store.add(self._nodes(docs))
         replaced: list[str] = []
         with self.store.transaction() as tx:
             for doc in docs:
                 for chunk in doc.chunks:
                     cur = tx.execute(
-                        "INSERT INTO chunks(chunk_id, doc_id, position, char_start, char_end, heading, text) "
-                        "VALUES(?,?,?,?,?,?,?)",
+                        "INSERT INTO chunks(chunk_id, doc_id, position, char_start, char_end, heading, text, "
+                        "page_start, page_end) VALUES(?,?,?,?,?,?,?,?,?)",
                         (doc.chunk_id(chunk), doc.doc_id, chunk.position, chunk.start, chunk.end, chunk.heading,
-                         chunk.text))
+                         chunk.text, *doc.chunk_pages(chunk)))
                     terms = analyze(" ".join(filter(None, [doc.meta.get("title"), chunk.heading, chunk.text])))
                     tx.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, terms))
                 for info in doc.sources:
@@ -126,10 +138,12 @@ class StoreWriter:
         for doc in docs:
             base = chunk_metadata({**doc.meta, "doc_id": doc.doc_id})
             for chunk, vector in zip(doc.chunks, doc.embeddings):
+                first, last = doc.chunk_pages(chunk)
+                pages = {"page_start": first, "page_end": last} if first else {}
                 nodes.append(TextNode(
                     id_=doc.chunk_id(chunk), text=chunk.text, embedding=vector.tolist(),
                     start_char_idx=chunk.start, end_char_idx=chunk.end,
-                    metadata={**base, "position": chunk.position, "heading": chunk.heading or ""},
+                    metadata={**base, "position": chunk.position, "heading": chunk.heading or "", **pages},
                     excluded_embed_metadata_keys=list(base), excluded_llm_metadata_keys=list(base),
                     relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)}))
         return nodes

@@ -3,6 +3,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
+# Tesseract (OCR des documents scannés) : paquets Debian, installés si apt-get est là ; sinon les scans sont
+# ignorés avec leur raison, le reste fonctionne.
+if ! command -v tesseract >/dev/null 2>&1 || ! tesseract --list-langs 2>/dev/null | grep -qx fra; then
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    echo "==> Installation de Tesseract (OCR, français)"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-fra \
+      >/dev/null) || echo "Tesseract indisponible : les documents scannés seront ignorés avec leur raison."
+  else
+    echo "Tesseract absent (paquets tesseract-ocr tesseract-ocr-fra) : les documents scannés seront ignorés."
+  fi
+fi
 stamp=.venv/.veille-installed
 want="$(cat pyproject.toml constraints.txt | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then

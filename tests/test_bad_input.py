@@ -20,6 +20,7 @@ def test_each_bad_file_is_skipped_with_a_reason_and_good_files_survive(settings,
     (bad / "binaire.txt").write_bytes(os.urandom(4096) + b"\x00" * 100)
     (bad / "cassé.html").write_bytes(b"\x00\x01<html><body><p>\x00")
     (bad / "image.docx").write_bytes(b"PK\x03\x04 pas un vrai docx")
+    (bad / "archive.7z").write_bytes(b"7z\xbc\xaf\x27\x1c")
     (bad / "script.html").write_text("<script>alert(1)</script>", encoding="utf-8")
     (bad / "faux.pdf").write_bytes(b"%PDF-1.4 tronque")
     big = bad / "enorme.txt"
@@ -33,7 +34,8 @@ def test_each_bad_file_is_skipped_with_a_reason_and_good_files_survive(settings,
     assert reasons["vide.txt"] == "fichier vide"
     assert "binaire" in reasons["binaire.txt"]
     assert "cassé.html" in reasons
-    assert "non pris en charge" in reasons["image.docx"]
+    assert "document Word tronqué ou corrompu" in reasons["image.docx"]  # a docx in name only
+    assert "non pris en charge (.7z)" in reasons["archive.7z"]
     assert "script.html" in reasons
     assert "PDF" in reasons["faux.pdf"]
     assert "trop volumineux" in reasons["enorme.txt"]

@@ -59,6 +59,8 @@ class Settings:
     chunk_overlap: int = 1  # sentences carried over between neighbouring chunks
     max_file_bytes: int = 20 * 1024 * 1024
     ingest_batch_chunks: int = 512  # chunks embedded and written together (bounded memory, frequent commits)
+    ocr_max_pages: int = 50  # a scan of more pages is skipped (with its reason) rather than read by OCR
+    ocr_max_seconds: float = 600.0  # OCR time one document may take
     # Retrieval and answers.
     top_k: int = 8
     fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval

@@ -95,9 +95,17 @@ def _sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+_ITEM_MARK = re.compile(r"[-–•▪*]\s+(?=\S)")
+
+
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span without surrounding spaces, nor the mark of a list item (« - l'organisation … » is the
+    sentence « l'organisation … »)."""
     while start < end and text[start].isspace():
         start += 1
+    item = _ITEM_MARK.match(text, start, end)
+    if item:
+        start = item.end()
     while end > start and text[end - 1].isspace():
         end -= 1
     return start, end

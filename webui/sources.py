@@ -74,9 +74,9 @@ def highlight(passage: str, sentence: str) -> str:
 
 
 def render_citation(turn: int, c: Citation, open_: bool = False) -> str:
-    url = safe_url(c.url) or safe_url(c.source)
+    url = safe_url(c.link())
     meta = " · ".join(x for x in (DOC_TYPE_LABELS.get(c.doc_type, c.doc_type.capitalize()), format_date(c.date),
-                                   origin_label(c)) if x)
+                                   origin_label(c), c.pages_label()) if x)
     link = (f'<a href="{esc(url)}" target="_blank" class="src-link">Voir l\'original ↗</a>' if url else
             '<small class="src-nolink">Document local (pas de lien en ligne)</small>')
     return (f'<details class="src" id="{source_id(turn, c.n)}"{" open" if open_ else ""}>'

@@ -49,8 +49,10 @@ class Hit:
 
 
 class Site:
-    def __init__(self, pages: dict[str, bytes], slow_seconds: float = 3.0, big_bytes: int = 3 * 1024 * 1024):
+    def __init__(self, pages: dict[str, bytes], slow_seconds: float = 3.0, big_bytes: int = 3 * 1024 * 1024,
+                 files: dict[str, tuple[bytes, str]] | None = None):
         self.pages = pages  # name -> bytes
+        self.files = files or {}  # path -> (bytes, content type): documents of other formats
         self.slow_seconds = slow_seconds
         self.big_bytes = big_bytes
         self.log: list[Hit] = []
@@ -146,6 +148,8 @@ class Site:
 
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
         path = h.path.split("?", 1)[0]
+        if path in self.files:
+            return self._send(h, 200, *self.files[path], validators=True)
         if path == "/robots.txt":
             return self._send(h, 200, ROBOTS, "text/plain", validators=True)
         if path.startswith("/pages/") and path.endswith(".html") and path[7:-5] in self.pages:

@@ -11,15 +11,17 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ingestion.collect.fetcher import Fetcher, FetchResult
 from ingestion.collect.robots import RobotsPolicy
 from ingestion.collect.sources import Page, Source, SourcesError, parse_feed, parse_sitemap
 from ingestion.collect.state import CollectState
 from ingestion.collect.urls import canonical_url, declared_canonical
-from ingestion.extract import Extracted, extract_html, extract_pdf
+from ingestion.extract import Extracted, extract, extract_html, extract_pdf
+from ingestion.formats.mime import suffix_for
 from ingestion.pipeline import Ingestor, IngestReport, SourceItem
-from ingestion.read import decode_text
+from ingestion.read import RawFile, decode_text
 from veille.config import Settings, get_settings
 from veille.progress import make_progress
 
@@ -239,7 +241,8 @@ class Collector:
         key = canonical_url(page.url)
         name = page.source.name
         etag, last_modified = self.state.usable_validators(key)
-        res = await self._fetch(page.url, etag, last_modified, accept=lambda ct: ct in PAGE_TYPES)
+        res = await self._fetch(page.url, etag, last_modified,
+                                accept=lambda ct: ct in PAGE_TYPES or suffix_for(ct, page.url) is not None)
         result = PageResult(page.url, name, "unchanged", http_status=res.status)
         report.pages.append(result)
         if res.error or res.skipped:
@@ -283,10 +286,14 @@ class Collector:
             t0 = time.perf_counter()
             try:
                 body = self.state.read_snapshot(f.snapshot)
+                suffix = suffix_for(f.content_type, f.final_url)
                 if f.content_type == "application/pdf":
                     extracted = extract_pdf(body)
                 elif f.content_type == "text/plain":
                     extracted = Extracted(text=decode_text(body))
+                elif suffix:  # an office file, a mailbox, a scan …: the same extractors as files
+                    extracted = extract(RawFile(path=Path("document" + suffix), data=body, size=len(body),
+                                                mtime=time.time()))
                 else:
                     extracted = extract_html(body, f.final_url)
                 for key, value in f.page.hints.items():  # feed title/date when the page lacks them

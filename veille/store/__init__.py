@@ -23,7 +23,7 @@ from veille.config import Settings, get_settings
 from veille.db import Transaction, connect
 from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
-from veille.store.schema import SCHEMA
+from veille.store.schema import SCHEMA, migrate
 from veille.store.watches import WatchQueries
 
 
@@ -43,6 +43,7 @@ class Store(CorpusQueries, WatchQueries, CollectQueries):
         if conn is None:
             conn = connect(self.settings.db_path, foreign_keys=True)
             conn.executescript(SCHEMA)
+            migrate(conn)
             self._local.conn = conn
         return conn
 
@@ -82,8 +83,6 @@ class Store(CorpusQueries, WatchQueries, CollectQueries):
     def meta_set(self, key: str, value: str) -> None:
         self.db.execute("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value",
                         (key, value))
-
-
 
 
 @lru_cache(maxsize=4)

@@ -15,6 +15,7 @@ def document_row(row: sqlite3.Row) -> dict:
     doc = dict(row)
     for key in ("filieres", "tags", "audience"):
         doc[key] = json.loads(doc.get(key) or "[]")
+    doc["extra"] = json.loads(doc.get("extra") or "{}")
     return doc
 
 
@@ -56,6 +57,11 @@ class CorpusQueries:
     def document(self, doc_id: str) -> dict | None:
         row = self.db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return document_row(row) if row else None
+
+    def chunk_pages(self, chunk_id: str) -> tuple[int | None, int | None]:
+        """First and last page of a passage (None for formats without pages)."""
+        row = self.db.execute("SELECT page_start, page_end FROM chunks WHERE chunk_id=?", (chunk_id,)).fetchone()
+        return (row["page_start"], row["page_end"]) if row else (None, None)
 
     def documents(self, filters: Filters | None = None, limit: int = 1000) -> list[dict]:
         """Stored documents within ``filters`` (newest first), without their text."""

@@ -1,4 +1,6 @@
-"""The store's SQLite schema (documents, sources, chunks, lexical index, ingestion log, watches, collection)."""
+"""The store's SQLite schema, and the migrations of stores made before a column existed (documents, sources, chunks,
+lexical index, ingestion log, watches, collection)."""
+import sqlite3
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
@@ -10,7 +12,8 @@ CREATE TABLE IF NOT EXISTS documents (
     audience TEXT NOT NULL DEFAULT '["public"]',
     n_chunks INTEGER NOT NULL DEFAULT 0, n_chars INTEGER NOT NULL DEFAULT 0,
     ingested_at REAL NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    extra TEXT NOT NULL DEFAULT '{}'  -- format metadata (JSON): parent, attachments, ocr, sender, recipients
 );
 CREATE TABLE IF NOT EXISTS sources (
     source TEXT PRIMARY KEY,          -- absolute file path or URL
@@ -25,7 +28,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     position INTEGER NOT NULL,
     char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
     heading TEXT,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    page_start INTEGER, page_end INTEGER  -- pages of the passage (paged formats: PDF, multi-page scans)
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
@@ -72,3 +76,19 @@ CREATE TABLE IF NOT EXISTS collect_runs (
     id INTEGER PRIMARY KEY, started_at REAL, finished_at REAL, summary TEXT
 );
 """
+
+# Columns added after the first release: stores created before get them on opening.
+MIGRATIONS = {"documents": {"extra": "TEXT NOT NULL DEFAULT '{}'"},
+              "chunks": {"page_start": "INTEGER", "page_end": "INTEGER"}}
+
+
+def migrate(conn: sqlite3.Connection) -> None:
+    for table, columns in MIGRATIONS.items():
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        for name, declaration in columns.items():
+            if name not in present:
+                try:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+                except sqlite3.OperationalError as exc:  # another process added it meanwhile
+                    if "duplicate column" not in str(exc):
+                        raise
