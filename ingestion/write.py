@@ -3,9 +3,14 @@
 Protocol (what makes an interrupted run end like an uninterrupted one):
 1. the document row is written with ``state='pending'`` (one SQLite transaction);
 2. its chunk vectors are added to Chroma (ids are deterministic: ``<doc_id>-<position>``);
-3. chunks, lexical terms, source links and ``state='done'`` are written in one transaction.
-At the start of every run, ``recover()`` deletes whatever a pending document left behind in both
-stores; the files behind it are then simply ingested again.
+3. chunks, lexical terms, source links and ``state='done'`` are written in one transaction, which also
+   marks ``state='deleting'`` every document this left without a source (the superseded version);
+4. marked documents are deleted from Chroma, then from SQLite.
+Removing a source (``remove_source``, ``--prune``) and re-pointing one (``link_source``) mark the same way,
+in the transaction that changes the source. Retrieval reads ``state='done'`` only, so an old version
+leaves the answers at the commit that replaces it. At the start of every run, ``recover()`` finishes
+whatever a pending or marked document left behind in both stores; the files behind a pending one are
+then simply ingested again.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ingestion.chunk import Chunk
+from ingestion.killpoints import kill_point
 from ingestion.metadata import chunk_metadata, date_number
 from veille.store import Store
 from veille.text import analyze
@@ -51,21 +57,25 @@ class StoreWriter:
 
     # --- writes ---------------------------------------------------------------------------------
     def recover(self) -> int:
-        """Remove every trace of documents whose write was interrupted, and of documents whose vectors are
-        missing from this model's collection (another embedder chosen, a Chroma store lost): their files
-        are then ingested again in this run."""
-        pending = {r["doc_id"] for r in self.db.execute("SELECT doc_id FROM documents WHERE state='pending'")}
+        """Remove every trace of documents whose write was interrupted, of documents marked for deletion
+        (an update or a removal killed before the old version was dropped), of documents no source points
+        at (stores written before marking existed), and of documents whose vectors are missing from this
+        model's collection (another embedder chosen, a Chroma store lost): their files are then ingested
+        again in this run."""
+        unfinished = {r["doc_id"] for r in self.db.execute(
+            "SELECT doc_id FROM documents d WHERE state IN ('pending', 'deleting') "
+            "OR NOT EXISTS (SELECT 1 FROM sources s WHERE s.doc_id = d.doc_id)")}
         chunk_count = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
         if self.store.collection.count() != chunk_count:
             vector_ids = set(self.store.collection.get(include=[])["ids"])
             rows = self.db.execute("SELECT chunk_id, doc_id FROM chunks").fetchall()
-            pending |= {r["doc_id"] for r in rows if r["chunk_id"] not in vector_ids}
+            unfinished |= {r["doc_id"] for r in rows if r["chunk_id"] not in vector_ids}
             stray = vector_ids - {r["chunk_id"] for r in rows}
             if stray:
                 self.store.collection.delete(ids=sorted(stray))
-        for doc_id in sorted(pending):
+        for doc_id in sorted(unfinished):
             self._delete_everywhere(doc_id)
-        return len(pending)
+        return len(unfinished)
 
     def link_source(self, doc_id: str, info: dict) -> str | None:
         """Point a source at an already stored document; returns the document it pointed at before."""
@@ -75,9 +85,10 @@ class StoreWriter:
                        "ON CONFLICT(source) DO UPDATE SET doc_id=excluded.doc_id, size=excluded.size, "
                        "mtime=excluded.mtime, file_hash=excluded.file_hash",
                        (info["source"], doc_id, info.get("size"), info.get("mtime"), info.get("file_hash")))
-        old = previous["doc_id"] if previous else None
-        if old and old != doc_id:
-            self.drop_if_orphan(old)
+            old = previous["doc_id"] if previous else None
+            doomed = _mark_orphans(tx, [old] if old and old != doc_id else [])
+        kill_point("after_link")
+        self._delete_marked(doomed)
         return old
 
     def write(self, docs: list[PreparedDocument]) -> None:
@@ -95,7 +106,9 @@ class StoreWriter:
                      m.get("source"), m.get("url"), m.get("site"), m.get("author"), m.get("language"),
                      m.get("region"), json.dumps(m.get("filieres", [])), json.dumps(m.get("tags", [])),
                      json.dumps(m.get("audience", ["public"])), len(doc.chunks), len(doc.text), now, doc.text))
+        kill_point("after_pending")
         self.store.vector_store.add(self._nodes(docs))
+        kill_point("after_vectors")
         replaced: list[str] = []
         with self.store.transaction() as tx:
             for doc in docs:
@@ -116,8 +129,9 @@ class StoreWriter:
                                (info["source"], doc.doc_id, info.get("size"), info.get("mtime"),
                                 info.get("file_hash")))
                 tx.execute("UPDATE documents SET state='done' WHERE doc_id=?", (doc.doc_id,))
-        for doc_id in replaced:
-            self.drop_if_orphan(doc_id)
+            doomed = _mark_orphans(tx, replaced)
+        kill_point("after_commit")
+        self._delete_marked(doomed)
 
     def _nodes(self, docs: list[PreparedDocument]):
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -134,16 +148,16 @@ class StoreWriter:
                     relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)}))
         return nodes
 
-    def drop_if_orphan(self, doc_id: str) -> bool:
-        if self.db.execute("SELECT 1 FROM sources WHERE doc_id=? LIMIT 1", (doc_id,)).fetchone():
-            return False
-        self._delete_everywhere(doc_id)
-        return True
+    def _delete_marked(self, doc_ids: list[str]) -> None:
+        for doc_id in doc_ids:
+            self._delete_everywhere(doc_id)
 
     def _delete_everywhere(self, doc_id: str) -> None:
-        # Mark first: if we die between the two stores, recover() finishes the job next time.
-        self.db.execute("UPDATE documents SET state='pending' WHERE doc_id=?", (doc_id,))
+        # Out of sight first (retrieval reads 'done' only); if we die between the two stores,
+        # recover() finishes the job next time.
+        self.db.execute("UPDATE documents SET state='deleting' WHERE doc_id=?", (doc_id,))
         self.store.collection.delete(where={"doc_id": doc_id})
+        kill_point("after_vector_delete")
         with self.store.transaction() as tx:
             rows = tx.execute("SELECT rowid FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
             tx.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(r["rowid"],) for r in rows])
@@ -152,8 +166,23 @@ class StoreWriter:
             tx.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
 
     def remove_source(self, source: str) -> bool:
-        row = self.db.execute("SELECT doc_id FROM sources WHERE source=?", (source,)).fetchone()
-        if not row:
-            return False
-        self.db.execute("DELETE FROM sources WHERE source=?", (source,))
-        return self.drop_if_orphan(row["doc_id"])
+        """Forget a source; its document goes too when no other source points at it (returns whether)."""
+        with self.store.transaction() as tx:
+            row = tx.execute("SELECT doc_id FROM sources WHERE source=?", (source,)).fetchone()
+            if row:
+                tx.execute("DELETE FROM sources WHERE source=?", (source,))
+            doomed = _mark_orphans(tx, [row["doc_id"]] if row else [])
+        kill_point("after_unlink")
+        self._delete_marked(doomed)
+        return bool(doomed)
+
+
+def _mark_orphans(tx, doc_ids: list[str]) -> list[str]:
+    """Inside the transaction that removed their last source: mark these documents for deletion, so
+    that the commit which drops a source also takes its document out of the answers."""
+    doomed = []
+    for doc_id in dict.fromkeys(doc_ids):
+        if not tx.execute("SELECT 1 FROM sources WHERE doc_id=? LIMIT 1", (doc_id,)).fetchone():
+            tx.execute("UPDATE documents SET state='deleting' WHERE doc_id=?", (doc_id,))
+            doomed.append(doc_id)
+    return doomed
