@@ -161,8 +161,9 @@ def test_decompression_bomb_is_refused_with_bounded_memory(server, path, tmp_pat
     _, routes = server
     out = fetch_in_child(server, path, tmp_path)
     record_property("peak_rss", out)
+    growth = f"{out['growth_mb']:.1f}".replace(".", ",")
     print(f"\n{path}: {len(routes[path][1])} octets compressés → {BOMB_MIB} Mio ; "
-          f"RSS de référence {out['baseline_mb']:.0f} Mo, pic {out['peak_mb']:.0f} Mo (+{out['growth_mb']:.1f} Mo)")
+          f"RSS de référence {out['baseline_mb']:.0f} Mo, pic {out['peak_mb']:.0f} Mo (+{growth} Mo)")
     assert out["error"] != "MemoryError", "la bombe a été décompressée en mémoire"
     assert out["error"] == "page trop volumineuse une fois décompressée (plus de 4 Mo, téléchargement abandonné)"
     assert out["growth_mb"] < RSS_BOUND_MB

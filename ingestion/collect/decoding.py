@@ -97,10 +97,11 @@ class BoundedDecoder:
             raise DecodingRefused(f"trop d'encodages de contenu empilés ({', '.join(names)} ; "
                                   f"au plus {MAX_ENCODINGS})")
         self.stages = [_decoder(name) for name in reversed(names)]  # the last applied is undone first
-        self.produced = False
+        self.fed = self.produced = False
 
     def feed(self, raw: bytes) -> Iterator[bytes]:
         """Decoded pieces of at most ``STEP`` bytes, produced lazily: stop iterating to stop decoding."""
+        self.fed = self.fed or bool(raw)
         try:
             for out in _through(self.stages, raw):
                 self.produced = True
@@ -110,7 +111,7 @@ class BoundedDecoder:
 
     def finish(self) -> Iterator[bytes]:
         """The rest once the raw body has ended. A truncated stream keeps what it decoded (as browsers
-        and httpx do); one that decoded to nothing at all is refused."""
+        and httpx do); one that decoded to nothing at all from a non-empty body is refused."""
         produced = False
         try:
             for i, stage in enumerate(self.stages):
@@ -120,7 +121,7 @@ class BoundedDecoder:
                         yield out
         except (zlib.error, _brotli_error()) as exc:
             raise DecodingRefused(f"contenu compressé illisible ({exc})") from None
-        if self.stages and not produced and not self.produced:
+        if self.stages and self.fed and not produced and not self.produced:
             raise DecodingRefused("contenu compressé illisible (rien n'a pu être décompressé)")
 
 
