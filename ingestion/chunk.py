@@ -1,7 +1,12 @@
 """Stage 5 — chunk: sentence-aware French chunks with a small overlap, headings kept.
 
 Each chunk is a contiguous span of the document text, so its character offsets point at the exact
-passage to highlight later; the heading in force travels with it (and with its embedding)."""
+passage to highlight later; the heading in force travels with it (and with its embedding).
+
+A chunk has a budget in words and one in characters (``CHARS_PER_WORD`` per word of the target): ordinary
+French prose (about 6 characters a word) never meets the second, but a run of letters, a table of
+numbers or a long address cannot make a chunk larger than the budget; a token longer than a sentence
+may be is cut (normalisation already drops absurd ones)."""
 from __future__ import annotations
 
 import re
@@ -11,6 +16,7 @@ from dataclasses import dataclass
 from veille.text import split_sentences
 
 MAX_SENTENCE_WORDS = 120
+CHARS_PER_WORD = 12
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ def _is_heading(line: str, next_raw: str | None) -> bool:
     return next_raw is None or not next_raw.strip()
 
 
-def _units(text: str) -> list[_Unit]:
+def _units(text: str, max_unit_chars: int) -> list[_Unit]:
     lines = text.split("\n")
     heading_spans: set[tuple[int, int]] = set()
     pos = 0
@@ -52,23 +58,36 @@ def _units(text: str) -> list[_Unit]:
     units: list[_Unit] = []
     for start, end in split_sentences(text):
         words = len(text[start:end].split())
-        if words > MAX_SENTENCE_WORDS:  # split run-on "sentences" (lists, tables) into word windows
-            for m_start, m_end in _word_windows(text, start, end, MAX_SENTENCE_WORDS):
+        if words > MAX_SENTENCE_WORDS or end - start > max_unit_chars:
+            # split run-on "sentences" (lists, tables, runs of letters) into word windows
+            for m_start, m_end in _word_windows(text, start, end, MAX_SENTENCE_WORDS, max_unit_chars):
                 units.append(_Unit(m_start, m_end, len(text[m_start:m_end].split()), False))
         else:
             units.append(_Unit(start, end, words, (start, end) in heading_spans))
     return units
 
 
-def _word_windows(text: str, start: int, end: int, size: int):
-    spans = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    for i in range(0, len(spans), size):
-        window = spans[i:i + size]
+def _tokens(text: str, start: int, end: int, max_chars: int):
+    """Spans of the words of ``text[start:end]``, a word longer than ``max_chars`` cut into pieces."""
+    for m in re.finditer(r"\S+", text[start:end]):
+        for s in range(m.start(), m.end(), max_chars):
+            yield start + s, start + min(s + max_chars, m.end())
+
+
+def _word_windows(text: str, start: int, end: int, size: int, max_chars: int):
+    window: list[tuple[int, int]] = []
+    for span in _tokens(text, start, end, max_chars):
+        if window and (len(window) >= size or span[1] - window[0][0] > max_chars):
+            yield window[0][0], window[-1][1]
+            window = []
+        window.append(span)
+    if window:
         yield window[0][0], window[-1][1]
 
 
 def chunk_text(text: str, target_words: int = 160, overlap: int = 1) -> list[Chunk]:
-    units = _units(text)
+    max_chars = target_words * CHARS_PER_WORD
+    units = _units(text, min(MAX_SENTENCE_WORDS * CHARS_PER_WORD, max_chars))
     chunks: list[Chunk] = []
     current: list[_Unit] = []
     heading = ""
@@ -82,9 +101,12 @@ def chunk_text(text: str, target_words: int = 160, overlap: int = 1) -> list[Chu
     for unit in units:
         size = sum(u.words for u in current)
         starts_section = unit.heading and size >= target_words // 3
-        if current and (size + unit.words > target_words or starts_section):
+        too_long = bool(current) and unit.end - current[0].start > max_chars
+        if current and (size + unit.words > target_words or starts_section or too_long):
             flush()
             carried = [u for u in current[-overlap:] if not u.heading] if overlap and not unit.heading else []
+            if carried and unit.end - carried[0].start > max_chars:  # no room for the overlap
+                carried = []
             current = carried if len(carried) < len(current) else []
             chunk_heading = heading
         if unit.heading:

@@ -12,6 +12,10 @@ _BOILERPLATE = re.compile(
     r"accepter( les)? cookies?|nous utilisons des cookies.*|retour en haut|menu|rechercher|"
     r"abonnez-vous.*|newsletter|se connecter|connexion|mentions légales|plan du site)\s*:?$",
     re.IGNORECASE)
+# No word, address or number of a real document is this long (the longest in the bench corpora: 92
+# characters): a run like this is noise (a broken export, an inlined image, a hostile file) and is dropped.
+ABSURD_TOKEN_CHARS = 500
+_ABSURD_TOKEN = re.compile(r"\S{%d,}" % (ABSURD_TOKEN_CHARS + 1))
 
 
 # Where a page starts, carried through the clean-up: a private-use character (removed from any input
@@ -28,8 +32,8 @@ _GLUED = re.compile(r"(?<=[a-zà-ÿ]{2}|[A-Z]{2}|\d{2}|\d\)|[a-zà-ÿ]\))\.(?=[A
 
 
 def clean_text(text: str) -> str:
-    """NFC, unified spaces, Markdown link residue removed, list items one per line, hard-wrapped lines
-    re-joined, glued sentences split, repeated and boilerplate lines dropped."""
+    """NFC, unified spaces, absurd tokens dropped, Markdown link residue removed, list items one per line,
+    hard-wrapped lines re-joined, glued sentences split, repeated and boilerplate lines dropped."""
     return _clean(text.replace(_MARK, ""))
 
 
@@ -64,6 +68,7 @@ def _clean(text: str) -> str:
     text = re.sub(r"[\u00a0\u202f\u2007\t\f\v]+", " ", text)
     text = re.sub(r"[\u200b-\u200d\ufeff]", "", text)
     text = "".join(c for c in text if c in ("\n", _MARK) or unicodedata.category(c)[0] != "C")
+    text = _ABSURD_TOKEN.sub("", text)
     text = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", text))
     text = _INLINE_ITEM.sub("\n", text)
     lines = [re.sub(r" {2,}", " ", line).strip() for line in text.split("\n")]

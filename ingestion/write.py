@@ -3,20 +3,24 @@
 Protocol (what makes an interrupted run end like an uninterrupted one):
 1. the document row is written with ``state='pending'`` (one SQLite transaction);
 2. its chunk vectors are added to Chroma (ids are deterministic: ``<doc_id>-<position>``);
-3. chunks, lexical terms, source links and ``state='done'`` are written in one transaction.
-At the start of every run, ``recover()`` deletes whatever a pending document left behind in both
-stores; the files behind it are then simply ingested again.
+3. chunks, lexical terms, source links and ``state='done'`` are written in one transaction, which also
+   marks ``state='deleting'`` every document this left without a source (the superseded version);
+4. marked documents are deleted from Chroma, then from SQLite.
+Removing a source (``remove_source``, ``--prune``) and re-pointing one (``link_source``) mark the same way,
+in the transaction that changes the source. Retrieval reads ``state='done'`` only, so an old version
+leaves the answers at the commit that replaces it. At the start of every run, ``recover()`` finishes
+whatever a pending or marked document left behind in both stores; the files behind a pending one are
+then simply ingested again.
 """
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ingestion.chunk import Chunk, page_span
-from ingestion.metadata import chunk_metadata, date_number, extra_metadata
+from ingestion.killpoints import kill_point
+from ingestion.metadata import chunk_metadata, extra_metadata
 from veille.store import Store
 from veille.text import analyze
 
@@ -39,97 +43,68 @@ class PreparedDocument:
 
 
 class StoreWriter:
+    """The write protocol above: the store's SQL steps (``veille/store/writes.py``) and the vector writes,
+    in that order, with a kill point between every two (crash tests)."""
+
     def __init__(self, store: Store):
         self.store = store
-        self.db = store.db
 
     # --- reads ----------------------------------------------------------------------------------
     def source_row(self, source: str):
-        return self.db.execute(
-            "SELECT s.*, d.state FROM sources s LEFT JOIN documents d USING(doc_id) WHERE s.source=?",
-            (source,)).fetchone()
+        return self.store.source_row(source)
 
     def part_rows(self, source: str) -> list:
-        """Sources of the documents found inside ``source`` (``<source>#…``: messages, attachments)."""
-        prefix = source + "#"
-        return self.db.execute(
-            "SELECT s.*, d.state FROM sources s LEFT JOIN documents d USING(doc_id) WHERE substr(s.source, 1, ?) = ?",
-            (len(prefix), prefix)).fetchall()
+        return self.store.part_rows(source)
 
     def document_done(self, doc_id: str) -> bool:
-        row = self.db.execute("SELECT state FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
-        return bool(row) and row["state"] == "done"
+        return self.store.document_done(doc_id)
 
     # --- writes ---------------------------------------------------------------------------------
     def recover(self) -> int:
-        """Remove every trace of documents whose write was interrupted, and of documents whose vectors are
-        missing from this model's collection (another embedder chosen, a Chroma store lost): their files
-        are then ingested again in this run."""
-        pending = {r["doc_id"] for r in self.db.execute("SELECT doc_id FROM documents WHERE state='pending'")}
-        chunk_count = self.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        if self.store.collection.count() != chunk_count:
+        """Remove every trace of documents whose write was interrupted, of documents marked for deletion
+        (an update or a removal killed before the old version was dropped), of documents no source points
+        at (stores written before marking existed), and of documents whose vectors are missing from this
+        model's collection (another embedder chosen, a Chroma store lost): their files are then ingested
+        again in this run."""
+        unfinished = self.store.unfinished_documents()
+        chunks = None
+        if self.store.collection.count() != self.store.count_chunks():
             vector_ids = set(self.store.collection.get(include=[])["ids"])
-            rows = self.db.execute("SELECT chunk_id, doc_id FROM chunks").fetchall()
-            pending |= {r["doc_id"] for r in rows if r["chunk_id"] not in vector_ids}
-            stray = vector_ids - {r["chunk_id"] for r in rows}
+            chunks = self.store.chunk_documents()
+            unfinished |= {doc_id for chunk_id, doc_id in chunks.items() if chunk_id not in vector_ids}
+            stray = vector_ids - set(chunks)
             if stray:
                 self.store.collection.delete(ids=sorted(stray))
-        for doc_id in sorted(pending):
+        for doc_id in sorted(unfinished):
             self._delete_everywhere(doc_id)
-        return len(pending)
+        return len(unfinished)
 
     def link_source(self, doc_id: str, info: dict) -> str | None:
         """Point a source at an already stored document; returns the document it pointed at before."""
-        with self.store.transaction() as tx:
-            previous = tx.execute("SELECT doc_id FROM sources WHERE source=?", (info["source"],)).fetchone()
-            tx.execute("INSERT INTO sources(source, doc_id, size, mtime, file_hash) VALUES(?,?,?,?,?) "
-                       "ON CONFLICT(source) DO UPDATE SET doc_id=excluded.doc_id, size=excluded.size, "
-                       "mtime=excluded.mtime, file_hash=excluded.file_hash",
-                       (info["source"], doc_id, info.get("size"), info.get("mtime"), info.get("file_hash")))
-        old = previous["doc_id"] if previous else None
-        if old and old != doc_id:
-            self.drop_if_orphan(old)
+        old, doomed = self.store.link_source(doc_id, info)
+        kill_point("after_link")
+        self._delete_marked(doomed)
         return old
 
     def write(self, docs: list[PreparedDocument]) -> None:
         if not docs:
             return
-        now = time.time()
-        with self.store.transaction() as tx:
-            for doc in docs:
-                m = doc.meta
-                tx.execute(
-                    "INSERT OR REPLACE INTO documents(doc_id, state, title, doc_type, date, date_num, source, url, "
-                    "site, author, language, region, filieres, tags, audience, n_chunks, n_chars, ingested_at, text, "
-                    "extra) VALUES(?, 'pending', ?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                    (doc.doc_id, m.get("title"), m.get("doc_type"), m.get("date"), date_number(m.get("date")),
-                     m.get("source"), m.get("url"), m.get("site"), m.get("author"), m.get("language"),
-                     m.get("region"), json.dumps(m.get("filieres", [])), json.dumps(m.get("tags", [])),
-                     json.dumps(m.get("audience", ["public"])), len(doc.chunks), len(doc.text), now, doc.text,
-                     json.dumps(extra_metadata(m), ensure_ascii=False)))
+        self.store.insert_pending([{"doc_id": d.doc_id, "meta": d.meta, "text": d.text, "n_chunks": len(d.chunks),
+                                    "extra": extra_metadata(d.meta)} for d in docs])
+        kill_point("after_pending")
         self.store.vector_store.add(self._nodes(docs))
-        replaced: list[str] = []
-        with self.store.transaction() as tx:
-            for doc in docs:
-                for chunk in doc.chunks:
-                    cur = tx.execute(
-                        "INSERT INTO chunks(chunk_id, doc_id, position, char_start, char_end, heading, text, "
-                        "page_start, page_end) VALUES(?,?,?,?,?,?,?,?,?)",
-                        (doc.chunk_id(chunk), doc.doc_id, chunk.position, chunk.start, chunk.end, chunk.heading,
-                         chunk.text, *doc.chunk_pages(chunk)))
-                    terms = analyze(" ".join(filter(None, [doc.meta.get("title"), chunk.heading, chunk.text])))
-                    tx.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, terms))
-                for info in doc.sources:
-                    old = tx.execute("SELECT doc_id FROM sources WHERE source=?", (info["source"],)).fetchone()
-                    if old and old["doc_id"] != doc.doc_id:
-                        replaced.append(old["doc_id"])
-                    tx.execute("INSERT OR REPLACE INTO sources(source, doc_id, size, mtime, file_hash) "
-                               "VALUES(?,?,?,?,?)",
-                               (info["source"], doc.doc_id, info.get("size"), info.get("mtime"),
-                                info.get("file_hash")))
-                tx.execute("UPDATE documents SET state='done' WHERE doc_id=?", (doc.doc_id,))
-        for doc_id in replaced:
-            self.drop_if_orphan(doc_id)
+        kill_point("after_vectors")
+        doomed = self.store.commit_documents([{"doc_id": d.doc_id, "sources": d.sources,
+                                               "chunks": [self._chunk_row(d, c) for c in d.chunks]} for d in docs])
+        kill_point("after_commit")
+        self._delete_marked(doomed)
+
+    @staticmethod
+    def _chunk_row(doc: PreparedDocument, chunk: Chunk) -> dict:
+        first, last = doc.chunk_pages(chunk)
+        return {"chunk_id": doc.chunk_id(chunk), "position": chunk.position, "start": chunk.start, "end": chunk.end,
+                "heading": chunk.heading, "text": chunk.text, "page_start": first, "page_end": last,
+                "terms": analyze(" ".join(filter(None, [doc.meta.get("title"), chunk.heading, chunk.text])))}
 
     def _nodes(self, docs: list[PreparedDocument]):
         from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
@@ -148,26 +123,21 @@ class StoreWriter:
                     relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc.doc_id)}))
         return nodes
 
-    def drop_if_orphan(self, doc_id: str) -> bool:
-        if self.db.execute("SELECT 1 FROM sources WHERE doc_id=? LIMIT 1", (doc_id,)).fetchone():
-            return False
-        self._delete_everywhere(doc_id)
-        return True
+    def _delete_marked(self, doc_ids: list[str]) -> None:
+        for doc_id in doc_ids:
+            self._delete_everywhere(doc_id)
 
     def _delete_everywhere(self, doc_id: str) -> None:
-        # Mark first: if we die between the two stores, recover() finishes the job next time.
-        self.db.execute("UPDATE documents SET state='pending' WHERE doc_id=?", (doc_id,))
+        # Out of sight first (retrieval reads 'done' only); if we die between the two stores,
+        # recover() finishes the job next time.
+        self.store.mark_deleting(doc_id)
         self.store.collection.delete(where={"doc_id": doc_id})
-        with self.store.transaction() as tx:
-            rows = tx.execute("SELECT rowid FROM chunks WHERE doc_id=?", (doc_id,)).fetchall()
-            tx.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(r["rowid"],) for r in rows])
-            tx.execute("DELETE FROM chunks WHERE doc_id=?", (doc_id,))
-            tx.execute("DELETE FROM sources WHERE doc_id=?", (doc_id,))
-            tx.execute("DELETE FROM documents WHERE doc_id=?", (doc_id,))
+        kill_point("after_vector_delete")
+        self.store.delete_document_rows(doc_id)
 
     def remove_source(self, source: str) -> bool:
-        row = self.db.execute("SELECT doc_id FROM sources WHERE source=?", (source,)).fetchone()
-        if not row:
-            return False
-        self.db.execute("DELETE FROM sources WHERE source=?", (source,))
-        return self.drop_if_orphan(row["doc_id"])
+        """Forget a source; its document goes too when no other source points at it (returns whether)."""
+        doomed = self.store.unlink_source(source)
+        kill_point("after_unlink")
+        self._delete_marked(doomed)
+        return bool(doomed)

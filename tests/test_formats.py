@@ -221,10 +221,10 @@ def test_an_old_store_gets_the_new_columns(settings):
 # --- web collection -------------------------------------------------------------------------------------------
 def test_collected_links_to_office_files_and_pdfs_go_through_the_same_extractors(settings, embedder):
     from assistant.service import Assistant
-    from webui.sources import render_citation
     from ingestion.collect import Collector, Source
     from ingestion.collect.bench_site import Site
     from veille.store import get_store
+    from webui.sources import render_citation
 
     docx, xlsx, pdf = S.docx_sample(), S.xlsx_sample(), S.pdf_sample()
     files = {"/docs/note.docx": (docx.data, "application/vnd.openxmlformats-officedocument.wordprocessingml."

@@ -6,11 +6,14 @@ Everything Veille writes (store, built models, caches, logs) lives under ``home`
 """
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from veille.errors import VeilleError
 
@@ -75,7 +78,7 @@ class Settings:
     llm_timeout: float = 60.0
     llm_retries: int = 2
     # Web collection.
-    collect_allow_hosts: tuple[str, ...] = ()
+    collect_allow_hosts: tuple[str, ...] = ()  # "host" (any port) or "host:port", "[v6]:port" (parse_host_entry)
     collect_delay: float = 1.0  # seconds between two requests to the same host (politeness)
     collect_concurrency: int = 8  # requests in flight, all hosts together
     collect_per_host: int = 2  # requests in flight to one host
@@ -120,13 +123,49 @@ class Settings:
 _CASTS = {int: int, float: float, str: str}
 
 
+def parse_host_entry(entry: str) -> tuple[str, int | None]:
+    """An allow-list entry ``host``, ``host:port``, ``[ipv6]:port``, a bare IPv6 address or a URL, as
+    (host, port or None for any port). Hosts are lowercased; IP addresses are in canonical form, so that
+    ``[0:0::1]`` and ``::1`` match, but a name is never its address: ``127.0.0.1`` is not ``localhost``."""
+
+    raw = entry.strip()
+    try:
+        if "://" in raw:
+            parts = urlsplit(raw)
+            host, port = parts.hostname or "", parts.port
+        elif raw.startswith("["):
+            host, _, rest = raw[1:].partition("]")
+            port = int(rest[1:]) if rest.startswith(":") and rest[1:] else None
+            if rest and port is None:
+                raise ValueError
+        elif raw.count(":") == 1:
+            host, port_text = raw.split(":")
+            port = int(port_text)
+        else:
+            host, port = raw, None
+    except ValueError:
+        raise ValueError(f"VEILLE_COLLECT_ALLOW_HOSTS : entrée invalide « {entry} » "
+                         f"(attendu : hôte ou hôte:port)") from None
+    host = host.lower().rstrip(".")
+    try:
+        host = str(ipaddress.ip_address(host))
+    except ValueError:
+        if not re.fullmatch(r"[\w-]+(\.[\w-]+)*", host):
+            raise ValueError(f"VEILLE_COLLECT_ALLOW_HOSTS : nom d'hôte invalide « {entry} »") from None
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"VEILLE_COLLECT_ALLOW_HOSTS : port invalide dans « {entry} »")
+    return host, port
+
+
 def _cast(name: str, raw, kind):
     if kind in (Path, "Path", "Path | None"):
         return Path(raw).expanduser()
     if kind in ("tuple[str, ...]",) or name == "collect_allow_hosts":
-        if isinstance(raw, str):
-            return tuple(h.strip() for h in raw.split(",") if h.strip())
-        return tuple(raw)
+        items = tuple(h.strip() for h in raw.split(",") if h.strip()) if isinstance(raw, str) else tuple(raw)
+        if name == "collect_allow_hosts":
+            for item in items:
+                parse_host_entry(item)  # a typo is reported when the settings load, not ignored
+        return items
     if kind in ("int", int):
         return int(raw)
     if kind in ("float", float, "float | None"):

@@ -4,7 +4,9 @@
 - retries with exponential backoff on transient errors (tenacity), honouring ``Retry-After`` on 429/503;
 - conditional GET (``If-None-Match`` / ``If-Modified-Since``): an unchanged page costs one 304;
 - redirects followed by hand, each hop checked by ``safety.check_url`` (and robots) before connecting;
-- bodies streamed and abandoned past ``collect_max_bytes``; unwanted content types are not downloaded.
+- bodies streamed and abandoned past ``collect_max_bytes``, counted after decompression, which runs a
+  bounded step at a time (``decoding``: a compressed bomb never expands in memory); unwanted content
+  types are not downloaded.
 """
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
+from ingestion.collect.decoding import BoundedDecoder, DecodingRefused, accept_encoding
 from ingestion.collect.safety import UnsafeURL, check_url
 from veille.config import Settings
+from veille.sizes import megabytes, over_limit
 
 BOT_NAME = "VeilleBot"
 # Header values must be ASCII.
@@ -114,7 +118,8 @@ class Fetcher:
         # trust_env=False: no proxy from the environment, so the address we check is the one we reach.
         self.client = httpx.AsyncClient(
             follow_redirects=False, trust_env=False, headers={"User-Agent": USER_AGENT,
-                                                              "Accept-Language": "fr,fr-FR;q=0.9,en;q=0.5"},
+                                                              "Accept-Language": "fr,fr-FR;q=0.9,en;q=0.5",
+                                                              "Accept-Encoding": accept_encoding()},
             timeout=httpx.Timeout(self.settings.collect_timeout),
             limits=httpx.Limits(max_connections=n, max_keepalive_connections=n))
         return self
@@ -225,15 +230,37 @@ class Fetcher:
             if accept is not None and not accept(result.content_type):
                 result.skipped = f"type de contenu non pris en charge ({result.content_type or 'inconnu'})"
                 return None
-            cap = self.settings.collect_max_bytes
-            declared = resp.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > cap:
-                raise FetchError(f"page trop volumineuse ({int(declared) / 1e6:.1f} Mo > {cap / 1e6:.1f} Mo)")
-            chunks, size = [], 0
-            async for chunk in resp.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise FetchError(f"page trop volumineuse (plus de {cap / 1e6:.1f} Mo, téléchargement abandonné)")
-                chunks.append(chunk)
-            result.body = b"".join(chunks)
+            result.body = await self._read_body(resp)
             return None
+
+    async def _read_body(self, resp: httpx.Response) -> bytes:
+        """The decoded body, abandoned as soon as it passes the cap, raw or decoded."""
+        cap = self.settings.collect_max_bytes
+        declared = resp.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > cap:
+            raise FetchError(f"page trop volumineuse ({over_limit(int(declared), cap)})")
+
+        def too_big(decoded: bool) -> FetchError:
+            return FetchError(f"page trop volumineuse{' une fois décompressée' if decoded else ''} "
+                              f"(plus de {megabytes(cap)}, téléchargement abandonné)")
+
+        try:
+            decoder = BoundedDecoder(resp.headers.get_list("content-encoding", split_commas=True))
+            chunks, raw_size, size = [], 0, 0
+            async for raw in resp.aiter_raw():
+                raw_size += len(raw)
+                if raw_size > cap:
+                    raise too_big(False)
+                for piece in decoder.feed(raw):
+                    size += len(piece)
+                    if size > cap:
+                        raise too_big(bool(decoder.stages))
+                    chunks.append(piece)
+            for piece in decoder.finish():
+                size += len(piece)
+                if size > cap:
+                    raise too_big(True)
+                chunks.append(piece)
+        except DecodingRefused as exc:
+            raise FetchError(f"page refusée : {exc}") from None
+        return b"".join(chunks)

@@ -8,7 +8,8 @@ Two parts, written together by ingestion and read together by retrieval:
   incremental, persisted and transactional with the registry.
 
 Everyone else asks the store questions through its methods (``veille/store/corpus.py``: documents,
-statistics, facets, lexical search, term statistics within an audience; ``watches.py``; ``collect.py``).
+statistics, facets, lexical search, term statistics within an audience; ``writes.py``: the ingestion's
+write protocol; ``watches.py``; ``collect.py``).
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
 from veille.store.schema import SCHEMA, migrate
 from veille.store.watches import WatchQueries
+from veille.store.writes import WriteQueries
 
 
 @dataclass
-class Store(CorpusQueries, WatchQueries, CollectQueries):
+class Store(CorpusQueries, WriteQueries, WatchQueries, CollectQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _vector_store: object = field(default=None, repr=False)

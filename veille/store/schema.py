@@ -5,7 +5,7 @@ import sqlite3
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id TEXT PRIMARY KEY,
-    state TEXT NOT NULL,              -- 'pending' while its chunks are being written, then 'done'
+    state TEXT NOT NULL,              -- 'pending' while being written, 'done', 'deleting' once superseded or removed
     title TEXT, doc_type TEXT, date TEXT, date_num INTEGER, source TEXT, url TEXT, site TEXT,
     author TEXT, language TEXT, region TEXT,
     filieres TEXT NOT NULL DEFAULT '[]', tags TEXT NOT NULL DEFAULT '[]',
