@@ -338,7 +338,7 @@ def test_restricted_briefing_is_the_briefing_of_a_store_without_hidden_documents
 
     def content(b):
         return (b.overview, [(t.title, [(p.text, p.numbers) for p in t.points]) for t in b.themes],
-                [c.doc_id for c in b.citations], b.empty)
+                [c.doc_id for c in b.sources], b.empty)
 
     assert not peer.empty
     assert content(mine) == content(peer)
@@ -364,3 +364,39 @@ def test_restricted_watch_finds_what_a_store_without_hidden_documents_finds(tmp_
     mine = [(h.doc_id, h.snippet, h.score) for h in news(full, "industrie")["industrie"]]
     peer = [(h.doc_id, h.snippet, h.score) for h in news(visible, "industrie")["industrie"]]
     assert peer and sorted(mine) == sorted(peer)
+
+
+PUBLIC_QUESTIONS = ["Combien de passagers le port de Cherbourg a-t-il accueillis ?",
+                    "Combien d'entreprises compte la filière aéronautique normande ?",
+                    "Quel plan engagent les laiteries du Cotentin ?",
+                    "port terminal ferroviaire fret lait nacelles"]
+
+
+@pytest.mark.parametrize("question", PUBLIC_QUESTIONS)
+def test_restricted_answer_json_equals_a_store_without_hidden_documents(world, question):
+    """Everything a filière-A user can observe — text, sources, their order, scores, confidence, evidence — is
+    what a store that never held the hidden documents gives (lexical scores use the audience's statistics)."""
+    def observable(answer):
+        data = answer.as_json()
+        for key in ("timings_ms", "filters"):
+            data.pop(key)
+        for c in data["citations"]:
+            c["source"] = Path(c["source"]).name
+        return data
+
+    mine = world["assistant"].ask(question, restrict(Filters(), user(world, "ent-a")))
+    peer = world["peer"].ask(question)
+    assert observable(mine) == observable(peer)
+
+
+def test_audience_lexical_scores_are_bm25_of_the_visible_passages(world):
+    """The store's lexical search within an audience scores like FTS5 over a store of those passages only."""
+    from veille.store import get_store
+
+    audience = restrict(Filters(), user(world, "ent-a"))
+    terms = ["port", "lait", "nacel", "safrel", "aeronaut"]
+    mine = {r["doc_id"]: r["rank"] for r in get_store(world["full"]).lexical_search(terms, audience)}
+    peer = {r["doc_id"]: r["rank"] for r in get_store(world["visible"]).lexical_search(terms)}
+    assert mine.keys() == peer.keys() and mine
+    for doc_id, rank in peer.items():
+        assert mine[doc_id] == pytest.approx(rank, rel=1e-9)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -20,8 +21,24 @@ def document_row(row: sqlite3.Row) -> dict:
 
 
 CHUNK_COLUMNS = "c.chunk_id, c.doc_id, c.position, c.char_start, c.char_end, c.heading, c.text"
+AUDIENCE_POOL = 1000  # lexical candidates re-scored within an audience
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25 constants
+# FTS5's unicode61 tokens (our terms are already folded): letters and digits, anything else separates.
+_FTS_TOKEN = re.compile(r"[^\W_]+")
 DF_CAP = 2000  # passages counted per term at most within an audience: above that a term is "common" anyway
 _IDF_TTL_S = 300.0
+
+
+def _varint(blob: bytes) -> int:
+    """The first value of an FTS5 docsize blob (SQLite varint): the passage's length in tokens."""
+    value = 0
+    for i, byte in enumerate(blob[:9]):
+        if i == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            return value
+    return value
 
 
 @dataclass
@@ -142,18 +159,71 @@ class CorpusQueries:
             f"WHERE c.chunk_id IN ({','.join('?' * len(chunk_ids))}) AND d.state = 'done' AND {where}",
             [*chunk_ids, *params])}
 
-    def lexical_search(self, terms: list[str], filters: Filters | None = None, top_k: int = 50) -> list[sqlite3.Row]:
-        """BM25 (FTS5) over analysed terms, any of ``terms``, within ``filters``; rows carry ``rank``
-        (FTS5's bm25: negative, lower is better)."""
+    def lexical_search(self, terms: list[str], filters: Filters | None = None, top_k: int = 50) -> list[dict]:
+        """BM25 over analysed terms, any of ``terms``, within ``filters``; rows carry ``rank`` (negative, lower
+        is better, as FTS5's ``bm25``).
+
+        Under an audience restriction the scores are BM25 with the statistics of the audience's passages
+        (passage count, average length, each term's frequency), computed here from FTS5's own counts: FTS5's
+        ``bm25`` uses the whole corpus, so a score would tell about documents the asker may not read. The
+        candidates are the ``AUDIENCE_POOL`` best by FTS5's rank; scores are exact whenever all matches fit."""
         if not terms:
             return []
+        filters = filters or Filters()
         match = " OR ".join(f'"{t}"' for t in terms)
-        where, params = (filters or Filters()).sql("d")
-        return self.db.execute(
-            f"SELECT {CHUNK_COLUMNS}, bm25(chunks_fts) AS rank FROM chunks_fts "
+        where, params = filters.sql("d")
+        restricted = filters.audience is not None
+        rows = self.db.execute(
+            f"SELECT {CHUNK_COLUMNS}, c.rowid AS fts_rowid, bm25(chunks_fts) AS rank FROM chunks_fts "
             f"JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
             f"WHERE chunks_fts MATCH ? AND d.state = 'done' AND {where} ORDER BY rank LIMIT ?",
-            [match, *params, top_k]).fetchall()
+            [match, *params, AUDIENCE_POOL if restricted else top_k]).fetchall()
+        found = [dict(r) for r in rows]
+        if restricted and found:
+            found = self._audience_bm25(terms, found, filters.audience)[:top_k]
+        return found
+
+    def _audience_bm25(self, terms: list[str], rows: list[dict], audience: list[str]) -> list[dict]:
+        """``rows`` re-scored with BM25 (FTS5's formula: k1 1.2, b 0.75, idf floored at 1e-6) over the audience."""
+        passages, total_length = self._audience_lengths(audience)
+        average = total_length / passages if passages else 1.0
+        where, params = Filters(audience=audience).sql("d")
+        idf = {}
+        for term in set(terms):
+            df = self.db.execute(
+                f"SELECT count(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d "
+                f"ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where}",
+                [f'"{term}"', *params]).fetchone()[0]
+            value = math.log((passages - df + 0.5) / (df + 0.5))
+            idf[term] = value if value > 0 else 1e-6
+        ids = [r["fts_rowid"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        lengths = {r["id"]: _varint(r["sz"]) for r in self.db.execute(
+            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", ids)}
+        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+        for r in self.db.execute(f"SELECT rowid, terms FROM chunks_fts WHERE rowid IN ({marks})", ids):
+            words = _FTS_TOKEN.findall(r["terms"])
+            counts[r["rowid"]] = {t: words.count(t) for t in idf}
+        for row in rows:
+            length = lengths.get(row["fts_rowid"], 0)
+            score = 0.0
+            for term, tf in counts[row["fts_rowid"]].items():
+                if tf:
+                    score += idf[term] * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * length / average))
+            row["rank"] = -score
+        return sorted(rows, key=lambda r: (r["rank"], r["fts_rowid"]))
+
+    def _audience_lengths(self, audience: list[str]) -> tuple[int, int]:
+        """(passages, total length in tokens) of an audience, as FTS5 counts them; cached a few minutes."""
+        key = ("lengths", *audience)
+        cached = self._visible_totals.get(key)
+        if cached is None or time.monotonic() - cached[0] > _IDF_TTL_S:
+            where, params = Filters(audience=audience).sql("d")
+            sizes = self.db.execute(
+                f"SELECT z.sz FROM chunks_fts_docsize z JOIN chunks c ON c.rowid = z.id JOIN documents d "
+                f"ON d.doc_id = c.doc_id WHERE d.state='done' AND {where}", params).fetchall()
+            cached = self._visible_totals[key] = (time.monotonic(), (len(sizes), sum(_varint(r[0]) for r in sizes)))
+        return cached[1]
 
     def term_stats(self, audience: list[str] | None = None) -> TermStats:
         """Term weights over the passages the asker may see (``audience``), or over the whole corpus (None).
