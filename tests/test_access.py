@@ -400,3 +400,26 @@ def test_audience_lexical_scores_are_bm25_of_the_visible_passages(world):
     assert mine.keys() == peer.keys() and mine
     for doc_id, rank in peer.items():
         assert mine[doc_id] == pytest.approx(rank, rel=1e-9)
+
+
+def test_audience_statistics_follow_new_documents(tmp_path, models_dir, embedder):
+    """Documents arriving while a server runs (another process ingesting) count at once in the audience's
+    statistics: a term now in more passages than were counted before must not break the search (seen in the
+    soak test as « math domain error » on every question after an ingestion)."""
+    from ingestion.pipeline import Ingestor
+    from veille.config import Settings
+    from veille.store import get_store
+
+    settings = Settings(home=tmp_path / "home", models_path=models_dir)
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("Le port de Cherbourg accueille des ferries.", encoding="utf-8")
+    Ingestor(settings, embedder=embedder, progress=False).ingest_paths([corpus])
+    store = get_store(settings)
+    public = Filters(audience=["public"])
+    assert len(store.lexical_search(["port"], public)) == 1
+    for i in range(4):
+        (corpus / f"b{i}.txt").write_text(f"Le port numéro {i} agrandit son terminal ferroviaire.", encoding="utf-8")
+    Ingestor(settings, embedder=embedder, progress=False).ingest_paths([corpus])
+    found = store.lexical_search(["port"], public)
+    assert len(found) == 5 and all(r["rank"] < 0 for r in found)

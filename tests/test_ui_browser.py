@@ -240,7 +240,7 @@ def test_upload_then_ask_about_it(page, tmp_path, app_home):
     assert "6" in page.locator("#corpus-summary").inner_text()
     good = tmp_path / "plan-hydrogene.md"
     good.write_text(UPLOADED, encoding="utf-8")
-    bad = tmp_path / "tableur.xlsx"
+    bad = tmp_path / "archive.7z"
     bad.write_bytes(b"PK\x03\x04 not a supported document")
     page.locator("#upload-files input[type=file]").set_input_files([str(good), str(bad)])
     time.sleep(1)
@@ -254,7 +254,7 @@ def test_upload_then_ask_about_it(page, tmp_path, app_home):
     shot(page, "09-corpus-apres-ajout")
     # Nothing of the refused file was kept; the accepted one is in the store.
     uploads = list((app_home.home / "uploads").rglob("*"))
-    assert not any(p.name == "tableur.xlsx" for p in uploads)
+    assert not any(p.name == "archive.7z" for p in uploads)
     page.get_by_role("tab", name="Questions").click()
     text = ask(page, "Combien de stations de recharge en hydrogène la Région finance-t-elle ?")
     assert "douze stations" in text

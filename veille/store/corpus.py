@@ -26,7 +26,6 @@ BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25 constants
 # FTS5's unicode61 tokens (our terms are already folded): letters and digits, anything else separates.
 _FTS_TOKEN = re.compile(r"[^\W_]+")
 DF_CAP = 2000  # passages counted per term at most within an audience: above that a term is "common" anyway
-_IDF_TTL_S = 300.0
 
 
 def _varint(blob: bytes) -> int:
@@ -194,7 +193,7 @@ class CorpusQueries:
                 f"SELECT count(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d "
                 f"ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where}",
                 [f'"{term}"', *params]).fetchone()[0]
-            value = math.log((passages - df + 0.5) / (df + 0.5))
+            value = math.log(max(passages - df + 0.5, 1e-9) / (df + 0.5))
             idf[term] = value if value > 0 else 1e-6
         ids = [r["fts_rowid"] for r in rows]
         marks = ",".join("?" * len(ids))
@@ -213,16 +212,23 @@ class CorpusQueries:
             row["rank"] = -score
         return sorted(rows, key=lambda r: (r["rank"], r["fts_rowid"]))
 
+    def _generation(self) -> tuple:
+        """Changes whenever passages are added or removed (by this process or another): the key of the caches
+        of audience statistics, which must never outlive the passages they count."""
+        return tuple(self.db.execute("SELECT max(rowid), count(*) FROM chunks").fetchone())
+
     def _audience_lengths(self, audience: list[str]) -> tuple[int, int]:
-        """(passages, total length in tokens) of an audience, as FTS5 counts them; cached a few minutes."""
+        """(passages, total length in tokens) of an audience, as FTS5 counts them; recomputed when passages
+        change."""
         key = ("lengths", *audience)
         cached = self._visible_totals.get(key)
-        if cached is None or time.monotonic() - cached[0] > _IDF_TTL_S:
+        generation = self._generation()
+        if cached is None or cached[0] != generation:
             where, params = Filters(audience=audience).sql("d")
             sizes = self.db.execute(
                 f"SELECT z.sz FROM chunks_fts_docsize z JOIN chunks c ON c.rowid = z.id JOIN documents d "
                 f"ON d.doc_id = c.doc_id WHERE d.state='done' AND {where}", params).fetchall()
-            cached = self._visible_totals[key] = (time.monotonic(), (len(sizes), sum(_varint(r[0]) for r in sizes)))
+            cached = self._visible_totals[key] = (generation, (len(sizes), sum(_varint(r[0]) for r in sizes)))
         return cached[1]
 
     def term_stats(self, audience: list[str] | None = None) -> TermStats:
@@ -245,10 +251,11 @@ class CorpusQueries:
         where, params = Filters(audience=audience).sql("d")
         key = tuple(audience)
         cached = self._visible_totals.get(key)
-        if cached is None or time.monotonic() - cached[0] > _IDF_TTL_S:
+        generation = self._generation()
+        if cached is None or cached[0] != generation:
             total = db.execute(f"SELECT coalesce(sum(d.n_chunks), 0) FROM documents d WHERE d.state='done' "
                                f"AND {where}", params).fetchone()[0]
-            cached = self._visible_totals[key] = (time.monotonic(), int(total))
+            cached = self._visible_totals[key] = (generation, int(total))
 
         def audience_df(term: str) -> int:
             return db.execute(
