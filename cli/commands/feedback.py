@@ -46,9 +46,9 @@ def cmd_list(args) -> int:
 def configure(p) -> None:
     fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="action")
     e = fsub.add_parser("export", help="exporter les avis en paires d'évaluation candidates (JSONL)")
-    e.add_argument("-o", "--output", help="fichier JSONL (défaut : sortie standard)")
+    e.add_argument("-o", "--output", metavar="FICHIER", help="fichier JSONL (défaut : sortie standard)")
     e.add_argument("--only", choices=["positive", "negative"], help="seulement les avis positifs ou négatifs")
     e.set_defaults(func=cmd_export)
     ls = fsub.add_parser("list", help="derniers avis")
-    ls.add_argument("--last", type=int, default=20)
+    ls.add_argument("--last", type=int, default=20, metavar="N", help="les N derniers avis (défaut : 20)")
     ls.set_defaults(func=cmd_list)
