@@ -128,9 +128,8 @@ def _clitic_after_wh(core: str) -> bool:
     nxt = m.group("next")
     if _bare(nxt) in _AUXILIARIES:
         return True
-    if nxt[:1].isupper() or _INVERSION.search(rest[m.end():]) or _INVERSION.fullmatch(nxt):
-        return False
-    return True
+    # A capitalised word or a later inverted subject pronoun makes « le/la/les » a determiner.
+    return not (nxt[:1].isupper() or _INVERSION.search(rest[m.end():]) or _INVERSION.fullmatch(nxt))
 
 
 def _clitic_before_infinitive(core: str) -> bool:

@@ -55,7 +55,7 @@ class FrenchHelpFormatter(argparse.HelpFormatter):
         super().start_section(f"{heading[:1].upper()}{heading[1:]} " if heading else heading)
 
 
-class FrenchSubParsers(argparse._SubParsersAction):  # noqa: SLF001 - argparse's documented extension point
+class FrenchSubParsers(argparse._SubParsersAction):
     """Sub-commands get the French parser, and their one-line help as description."""
 
     def add_parser(self, name, **kwargs):
@@ -66,6 +66,7 @@ class FrenchSubParsers(argparse._SubParsersAction):  # noqa: SLF001 - argparse's
         return super().add_parser(name, **kwargs)
 
 
+ACTION_HELP = "une action ; ajoutez --help après elle pour ses options"
 TYPE_NAMES = {"int": "un nombre entier", "float": "un nombre"}
 
 

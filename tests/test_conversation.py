@@ -11,8 +11,8 @@ from openai_server import FakeOpenAIServer
 from assistant.answer import Answer
 from assistant.conversation import Conversation, is_sources_request
 from assistant.followup import depends_on_previous
-from eval import followups
 from assistant.service import Assistant
+from eval import followups
 from veille.filters import Filters
 
 

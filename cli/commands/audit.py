@@ -9,6 +9,7 @@ from pathlib import Path
 
 from accounts import accounts_exist, audit, user_for_cli
 from cli.console import err
+from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
 from veille.dates import parse_date
 from veille.errors import VeilleError
@@ -58,7 +59,8 @@ def cmd_export(args) -> int:
 
 
 def configure(p) -> None:
-    actions = p.add_subparsers(dest="audit_command", required=True, metavar="action")
+    actions = p.add_subparsers(dest="audit_command", required=True, metavar="action",
+                               help=ACTION_HELP)
     e = actions.add_parser("export", help="exporter le journal (compte admin)")
     e.add_argument("--as", dest="as_login", metavar="IDENTIFIANT", required=True, help="compte admin qui exporte")
     e.add_argument("--since", metavar="DATE", help="depuis ce jour (AAAA-MM-JJ)")

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from assistant.feedback import FeedbackStore, export_pairs, feedback_path
 from cli.console import err, out
+from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
 
 
@@ -44,7 +45,8 @@ def cmd_list(args) -> int:
 
 
 def configure(p) -> None:
-    fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="action")
+    fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="action",
+                            help=ACTION_HELP)
     e = fsub.add_parser("export", help="exporter les avis en paires d'évaluation candidates (JSONL)")
     e.add_argument("-o", "--output", metavar="FICHIER", help="fichier JSONL (défaut : sortie standard)")
     e.add_argument("--only", choices=["positive", "negative"], help="seulement les avis positifs ou négatifs")

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from accounts import ROLES, add_user, audience_for, get_user, list_users, update_user
 from cli.console import err, out
+from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
 from veille.errors import VeilleError
 
@@ -92,7 +93,8 @@ def cmd_modify(args) -> int:
 
 
 def configure(p) -> None:
-    users = p.add_subparsers(dest="users_command", required=True, metavar="action")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="action",
+                             help=ACTION_HELP)
 
     a = users.add_parser("add", help="créer un compte")
     a.add_argument("login", metavar="identifiant", help="identifiant du compte")

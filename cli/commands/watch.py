@@ -9,6 +9,7 @@ from rich.table import Table
 
 from assistant.watches import add_watch, apply_to_existing, list_watches, news, remove_watch, run_watches
 from cli.console import err, out
+from cli.french_argparse import ACTION_HELP
 from cli.options import add_filter_args, filters_from_args
 from cli.render import plural, print_watch_summary
 from veille.filters import Filters, source_label
@@ -88,7 +89,8 @@ def _run(args) -> int:
 
 
 def configure(p) -> None:
-    actions = p.add_subparsers(dest="action", required=True, metavar="action")
+    actions = p.add_subparsers(dest="action", required=True, metavar="action",
+                               help=ACTION_HELP)
     a = actions.add_parser("add", help="enregistrer une veille (requête + filtres)")
     a.add_argument("query", nargs="+", metavar="requête", help="requête, par exemple « cybersécurité PME »")
     a.add_argument("--name", metavar="NOM", help="nom de la veille (par défaut : la requête)")
