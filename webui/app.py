@@ -68,9 +68,12 @@ CSS = """
 /* Below 1 100 px the filters go above, in a band, so that the answer and its sources stay side by side. */
 @media (max-width: 1100px) {
   #chat-row { flex-wrap: wrap; }
-  #filters-panel { flex: 1 1 100% !important; min-width: 100% !important; display: grid !important;
-    grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 8px; align-items: start; }
+  #filters-panel { flex: 1 1 100% !important; min-width: 100% !important; flex-direction: row !important;
+    flex-wrap: wrap; gap: 8px; align-items: flex-start; }
   #filters-panel > * { margin: 0 !important; }
+  #filters-panel > .form { flex: 1 1 100% !important; flex-direction: row !important; flex-wrap: wrap; }
+  #filters-panel > .form > * { flex: 1 1 190px !important; min-width: 190px !important; }
+  #filters-panel > .form > #f-dates-msg { flex-basis: 100% !important; }
   #chat-column { flex: 3 1 0 !important; min-width: 380px !important; }
   #sources-column { flex: 2 1 0 !important; min-width: 260px !important; }
 }
@@ -85,12 +88,15 @@ document.addEventListener('click', function (e) {
     e.preventDefault(); e.stopPropagation();
     const tab = [...document.querySelectorAll('button[role="tab"]')].find(b => b.innerText.trim() === 'Documents');
     if (tab) tab.click();
-    setTimeout(() => {
+    const id = doc.getAttribute('href').slice(5);
+    let tries = 0;
+    const fill = () => {  // the tab's components appear once it is shown
       const box = document.querySelector('#doc-open textarea, #doc-open input');
-      if (!box) return;
-      box.value = doc.getAttribute('href').slice(5);
+      if (!box) { if (++tries < 50) setTimeout(fill, 100); return; }
+      box.value = id + ' ' + Date.now();  // a new value each click: Gradio sends a change
       box.dispatchEvent(new Event('input', {bubbles: true}));
-    }, 150);
+    };
+    setTimeout(fill, 50);
     return;
   }
   const a = e.target.closest ? e.target.closest('a[href^="#src-"]') : null;

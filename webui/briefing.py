@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
@@ -13,7 +11,7 @@ from assistant.brief import make_brief
 from veille.errors import VeilleError
 from webui.chat import DATE_HINT, date_problems, make_filters
 from webui.context import UIContext, field_message
-from webui.docx_export import markdown_to_docx
+from webui.docx_export import export_files
 from webui.sources import DOC_TYPE_LABELS, render_citation, sanitize, source_id
 
 log = logging.getLogger("veille.ui")
@@ -72,14 +70,7 @@ def build_briefing_tab(ctx: UIContext) -> dict:
             return (gr.skip(), gr.skip(), gr.skip(),
                     field_message("La note n'a pas pu être rédigée (erreur interne, voir le journal du serveur)."))
         markdown = briefing.markdown()
-        folder = Path(tempfile.mkdtemp(prefix="veille-note-"))
-        md_path = folder / "note-de-synthese.md"
-        md_path.write_text(markdown, encoding="utf-8")
-        paths = [str(md_path)]
-        try:
-            paths.append(str(markdown_to_docx(markdown, folder / "note-de-synthese.docx")))
-        except Exception:  # noqa: BLE001 - the Markdown download still works
-            log.exception("docx export failed")
+        paths = export_files(markdown, "note-de-synthese")
         return note_for_display(markdown), gr.update(value=paths, visible=True), note_sources(briefing), ""
 
     go.click(on_brief, [topic, since, until, types], [note, files, panel, message], api_name="brief")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 import gradio as gr
 
@@ -17,7 +15,7 @@ from assistant.conversation import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
 from webui.context import UIContext, field_message, ui_error, ui_warning
-from webui.docx_export import markdown_to_docx
+from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
 from webui.sources import DOC_TYPE_LABELS, format_date, origin_label, render_sources, safe_url, source_id
 
@@ -134,7 +132,7 @@ def date_problems(since, until) -> str:
     return " ".join(problems)
 
 
-DATE_HINT = "2019, mars 2019, 03/2019, 15/03/2019…"
+DATE_HINT = "ex. : mars 2019"
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -167,16 +165,7 @@ def write_export(conv: Conversation | None, mode_label: str) -> list[str]:
     """The conversation as Markdown and as a Word document (same content, numbered sources)."""
     if not conv or not conv.turns:
         raise ui_error("Rien à exporter : posez d'abord une question.")
-    folder = Path(tempfile.mkdtemp(prefix="veille-export-"))
-    path = folder / "conversation-veille.md"
-    markdown = conversation_markdown(conv, mode_label)
-    path.write_text(markdown, encoding="utf-8")
-    paths = [str(path)]
-    try:
-        paths.append(str(markdown_to_docx(markdown, folder / "conversation-veille.docx")))
-    except Exception:  # noqa: BLE001 - the Markdown download still works
-        log.exception("docx export failed")
-    return paths
+    return export_files(conversation_markdown(conv, mode_label), "conversation-veille")
 
 
 # --- the tab --------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ def build_documents_tab(ctx: UIContext) -> dict:
                            max_height=420, elem_id="docs-table", column_widths=["6%", "38%", "10%", "11%", "15%",
                                                                                   "13%", "7%"])
     ids = gr.State([])
-    # Opened from a source link ([n] → « Ouvrir le document »): the page script fills this box (hidden by CSS).
+    # Opened from a source link (« Lire le document »): the page script writes the id here (hidden by CSS).
     opener = gr.Textbox(elem_id="doc-open", elem_classes=["veille-hidden"], show_label=False, container=False)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3):
@@ -158,6 +158,10 @@ def build_documents_tab(ctx: UIContext) -> dict:
     types.change(refresh, inputs, outputs, api_name=False)
     order.change(refresh, inputs, outputs, api_name=False)
     listing.select(on_select, ids, [view, download], api_name=False)
-    opener.input(open_document, opener, [view, download], api_name=False)
+    def from_link(value: str, request: gr.Request = None):
+        doc_id = (value or "").split(" ")[0]  # « <doc_id> <click time> »: each click is a change
+        return open_document(doc_id, request) if doc_id else (gr.skip(), gr.skip())
+
+    opener.change(from_link, opener, [view, download], api_name=False)
     return {"documents": (refresh, inputs, outputs)}
 

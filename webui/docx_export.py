@@ -6,8 +6,12 @@ a link becomes its text followed by a note number, the address being listed unde
 « [3] » of the text points to the third source."""
 from __future__ import annotations
 
+import logging
 import re
+import tempfile
 from pathlib import Path
+
+log = logging.getLogger("veille.ui")
 
 _INLINE = re.compile(r"\*\*(?P<bold>.+?)\*\*|__(?P<bold2>.+?)__|(?<![\w*])\*(?P<it>[^*\s][^*]*?)\*(?![\w*])"
                      r"|(?<![\w_])_(?P<it2>[^_\s][^_]*?)_(?![\w_])|`(?P<code>[^`]+)`"
@@ -84,3 +88,17 @@ def markdown_to_docx(markdown: str, path: Path, links_title: str = "Liens") -> P
             doc.add_paragraph(f"{i}. {url}")
     doc.save(str(path))
     return path
+
+
+def export_files(markdown: str, name: str) -> list[str]:
+    """``name``.md and ``name``.docx of ``markdown`` in a fresh temporary folder (Gradio serves them); the
+    Markdown alone when the Word conversion fails."""
+    folder = Path(tempfile.mkdtemp(prefix="veille-export-"))
+    md_path = folder / f"{name}.md"
+    md_path.write_text(markdown, encoding="utf-8")
+    paths = [str(md_path)]
+    try:
+        paths.append(str(markdown_to_docx(markdown, folder / f"{name}.docx")))
+    except Exception:  # noqa: BLE001 - the Markdown download still works
+        log.exception("docx export failed")
+    return paths
