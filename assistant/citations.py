@@ -42,9 +42,14 @@ def quote_of(passages: list[CitedPassage]) -> str:
     return " […] ".join(parts) if parts else centred_excerpt(passages[0].text, "") if passages else ""
 
 
+def _flat(sentence: str) -> str:
+    """A sentence on one line (as quoted): the passage keeps its own line breaks."""
+    return " ".join((sentence or "").split())
+
+
 def _passage(passage: NodeWithScore, sentence: str) -> CitedPassage:
     node = passage.node
-    return CitedPassage(chunk_id=node.node_id, text=node.get_content(), sentences=[sentence.strip()] if sentence.strip()
+    return CitedPassage(chunk_id=node.node_id, text=node.get_content(), sentences=[_flat(sentence)] if _flat(sentence)
                         else [], char_start=node.start_char_idx, char_end=node.end_char_idx)
 
 
@@ -57,13 +62,13 @@ def make_citation(store: Store, n: int, passage: NodeWithScore, sentence: str = 
                     title=doc.get("title") or "", doc_type=doc.get("doc_type") or "autre", date=doc.get("date"),
                     source=doc.get("url") or doc.get("source") or "", quote=quote_of([cited]),
                     score=round(float(passage.score or 0.0), 4), url=doc.get("url"), site=doc.get("site"),
-                    sentence=sentence.strip(), char_start=node.start_char_idx, char_end=node.end_char_idx,
+                    sentence=_flat(sentence), char_start=node.start_char_idx, char_end=node.end_char_idx,
                     context=node.get_content(), passages=[cited])
 
 
 def add_passage(citation: Citation, passage: NodeWithScore, sentence: str = "") -> None:
     """Another passage or sentence of an already cited document: grouped under its number."""
-    sentence = sentence.strip()
+    sentence = _flat(sentence)
     known = next((p for p in citation.passages if p.chunk_id == passage.node.node_id), None)
     if known is None:
         citation.passages.append(_passage(passage, sentence))

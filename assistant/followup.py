@@ -207,6 +207,11 @@ def subject_of(question: str) -> str:
     → « le comité »), else the name it asks about, else its words once the interrogative ones are removed."""
     body = strip_q(without_time(question))
     rest = _SUBJECT_WH.sub("", body, count=1).strip()
+    asked = re.match(r"(quel|quelle|quels|quelles)\s+([\wàâçéèêëîïôûù'’-]+)\s", body, re.IGNORECASE)
+    if asked and _bare(asked.group(2)) not in _AUXILIARIES and not (_DET_START.match(rest) or _NAME_RUN.match(rest)):
+        # « Quel comité a été installé ? »: the noun of « quel » is the subject.
+        det = {"quel": "le", "quelle": "la"}.get(asked.group(1).lower(), "les")
+        return _definite(det, asked.group(2)) if det != "les" else f"les {asked.group(2)}"
     name = _NAME_RUN.match(rest)
     if name and (len(name.group().split()) >= 2 or name.group().isupper() or "-" in name.group()):
         return name.group()
@@ -216,7 +221,7 @@ def subject_of(question: str) -> str:
         end = _NP_END.search(phrase, m.end() - m.start())
         phrase = phrase[: end.start()] if end else phrase
         if len(phrase.split()) >= 2 or re.match(r"l['’]\w", phrase, re.IGNORECASE):
-            return phrase.strip()
+            return _lower_first(phrase.strip()) if m.start() == 0 else phrase.strip()
     name = _NAME_RUN.search(rest)
     if name and (len(name.group().split()) >= 2 or name.group().isupper()):
         return name.group()

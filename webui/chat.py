@@ -17,7 +17,7 @@ from veille.filters import Filters, source_label
 from webui.context import UIContext, field_message, ui_error, ui_warning
 from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
-from webui.sources import DOC_TYPE_LABELS, format_date, origin_label, render_sources, safe_url, source_id
+from webui.sources import DOC_TYPE_LABELS, format_date, origin_label, render_sources, safe_url, source_id, source_names
 
 log = logging.getLogger("veille.ui")
 
@@ -103,7 +103,9 @@ def history_of(conv: Conversation | None, mode_label: str) -> list[dict]:
 # --- filters --------------------------------------------------------------------------------------
 def filter_choices(store, filters: Filters | None = None) -> dict[str, list]:
     """Values present in the corpus (within ``filters``: a user's audience), for the filter pickers."""
-    sources = [(source_label(value), value) for value, _n in store.count_by("source", filters) if value]
+    names = source_names(store, filters)
+    sources = [(names.get(value) or source_label(value), value) for value, _n in store.count_by("source", filters)
+               if value]
     languages = [value for value, _n in sorted(store.count_by("language", filters), key=lambda r: r[0] or "") if value]
     return {"sources": sources, "filieres": store.filieres(filters), "languages": languages}
 

@@ -15,7 +15,7 @@ from ingestion.sources import SUPPORTED
 from veille.filters import source_label
 from veille.numbers import file_size, seconds
 from webui.context import UIContext, field_message
-from webui.sources import DOC_TYPE_LABELS
+from webui.sources import DOC_TYPE_LABELS, source_names
 
 STATUS_LABELS = [("added", "ajoutés"), ("updated", "mis à jour"), ("unchanged", "inchangés"),
                  ("skipped", "ignorés"), ("failed", "en échec"), ("removed", "retirés")]
@@ -40,7 +40,9 @@ def corpus_stats(store, filters=None, history: bool = True) -> dict[str, pd.Data
                            columns=["type", "documents"])
     months = sorted(((m or "sans date", n) for m, n in store.count_by("month", filters)), reverse=True)
     by_month = pd.DataFrame(months, columns=["mois", "documents"])
-    by_source = pd.DataFrame([(source_label(v), n) for v, n in store.count_by("source", filters, limit=200)],
+    names = source_names(store, filters)
+    by_source = pd.DataFrame([(names.get(v) or source_label(v), n) for v, n in store.count_by("source", filters,
+                                                                                           limit=200)],
                              columns=["source", "documents"])
     rows = []
     for r in store.ingestions(10) if history else []:

@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import nh3
 
 from assistant.answer import Answer, Citation
+from veille.filters import source_label
 
 _ALLOWED_TAGS = {"div", "span", "p", "details", "summary", "a", "mark", "blockquote", "h3", "h4", "small",
                  "strong", "em", "ul", "li", "br"}
@@ -116,3 +117,13 @@ def render_sources(answers: list[Answer]) -> str:
             body = "".join(render_citation(turn, c, open_=latest) for c in answer.citations)
         blocks.append(f'<div class="src-group">{header}{body}</div>')
     return sanitize('<div class="src-pane">' + "".join(blocks) + "</div>")
+
+
+def source_names(store, filters=None) -> dict[str, str]:
+    """How each value of the « source » facet (a site, or a local file's path) reads: the site as is, a local
+    file by its document's title — never « 001_ec2d28b11d5960b8.txt », never a server path."""
+    names = {}
+    for doc in store.documents(filters, limit=5000):
+        if not doc.get("site") and doc.get("source"):
+            names.setdefault(doc["source"], doc.get("title") or source_label(doc["source"]))
+    return names

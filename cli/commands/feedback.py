@@ -36,7 +36,7 @@ def cmd_list(args) -> int:
         return 0
     table = Table(title=f"Avis des utilisateurs ({len(records)})")
     for col in ("n°", "avis", "question", "commentaire", "sources"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in records[-args.last:]:
         table.add_row(str(r.id), "👍" if r.rating > 0 else "👎", r.question[:80], r.comment[:60],
                       str(len(r.citations)))

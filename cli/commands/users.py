@@ -52,11 +52,11 @@ def cmd_list(args) -> int:
         return 0
     table = Table(title="Comptes")
     for col in ("identifiant", "rôle", "filières", "actif", "voit", "créé le"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # wrapped, never cut, in an 80-column terminal
     for u in users:
         table.add_row(u.login, u.role, ", ".join(u.filieres) or "–", "oui" if u.active else "[red]non[/]",
                       ", ".join(audience_for(u) or ["tout le corpus"]),
-                      datetime.fromtimestamp(u.created_at).strftime("%Y-%m-%d %H:%M"))
+                      datetime.fromtimestamp(u.created_at).strftime("%d/%m/%Y"))
     out.print(table)
     return 0
 
