@@ -5,24 +5,41 @@ from dataclasses import asdict, dataclass, field
 
 
 @dataclass
+class CitedPassage:
+    """One passage of a cited document, with the sentences of it that the answer relies on."""
+    chunk_id: str
+    text: str
+    sentences: list[str] = field(default_factory=list)
+    char_start: int | None = None  # offsets in the document text
+    char_end: int | None = None
+
+
+@dataclass
 class Citation:
+    """Source ``[n]``: one document, whatever the number of its passages the answer cites."""
     n: int
     doc_id: str
-    chunk_id: str
+    chunk_id: str  # the first cited passage
     title: str
     doc_type: str
     date: str | None
     source: str
-    quote: str  # the cited passage
+    quote: str  # the cited sentences, each centred in a little of its context (« … »)
     score: float
     url: str | None = None
     site: str | None = None
-    sentence: str = ""  # the sentence of the passage that supports the answer
-    char_start: int | None = None  # passage offsets in the document text
+    sentence: str = ""  # the first sentence that supports the answer
+    char_start: int | None = None  # first passage's offsets in the document text
     char_end: int | None = None
+    context: str = ""  # the cited passages in full
+    passages: list[CitedPassage] = field(default_factory=list)
     page: int | None = None  # first page of the passage (paged formats: PDF, multi-page scans)
     page_end: int | None = None
     ocr: bool = False  # the text was read from a scan by OCR
+
+    @property
+    def sentences(self) -> list[str]:
+        return [s for p in self.passages for s in p.sentences]
 
     def pages_label(self) -> str:
         """« p. 12 », « p. 12-13 », and « (OCR) » for text read from a scan; empty when unpaged."""

@@ -23,7 +23,7 @@ from assistant.retrieve import Retrieval
 from assistant.timefilter import apply_time_expression
 from veille import dates
 from veille.errors import VeilleError
-from veille.filters import Filters
+from veille.filters import Filters, source_label
 from veille.text import fold, tokens
 
 NOTHING_FOUND = ("Le corpus ne contient pas de passage assez pertinent sur ce sujet pour établir une note. "
@@ -82,8 +82,9 @@ class Briefing:
         if not self.sources:
             lines.append("Aucune source retenue.")
         for c in self.sources:
-            where = c.url or c.source
-            lines.append(f"{c.n}. **{c.title or c.source}** — {c.doc_type}, {french_date(c.date)} — {where}")
+            where = c.url or "document du corpus"  # a local file is named by its title, never by a server path
+            lines.append(f"{c.n}. **{c.title or source_label(c.source)}** — {c.doc_type}, {french_date(c.date)} — "
+                         f"{where}")
         lines += ["", "## Filtres utilisés", "", self.filters or "Aucun filtre : tout le corpus.", ""]
         return "\n".join(lines)
 
@@ -195,7 +196,7 @@ def _generated_overview(generator, topic, described, passages, groups, number, f
         return fallback, "extractif", "la vue d'ensemble générée n'était étayée par aucune source : version extractive"
     parts = []
     for s in check.supported:
-        marks = "".join(f"[{number(order[n - 1], s.support.get(n, ''))}]" for n in s.kept)
+        marks = number.marks((order[n - 1], s.support.get(n, "")) for n in s.kept)
         parts.append(f"{s.text} {marks}")
     removed = len(check.sentences) - len(check.supported)
     notice = (f"{removed} phrase{'s' if removed > 1 else ''} de la vue d'ensemble générée retirée"

@@ -139,7 +139,7 @@ class Generator:
         ``[n]`` of the prompt is passage ``n - 1`` of the list)."""
         parts = []
         for sentence in check.supported:
-            marks = "".join(f"[{numbering(n - 1, sentence.support.get(n, ''))}]" for n in sentence.kept)
+            marks = numbering.marks((n - 1, sentence.support.get(n, "")) for n in sentence.kept)
             parts.append(f"{sentence.text} {marks}")
         return Answer(question=question, answer=" ".join(parts), refused=False, citations=numbering.citations,
                       mode=self.mode)

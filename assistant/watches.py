@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.citations import centred_excerpt
 from assistant.compose import query_coverage, select_sentences, sentence_candidates
 from assistant.service import Assistant
 from veille.config import Settings, get_settings
@@ -131,11 +132,28 @@ def evaluate(assistant, watch: Watch, doc_ids: list[str], threshold: float) -> l
             if score < threshold or not chosen:
                 continue
             doc = store.document(doc_id) or {}
-            snippet = " … ".join(s.text.strip() for s in chosen)
+            snippet = " […] ".join(centred_excerpt(passages[s.passage].node.get_content(), s.text) for s in chosen)
             hits.append(WatchHit(watch.name, doc_id, round(score, 4), doc.get("title") or "",
                                  doc.get("url") or doc.get("source") or "", doc.get("date"),
                                  doc.get("doc_type") or "autre", snippet, time.time()))
     return sorted(hits, key=lambda h: h.score, reverse=True)
+
+
+def apply_to_existing(watch: Watch, settings: Settings | None = None, embedder=None,
+                      assistant=None) -> list[WatchHit]:
+    """Run a (new) watch over every document already in the corpus (« appliquer aux documents déjà
+    présents »); its findings are kept as for any run, and later runs look at what arrives after."""
+    settings = settings or get_settings()
+    store = get_store(settings)
+    now = time.time()
+    doc_ids = store.new_documents(0.0, now)
+    hits: list[WatchHit] = []
+    if doc_ids:
+        assistant = assistant or Assistant(settings, embedder=embedder)
+        threshold = watch.threshold if watch.threshold is not None else settings.watch_threshold
+        hits = evaluate(assistant, watch, doc_ids, threshold)
+    store.save_watch_run(watch.id, [h.as_dict() for h in hits], now)
+    return hits
 
 
 def run_watches(settings: Settings | None = None, embedder=None, assistant=None) -> dict[str, list[WatchHit]]:

@@ -48,7 +48,42 @@ def install() -> None:
 
 
 class FrenchHelpFormatter(argparse.HelpFormatter):
-    """Section titles start with a capital, as French help pages do."""
+    """Section titles start with a capital and take a space before their colon, as in French typography
+    (« Options : »)."""
 
     def start_section(self, heading):
-        super().start_section(heading[:1].upper() + heading[1:] if heading else heading)
+        super().start_section(f"{heading[:1].upper()}{heading[1:]} " if heading else heading)
+
+
+class FrenchSubParsers(argparse._SubParsersAction):
+    """Sub-commands get the French parser, and their one-line help as description."""
+
+    def add_parser(self, name, **kwargs):
+        text = kwargs.get("help")
+        if text and "description" not in kwargs:
+            kwargs["description"] = text[:1].upper() + text[1:] + "."
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        return super().add_parser(name, **kwargs)
+
+
+ACTION_HELP = "une action ; ajoutez --help après elle pour ses options"
+TYPE_NAMES = {"int": "un nombre entier", "float": "un nombre"}
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser whose help, errors and sub-commands (at every depth) read in French."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", FrenchHelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.register("action", "parsers", FrenchSubParsers)
+
+    def _get_value(self, action, arg_string):
+        """« --port abc » : « un nombre entier attendu » rather than argparse's « invalid int value »."""
+        try:
+            return super()._get_value(action, arg_string)
+        except argparse.ArgumentError:
+            name = getattr(action.type, "__name__", "")
+            if name in TYPE_NAMES:
+                raise argparse.ArgumentError(action, f"{TYPE_NAMES[name]} attendu, pas « {arg_string} »") from None
+            raise

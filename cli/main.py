@@ -10,20 +10,19 @@ import sys
 
 from cli.commands import COMMANDS
 from cli.console import err
-from cli.french_argparse import FrenchHelpFormatter, install
+from cli.french_argparse import FrenchArgumentParser, install
 from veille.errors import VeilleError
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     """The parser; only the sub-command named in ``argv`` is loaded (all of them when ``argv`` is None)."""
     install()
-    parser = argparse.ArgumentParser(prog="veille", formatter_class=FrenchHelpFormatter,
-                                     description="Veille : assistant de veille économique territoriale.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="commande", title="commandes")
+    parser = FrenchArgumentParser(prog="veille", description="Veille : assistant de veille économique territoriale.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="commande", title="commandes",
+                                help="une commande ; « veille COMMANDE --help » pour ses options")
     wanted = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     for name, command in COMMANDS.items():
-        p = sub.add_parser(name, help=command.help, description=command.help[:1].upper() + command.help[1:] + ".",
-                           formatter_class=FrenchHelpFormatter)
+        p = sub.add_parser(name, help=command.help)
         if wanted is None or name == wanted:
             importlib.import_module(command.module).configure(p)
     return parser

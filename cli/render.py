@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import json
 
-from assistant.answer import Answer
+from rich import box
+from rich.markup import escape
+from rich.table import Table
+
+from assistant.answer import Answer, Citation
+from assistant.citations import centred_excerpt
 from cli.console import err, out
-from veille.filters import Filters
+from veille.filters import Filters, source_label
 
 
 def emit_answer(answer: Answer, as_json: bool) -> None:
@@ -19,7 +24,7 @@ def emit_answer(answer: Answer, as_json: bool) -> None:
 def print_answer(answer: Answer) -> None:
     out.print(f"[bold]Question :[/] {answer.question}")
     if answer.standalone_question:
-        out.print(f"[dim]Compris comme : {answer.standalone_question}[/]", highlight=False)
+        out.print(f"[dim]Question comprise comme : {escape(answer.standalone_question)}[/]", highlight=False)
     if answer.mode != "extractif":
         out.print(f"[dim]Mode : {answer.mode}[/]", highlight=False)
     if answer.filter_note:
@@ -35,11 +40,18 @@ def print_answer(answer: Answer) -> None:
     if answer.citations:
         out.print("\n[bold]Sources[/]")
         for c in answer.citations:
-            meta = " · ".join(x for x in (c.doc_type, c.date or "", c.pages_label(), c.link() or c.source) if x)
-            out.print(f"[{c.n}] [bold]{c.title}[/] ({meta})", highlight=False)
-            quote = c.quote.replace("\n", " ")
-            out.print(f"    « {quote[:400]}{'…' if len(quote) > 400 else ''} »", markup=False, highlight=False)
+            print_citation(c)
     out.print()
+
+
+def print_citation(c: Citation) -> None:
+    """« [n] Titre (type · date · site) », then each cited sentence centred in its context: one number per
+    document, its passages under it; a local file by its title, never by a server path."""
+    meta = " · ".join(x for x in (c.doc_type, c.date or "", c.pages_label(), c.site or source_label(c.source)) if x)
+    out.print(f"\\[{c.n}] [bold]{escape(c.title or source_label(c.source))}[/] ({escape(meta)})", highlight=False)
+    excerpts = [centred_excerpt(p.text, s) for p in c.passages for s in p.sentences] or [c.quote]
+    for excerpt in excerpts:
+        out.print(f"    « {excerpt} »", markup=False, highlight=False)
 
 
 def print_watch_summary(counts: dict[str, int], warning: str | None = None) -> None:
@@ -55,3 +67,13 @@ def print_watch_summary(counts: dict[str, int], warning: str | None = None) -> N
 def plural(n: int, one: str, many: str | None = None) -> str:
     """« 1 document », « 2 documents »: French plurals instead of « document(s) »."""
     return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def count_table(title: str, columns: list[str], first_is_label: bool = False) -> Table:
+    """A table of counts that fits 80 columns: light borders, headers never cut (short French labels,
+    right-aligned numbers)."""
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True)
+    for i, col in enumerate(columns):
+        table.add_column(col, justify="left" if i == 0 and first_is_label else "right", no_wrap=True,
+                         min_width=len(col))
+    return table

@@ -166,7 +166,7 @@ class Runner:
                 retrieval_rows.append(scores)
                 c = 0.0 if answer.refused else coverage(item.expected, answer.answer)
                 cov.append(c)
-                check = check_citations(answer.answer, {cit.n: cit.quote for cit in answer.citations})
+                check = check_citations(answer.answer, {cit.n: cit.context or cit.quote for cit in answer.citations})
                 cited += check.sentences
                 supported += check.supported
                 row.update(scores, coverage=round(c, 4), retrieved=ranked[:TOP_K],

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import time
@@ -82,9 +83,11 @@ def browser():
         b.close()
 
 
-@pytest.fixture
-def page(browser, server):
-    context = browser.new_context(viewport={"width": 1500, "height": 1050}, locale="fr-FR", accept_downloads=True)
+WIDTHS = (1400, 900)  # a laptop, and a narrow window or a tablet
+
+
+def open_page(browser, server, width: int, locale: str = "fr-FR"):
+    context = browser.new_context(viewport={"width": width, "height": 1000}, locale=locale, accept_downloads=True)
     page = context.new_page()
     page.set_default_timeout(90_000)
     errors: list[str] = []
@@ -94,6 +97,23 @@ def page(browser, server):
                                                                                    "blob:")) else None)
     page.goto(server[0])
     page.wait_for_selector("#question textarea")
+    return context, page, errors, outside
+
+
+@pytest.fixture
+def page(browser, server):
+    context, page, errors, outside = open_page(browser, server, WIDTHS[0])
+    yield page
+    assert not outside, f"requêtes hors de la machine : {outside}"
+    assert not errors, f"erreurs JavaScript : {errors}"
+    context.close()
+
+
+@pytest.fixture(params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def sized_page(request, browser, server):
+    """The page at each width (screenshots carry it in their name)."""
+    context, page, errors, outside = open_page(browser, server, request.param)
+    page.veille_width = request.param
     yield page
     assert not outside, f"requêtes hors de la machine : {outside}"
     assert not errors, f"erreurs JavaScript : {errors}"
@@ -151,9 +171,10 @@ def test_chat_sources_filters_followup_export_feedback(page, server, app_home):
     assert source.get_attribute("open") is not None
     assert "src-active" in (source.get_attribute("class") or "")
     assert "Intelligence économique — la Normandie, région pilote" in source.inner_text()
-    mark = source.locator("mark").inner_text()
+    mark = source.locator("mark").first.inner_text()
     assert len(mark) > 20 and " ".join(mark.split())[:40] in " ".join(text.split())
-    assert "Document local" in source.inner_text()
+    assert "fichier local" in source.inner_text() and "Lire le document" in source.inner_text()
+    assert ".txt" not in source.inner_text()  # a title, not « 001_ec2d28b11d5960b8.txt »
     shot(page, "03-source-ouverte")
 
     # A follow-up keeps the subject of the previous question.
@@ -163,7 +184,7 @@ def test_chat_sources_filters_followup_export_feedback(page, server, app_home):
 
     # Export as Markdown, with the sources.
     page.click("#export")
-    link = page.locator("#export-file a").first
+    link = page.locator('#export-file a[href$=".md"]').first
     link.wait_for()
     with page.expect_download() as dl:
         link.click()
@@ -280,6 +301,165 @@ def test_briefing_note_rendered_and_downloadable(page):
         page.locator("#brief-files a[href$=\".docx\"]").first.click()
     from docx import Document
 
-    text = "\n".join(p.text for p in Document(dl.value.path()).paragraphs)
+    docx = Document(dl.value.path())
+    text = "\n".join(p.text for p in docx.paragraphs)
     assert "Note de synthèse : intelligence économique territoriale en Normandie" in text and "Sources" in text
+    # Real formatting, and sources numbered as the « [n] » of the text.
+    assert "**" not in text and "](#)" not in text
+    assert any(r.bold for p in docx.paragraphs for r in p.runs) and any(r.italic for p in docx.paragraphs for r in p.runs)
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", text.split("\nSources")[0])}
+    listed = {int(n) for n in re.findall(r"^\[(\d+)\] ", text, flags=re.M)}
+    assert cited and cited <= listed
+    assert str(REPO) not in text and "/tmp/" not in text  # no server path
     shot(page, "11-note-de-synthese")
+
+
+# --- issue 18: what a new user meets -------------------------------------------------------------------
+
+def test_independent_questions_are_not_rewritten_a_follow_up_is(page):
+    text = ask(page, "Quels sont les pôles de compétitivité normands ?")
+    assert "Question comprise comme" not in text
+    text = ask(page, "Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?")
+    assert "Question comprise comme" not in text and "Buccio" in text
+    text = ask(page, "Et en 2019 ?")
+    assert "Question comprise comme : Qui a co-présidé le comité stratégique" in " ".join(text.split())
+    assert "en 2019" in text
+    shot(page, "12-relances-comprises")
+
+
+def test_one_number_per_document_and_quotes_on_the_cited_sentence(page):
+    ask(page, "Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?")
+    group = page.locator("#sources-panel .src-group").first
+    titles = group.locator("summary strong").all_text_contents()
+    assert titles and len(titles) == len(set(titles)), titles  # each document once
+    for source in group.locator("details.src").all():
+        assert source.locator("mark").count() >= 1  # every passage shown has its cited sentence highlighted
+
+
+def test_documents_tab_lists_opens_and_downloads(sized_page, tmp_path):
+    page, width = sized_page, sized_page.veille_width
+    page.get_by_role("tab", name="Documents").click()
+    table = page.locator("#docs-table")
+    table.locator("text=Intelligence territoriale").first.wait_for()
+    listing = table.inner_text()
+    assert "Installation du comité stratégique" in listing and "Bulletin cidricole" in listing
+    assert ".txt" not in listing and "/" not in listing.replace("—", "")  # titles, never file names or paths
+    page.fill("#docs-search textarea", "comite strategique")  # accents and case do not matter
+    page.wait_for_function("() => document.querySelector('#docs-count').innerText.includes('comite strategique')")
+    assert "Intelligence territoriale" not in table.inner_text()
+    page.fill("#docs-search textarea", "")
+    page.wait_for_function("() => document.querySelector('#docs-table').innerText.includes('Intelligence territoriale')")
+    shot(page, f"13-documents-liste-{width}")
+    table.get_by_text("Intelligence territoriale", exact=True).first.click()
+    view = page.locator("#doc-view")
+    view.locator("h3", has_text="Intelligence territoriale").wait_for()
+    assert "Texte extrait" in view.inner_text() and "passages indexés" in view.inner_text()
+    assert "qwanturank territoriale consiste" in view.inner_text()  # the full extracted text
+    assert str(REPO) not in page.content() and "004_d825efe098dbc4d8" not in view.inner_text()
+    assert page.evaluate("typeof window.__pwned") == "undefined"  # the hostile title stays text
+    link = page.locator("#doc-download a").first
+    link.wait_for()
+    with page.expect_download() as dl:
+        link.click()
+    assert dl.value.suggested_filename == "intelligence-territoriale.txt"
+    assert "Intelligence territoriale" in Path(dl.value.path()).read_text(encoding="utf-8")
+    shot(page, f"14-document-ouvert-{width}")
+
+
+def test_a_source_opens_its_document(page):
+    ask(page, "Qu'est-ce que l'intelligence territoriale ?")
+    page.locator("#chat a.cite").first.click()
+    page.locator("#sources-panel details[open] a.doc-link").first.click()
+    page.locator("#doc-view h3").wait_for()
+    assert page.locator("#doc-view .doc-text").inner_text().strip()
+    shot(page, "15-document-depuis-une-source")
+
+
+def test_a_wrong_date_is_said_beside_the_field_and_mars_2019_works(sized_page):
+    page, width = sized_page, sized_page.veille_width
+    ask(page, "Quels sont les pôles de compétitivité normands ?")
+    before = bot_messages(page).count()
+    page.fill("#f-since textarea", "le mois dernier")
+    page.fill("#question textarea", "Qui a co-présidé le comité stratégique ?")
+    page.click("#send")
+    message = page.locator("#f-dates-msg")
+    message.locator("text=Date illisible").wait_for()
+    assert "le mois dernier" in message.inner_text() and "mars 2019" in message.inner_text()
+    # Nothing else moved: the conversation, the question typed, no error badge nor English toast.
+    assert bot_messages(page).count() == before
+    assert page.input_value("#question textarea") == "Qui a co-présidé le comité stratégique ?"
+    assert "Error" not in page.locator("body").inner_text() and page.locator(".toast-body.error").count() == 0
+    assert page.locator("#chat .error, #sources-panel .error").count() == 0
+    box, field = message.bounding_box(), page.locator("#f-since").bounding_box()
+    panel = page.locator("#filters-panel").bounding_box()
+    assert panel["x"] <= box["x"] < panel["x"] + panel["width"] and 0 <= box["y"] - field["y"] < 260  # by the fields
+    shot(page, f"16-date-illisible-{width}")
+    page.fill("#f-since textarea", "mars 2019")
+    page.locator("#f-until textarea").click()  # leaving the field checks it again
+    page.wait_for_function("() => !document.querySelector('#f-dates-msg').innerText.includes('illisible')")
+    text = ask(page, "Quelles Régions se sont portées candidates pour expérimenter le dispositif ?")
+    assert "depuis le 01/03/2019" in text
+    page.fill("#f-since textarea", "")
+
+
+def test_gradio_speaks_french(browser, server, tmp_path):
+    """Even for a browser set to English: Gradio's own strings are French (i18n), sizes in Ko."""
+    context, page, errors, _outside = open_page(browser, server, WIDTHS[0], locale="en-US")
+    try:
+        ask(page, "Quels sont les pôles de compétitivité normands ?")
+        bot_messages(page).first.hover()
+        labels = page.eval_on_selector_all("#chat [aria-label]", "els => els.map(e => e.getAttribute('aria-label'))")
+        assert "Copier le message" in labels and not any("Copy" in x or "'s message" in x for x in labels), labels
+        assert any(x.startswith("Réponse de Veille") for x in labels), labels
+        page.get_by_role("tab", name="Corpus").click()
+        upload = page.locator("#upload-files")
+        assert "Cliquez pour choisir des fichiers" in upload.inner_text() and "télécharger" not in upload.inner_text()
+        assert "20 Mo" in page.locator("body").inner_text() and "21 Mo" not in page.locator("body").inner_text()
+        big = tmp_path / "releve.md"
+        big.write_text("# Relevé\n\n" + "Une ligne du relevé de la filière. " * 400, encoding="utf-8")
+        upload.locator("input[type=file]").set_input_files([str(big)])
+        upload.locator("text=Ko").first.wait_for()
+        assert re.search(r"\d+,\d\u00a0Ko", upload.inner_text()), upload.inner_text()
+        body = page.locator("body").inner_text()
+        for english in ("Copy message", "Drop File Here", "Click to Upload", " KB", "processing |", "Error"):
+            assert english not in body, english
+        # The empty per-file table shows its real headers, not Gradio's « 1 2 3 ».
+        headers = page.locator("#upload-detail th").all_inner_texts()
+        assert [h.strip() for h in headers][:3] == ["fichier", "statut", "détail"], headers
+        shot(page, "17-gradio-en-francais")
+        assert not errors
+    finally:
+        context.close()
+
+
+def test_layout_sources_beside_the_answer_and_question_in_view(sized_page):
+    page, width = sized_page, sized_page.veille_width
+    ask(page, "Quelles actions les Régions mènent-elles en intelligence économique ?")
+    chat, panel = page.locator("#chat").bounding_box(), page.locator("#sources-panel").bounding_box()
+    assert panel["x"] >= chat["x"] + chat["width"] - 5, (chat, panel)  # beside, not under
+    assert panel["y"] < chat["y"] + chat["height"]
+    assert chat["width"] >= 360 and panel["width"] >= 240
+    assert page.locator("#chat label", has_text="Conversation").count() == 0  # no label over the first line
+    # The question just asked is in view at the top of the conversation, its answer under it.
+    question = page.locator('#chat [data-testid="user"]').last.bounding_box()
+    assert chat["y"] - 2 <= question["y"] <= chat["y"] + chat["height"] / 2, (chat, question)
+    if width <= 1100:  # the filters become a band above the conversation
+        filters = page.locator("#filters-panel").bounding_box()
+        assert filters["y"] + filters["height"] <= chat["y"] + 5
+    shot(page, f"18-mise-en-page-{width}")
+
+
+def test_watch_applied_to_documents_already_there(page):
+    page.get_by_role("tab", name="Veilles").click()
+    page.get_by_text("Ajouter ou supprimer une veille (administrateur)").click()
+    page.fill("#watch-query textarea", "producteurs de cidre fermier")
+    page.fill("#watch-name textarea", "Cidre")
+    assert page.locator("#watch-existing input").is_checked()
+    page.click("#watch-add")
+    page.locator("#watch-message", has_text="Documents déjà présents").wait_for()
+    assert re.search(r"Documents déjà présents : [1-9]\d* documents? pertinents?", page.locator("#watch-message")
+                     .inner_text())
+    board = page.locator("#watches-news")
+    board.locator("text=Bulletin cidricole").first.wait_for()
+    assert "producteurs" in board.inner_text()
+    shot(page, "19-veille-sur-l-existant")

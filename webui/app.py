@@ -20,6 +20,8 @@ from webui.briefing import build_briefing_tab
 from webui.chat import build_chat_tab
 from webui.context import UIContext
 from webui.corpus import build_corpus_tab
+from webui.documents import build_documents_tab
+from webui.i18n import DOM_TRANSLATIONS, gradio_i18n
 from webui.watches import build_watches_tab
 
 
@@ -39,6 +41,7 @@ TABS: list[Tab] = [
     Tab("Questions", _chat, order=0, elem_id="tab-chat"),
     Tab("Note de synthèse", lambda ctx, shared: build_briefing_tab(ctx), order=20, elem_id="tab-brief"),
     Tab("Veilles", lambda ctx, shared: build_watches_tab(ctx), order=25, elem_id="tab-watches"),
+    Tab("Documents", lambda ctx, shared: build_documents_tab(ctx), order=28, elem_id="tab-docs"),
     Tab("Corpus", lambda ctx, shared: build_corpus_tab(ctx), order=30, elem_id="tab-corpus"),
 ]
 
@@ -52,14 +55,50 @@ CSS = """
 .src-pane mark { background: #ffe58a; color: inherit; padding: 0 2px; }
 .src-pane .src-active { outline: 3px solid var(--color-accent); }
 .src-pane .src-turn { margin: 10px 0 4px; font-size: 0.95em; }
+.src-pane .src-links { font-size: 0.85em; margin-top: 4px; }
 #sources-panel, #brief-sources { max-height: 640px; overflow-y: auto; }
 #chat a.cite, #brief-note a.cite { font-weight: 600; text-decoration: none; }
 .answer-meta { color: var(--body-text-color-subdued); }
+.field-error { color: var(--error-text-color, #b91c1c); font-size: 0.9em; }
+.veille-hidden { display: none !important; }
+#doc-view .doc-text { white-space: pre-wrap; max-height: 520px; overflow-y: auto; border: 1px solid
+  var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
+#doc-view .doc-passage { border-left: 3px solid var(--border-color-primary); padding-left: 8px; margin: 8px 0;
+  white-space: pre-wrap; font-size: 0.9em; }
+/* Below 1 100 px the filters go above, in a band, so that the answer and its sources stay side by side. */
+@media (max-width: 1100px) {
+  #chat-row { flex-wrap: wrap; }
+  #filters-panel { flex: 1 1 100% !important; min-width: 100% !important; flex-direction: row !important;
+    flex-wrap: wrap; gap: 8px; align-items: flex-start; }
+  #filters-panel > * { margin: 0 !important; }
+  #filters-panel > .form { flex: 1 1 100% !important; flex-direction: row !important; flex-wrap: wrap; }
+  #filters-panel > .form > * { flex: 1 1 190px !important; min-width: 190px !important; }
+  #filters-panel > .form > #f-dates-msg { flex-basis: 100% !important; }
+  #chat-column { flex: 3 1 0 !important; min-width: 380px !important; }
+  #sources-column { flex: 2 1 0 !important; min-width: 260px !important; }
+}
 """
 
-# Citations [n] in the chat open and highlight the matching source in the sources panel.
+# Citations [n] in the chat open and highlight the matching source in the sources panel; « Lire le
+# document » opens it in the Documents tab (through the hidden #doc-open box); Gradio's untranslated strings.
 HEAD = """<script>
 document.addEventListener('click', function (e) {
+  const doc = e.target.closest ? e.target.closest('a[href^="#doc-"]') : null;
+  if (doc) {
+    e.preventDefault(); e.stopPropagation();
+    const tab = [...document.querySelectorAll('button[role="tab"]')].find(b => b.innerText.trim() === 'Documents');
+    if (tab) tab.click();
+    const id = doc.getAttribute('href').slice(5);
+    let tries = 0;
+    const fill = () => {  // the tab's components appear once it is shown
+      const box = document.querySelector('#doc-open textarea, #doc-open input');
+      if (!box) { if (++tries < 50) setTimeout(fill, 100); return; }
+      box.value = id + ' ' + Date.now();  // a new value each click: Gradio sends a change
+      box.dispatchEvent(new Event('input', {bubbles: true}));
+    };
+    setTimeout(fill, 50);
+    return;
+  }
   const a = e.target.closest ? e.target.closest('a[href^="#src-"]') : null;
   if (!a) return;
   e.preventDefault(); e.stopPropagation();
@@ -70,7 +109,7 @@ document.addEventListener('click', function (e) {
   el.classList.add('src-active');
   el.scrollIntoView({behavior: 'smooth', block: 'center'});
 }, true);
-</script>"""
+""" + DOM_TRANSLATIONS + "</script>"
 
 
 def theme() -> gr.themes.Base:
@@ -83,7 +122,7 @@ def theme() -> gr.themes.Base:
 def launch_options(settings: Settings) -> dict:
     """Arguments for ``Blocks.launch`` (Gradio 6 takes theme, CSS and head there)."""
     return {"theme": theme(), "css": CSS, "head": HEAD, "share": False, "footer_links": [],
-            "max_file_size": 4 * settings.max_file_bytes, "show_error": False}
+            "max_file_size": 4 * settings.max_file_bytes, "show_error": False, "i18n": gradio_i18n()}
 
 
 def build_app(assistant=None, settings: Settings | None = None, extra_tabs: list[Tab] | None = None,
@@ -121,6 +160,11 @@ def _wire_corpus_refresh(app: gr.Blocks, shared: dict) -> None:
     if "refresh_choices" in shared and shared["ctx"].restricted:  # per-user filter values, at page load
         fn, outputs = shared["refresh_choices"]
         app.load(fn, None, outputs, api_name=False)
+    if "documents" in shared:  # the list of documents, within the session's audience
+        fn, inputs, outputs = shared["documents"]
+        app.load(fn, inputs, outputs, api_name=False)
+        if "upload_event" in shared:
+            shared["upload_event"].then(fn, inputs, outputs, api_name=False)
     if "upload_event" in shared and "refresh_choices" in shared:
         fn, outputs = shared["refresh_choices"]
         shared["upload_event"].then(fn, None, outputs, api_name=False)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
 from assistant.brief import make_brief
 from veille.errors import VeilleError
-from webui.chat import make_filters
-from webui.context import UIContext
+from webui.chat import DATE_HINT, date_problems, make_filters
+from webui.context import UIContext, field_message
+from webui.docx_export import export_files
 from webui.sources import DOC_TYPE_LABELS, render_citation, sanitize, source_id
 
 log = logging.getLogger("veille.ui")
@@ -36,41 +35,15 @@ def note_sources(briefing) -> str:
     return sanitize('<div class="src-pane">' + "".join(render_citation("note", c) for c in briefing.sources) + "</div>")
 
 
-def markdown_to_docx(markdown: str, path: Path) -> Path:
-    """A plain .docx from the note's Markdown: headings, bullet lists, paragraphs, bold runs."""
-    from docx import Document
-
-    doc = Document()
-    for raw in markdown.splitlines():
-        line = raw.rstrip()
-        if not line.strip():
-            continue
-        m = re.match(r"^(#{1,6})\s+(.*)$", line)
-        if m:
-            doc.add_heading(_plain(m.group(2)), level=min(len(m.group(1)) - 1, 3))
-            continue
-        m = re.match(r"^\s*(?:[-*+]|\d+[.)])\s+(.*)$", line)
-        para = doc.add_paragraph(style="List Bullet" if m else None)
-        text = m.group(1) if m else line.lstrip("> ")
-        for i, part in enumerate(re.split(r"\*\*(.+?)\*\*", text)):
-            run = para.add_run(_plain(part))
-            run.bold = i % 2 == 1
-    doc.save(str(path))
-    return path
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"(\*\*|__|`)", "", text)
-
-
 def build_briefing_tab(ctx: UIContext) -> dict:
     gr.Markdown("### Note de synthèse\nUn thème, une période et des filtres : Veille rédige une note de synthèse "
                 "citée à partir du corpus (comme `veille brief`).")
     with gr.Row():
         topic = gr.Textbox(label="Thème", placeholder="ex. : intelligence économique en Normandie", scale=3,
                            elem_id="brief-topic")
-        since = gr.Textbox(label="Depuis", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", scale=1)
-        until = gr.Textbox(label="Jusqu'à", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", scale=1)
+        since = gr.Textbox(label="Depuis", placeholder=DATE_HINT, scale=1, elem_id="brief-since")
+        until = gr.Textbox(label="Jusqu'à", placeholder=DATE_HINT, scale=1, elem_id="brief-until")
+    message = gr.Markdown(elem_id="brief-msg")  # what is wrong with the request, beside its fields
     with gr.Row():
         types = gr.CheckboxGroup(choices=[(v, k) for k, v in DOC_TYPE_LABELS.items()], label="Type de document")
         go = gr.Button("Rédiger la note", variant="primary", elem_id="brief-go")
@@ -85,25 +58,20 @@ def build_briefing_tab(ctx: UIContext) -> dict:
 
     def on_brief(text, since_, until_, types_, request: gr.Request):
         text = (text or "").strip()
-        if not text:
-            raise gr.Error("Indiquez un thème pour la note.")
+        problem = date_problems(since_, until_)
+        if problem or not text:  # the note and its sources stay as they were
+            return gr.skip(), gr.skip(), gr.skip(), field_message(problem or "Indiquez un thème pour la note.")
         try:
             briefing = run_brief(ctx, text, make_filters(types_, since_, until_, [], [], []), request)
-        except VeilleError as exc:  # an unreadable date, a refused account: said in French
-            raise gr.Error(str(exc)) from None
+        except (VeilleError, gr.Error) as exc:  # a refused account: said in French, beside the request
+            return gr.skip(), gr.skip(), gr.skip(), field_message(getattr(exc, "message", None) or str(exc))
         except Exception:  # noqa: BLE001
             log.exception("briefing failed: %s", text)
-            raise gr.Error("La note n'a pas pu être rédigée (erreur interne, voir le journal du serveur).") from None
+            return (gr.skip(), gr.skip(), gr.skip(),
+                    field_message("La note n'a pas pu être rédigée (erreur interne, voir le journal du serveur)."))
         markdown = briefing.markdown()
-        folder = Path(tempfile.mkdtemp(prefix="veille-note-"))
-        md_path = folder / "note-de-synthese.md"
-        md_path.write_text(markdown, encoding="utf-8")
-        paths = [str(md_path)]
-        try:
-            paths.append(str(markdown_to_docx(markdown, folder / "note-de-synthese.docx")))
-        except Exception:  # noqa: BLE001 - the Markdown download still works
-            log.exception("docx export failed")
-        return note_for_display(markdown), gr.update(value=paths, visible=True), note_sources(briefing)
+        paths = export_files(markdown, "note-de-synthese")
+        return note_for_display(markdown), gr.update(value=paths, visible=True), note_sources(briefing), ""
 
-    go.click(on_brief, [topic, since, until, types], [note, files, panel], api_name="brief")
+    go.click(on_brief, [topic, since, until, types], [note, files, panel, message], api_name="brief")
     return {"brief_note": note}

@@ -5,19 +5,19 @@ from __future__ import annotations
 import html
 import logging
 import re
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 import gradio as gr
 
 from assistant.answer import Answer
+from assistant.citations import centred_excerpt
 from assistant.conversation import Conversation
-from veille.errors import VeilleError
+from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
-from webui.context import UIContext
+from webui.context import UIContext, field_message, ui_error, ui_warning
+from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
-from webui.sources import DOC_TYPE_LABELS, format_date, origin_label, render_sources, source_id
+from webui.sources import DOC_TYPE_LABELS, format_date, origin_label, render_sources, safe_url, source_id, source_names
 
 log = logging.getLogger("veille.ui")
 
@@ -27,6 +27,10 @@ EXAMPLES = [
     "Quelles actions les Régions mènent-elles en intelligence économique ?",
     "Qu'est-ce que l'intelligence territoriale ?",
 ]
+
+# After an answer: the question just asked at the top of the conversation, its answer below it.
+KEEP_QUESTION_IN_VIEW = """() => { const users = document.querySelectorAll('#chat [data-testid="user"]');
+  if (users.length) users[users.length - 1].scrollIntoView({block: 'start', behavior: 'instant'}); }"""
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
 
@@ -78,7 +82,8 @@ def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | Non
     active = describe_filters(answer.filters)
     footer.append(f"Filtres actifs : {escape_markdown(active)}" if active else "Filtres : aucun (tout le corpus)")
     if answer.citations and partial is None:
-        footer.append(f"{len(answer.citations)} source(s) — cliquez sur [n] pour les voir")
+        n = len(answer.citations)
+        footer.append(f"{n} source{'s' if n > 1 else ''} — cliquez sur [n] pour {'les' if n > 1 else 'la'} voir")
     lines.append("\n<small class='answer-meta'>" + " · ".join(footer) + "</small>")
     return "\n".join(lines)
 
@@ -98,7 +103,9 @@ def history_of(conv: Conversation | None, mode_label: str) -> list[dict]:
 # --- filters --------------------------------------------------------------------------------------
 def filter_choices(store, filters: Filters | None = None) -> dict[str, list]:
     """Values present in the corpus (within ``filters``: a user's audience), for the filter pickers."""
-    sources = [(source_label(value), value) for value, _n in store.count_by("source", filters) if value]
+    names = source_names(store, filters)
+    sources = [(names.get(value) or source_label(value), value) for value, _n in store.count_by("source", filters)
+               if value]
     languages = [value for value, _n in sorted(store.count_by("language", filters), key=lambda r: r[0] or "") if value]
     return {"sources": sources, "filieres": store.filieres(filters), "languages": languages}
 
@@ -108,6 +115,26 @@ def make_filters(types, since, until, sources, filieres, languages) -> Filters:
     unreadable date raises ``DateError`` (French), shown next to the date fields."""
     return Filters.from_input(doc_types=types, since=since, until=until, sources=sources, filieres=filieres,
                               languages=languages)
+
+
+def date_problems(since, until) -> str:
+    """What is wrong with the « Depuis » / « Jusqu'à » fields, in French, for the message beside them ("" when
+    both read: « mars 2019 », « 03/2019 », « 15 mars 2019 », « 2019 »…)."""
+    problems = []
+    for label, value, end in (("Depuis", since, False), ("Jusqu'à", until, True)):
+        try:
+            filter_bound(value, end=end)
+        except DateError as exc:
+            problems.append(f"{label} : {exc}")
+    try:
+        if not problems and since and until and filter_bound(since, end=False) > filter_bound(until, end=True):
+            problems.append("« Depuis » est après « Jusqu'à » : aucune date ne peut convenir.")
+    except DateError:
+        pass
+    return " ".join(problems)
+
+
+DATE_HINT = "ex. : mars 2019"
 
 
 # --- export ---------------------------------------------------------------------------------------
@@ -126,25 +153,21 @@ def conversation_markdown(conv: Conversation, mode_label: str) -> str:
         out += [a.answer, ""]
         if a.citations:
             out += ["**Sources**", ""]
-            for c in a.citations:
-                where = c.url or c.source
-                out.append(f"{c.n}. **{c.title}** — {DOC_TYPE_LABELS.get(c.doc_type, c.doc_type)}, "
-                           f"{format_date(c.date)}, {origin_label(c)}" + (f" <{where}>" if c.url else ""))
-                quote = " ".join(c.quote.split())
-                out.append(f"   > {quote}")
-                if c.sentence:
-                    out.append(f"   > Phrase citée : « {' '.join(c.sentence.split())} »")
+            for c in a.citations:  # one number per document, each cited sentence in its context
+                out.append(f"{c.n}. **{c.title or 'Sans titre'}** — {DOC_TYPE_LABELS.get(c.doc_type, c.doc_type)}, "
+                           f"{format_date(c.date)}, {origin_label(c)}" + (f" <{c.url}>" if safe_url(c.url) else ""))
+                excerpts = [centred_excerpt(p.text, sentence) for p in c.passages for sentence in p.sentences]
+                for excerpt in excerpts or [c.quote]:
+                    out.append(f"   > « {excerpt} »")
             out.append("")
     return "\n".join(out)
 
 
-def write_export(conv: Conversation | None, mode_label: str) -> str:
+def write_export(conv: Conversation | None, mode_label: str) -> list[str]:
+    """The conversation as Markdown and as a Word document (same content, numbered sources)."""
     if not conv or not conv.turns:
-        raise gr.Error("Rien à exporter : posez d'abord une question.")
-    folder = Path(tempfile.mkdtemp(prefix="veille-export-"))
-    path = folder / "conversation-veille.md"
-    path.write_text(conversation_markdown(conv, mode_label), encoding="utf-8")
-    return str(path)
+        raise ui_error("Rien à exporter : posez d'abord une question.")
+    return export_files(conversation_markdown(conv, mode_label), "conversation-veille")
 
 
 # --- the tab --------------------------------------------------------------------------------------
@@ -155,21 +178,24 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
                else filter_choices(ctx.assistant.store))
     examples = examples or EXAMPLES
     conv_state = gr.State(None)
-    with gr.Row(equal_height=False):
+    with gr.Row(equal_height=False, elem_id="chat-row"):
         with gr.Column(scale=1, min_width=220, elem_id="filters-panel"):
             gr.Markdown("### Filtres")
             f_types = gr.CheckboxGroup(choices=[(v, k) for k, v in DOC_TYPE_LABELS.items()],
                                        label="Type de document", elem_id="f-types")
-            f_since = gr.Textbox(label="Depuis", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", elem_id="f-since")
-            f_until = gr.Textbox(label="Jusqu'à", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", elem_id="f-until")
+            f_since = gr.Textbox(label="Depuis", placeholder=DATE_HINT, elem_id="f-since")
+            f_until = gr.Textbox(label="Jusqu'à", placeholder=DATE_HINT, elem_id="f-until")
+            dates_msg = gr.Markdown(elem_id="f-dates-msg")  # what is wrong with a date, beside the fields
             f_sources = gr.Dropdown(choices=choices["sources"], multiselect=True, label="Source / site",
                                     elem_id="f-sources")
             f_filieres = gr.Dropdown(choices=choices["filieres"], multiselect=True, label="Filière",
                                      elem_id="f-filieres")
             f_langs = gr.Dropdown(choices=choices["languages"], multiselect=True, label="Langue", elem_id="f-langs")
             clear_filters = gr.Button("Effacer les filtres", size="sm")
-        with gr.Column(scale=3, min_width=420):
-            chatbot = gr.Chatbot(label="Conversation", elem_id="chat", height=560, sanitize_html=True,
+        with gr.Column(scale=3, min_width=420, elem_id="chat-column"):
+            # No floating label over the first message; no autoscroll: the question asked stays in view.
+            chatbot = gr.Chatbot(label="Conversation", show_label=False, autoscroll=False, elem_id="chat", height=560,
+                                 sanitize_html=True,
                                  examples=[{"text": q} for q in examples], layout="bubble",
                                  placeholder="**Posez une question sur le corpus de veille.**\n\n"
                                              "Chaque réponse cite ses sources ; cliquez sur un exemple pour commencer.",
@@ -180,10 +206,11 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
                 send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
             with gr.Row():
                 new_conv = gr.Button("Nouvelle conversation", elem_id="new-conv", size="sm")
-                export_btn = gr.Button("Exporter la conversation (Markdown)", elem_id="export", size="sm")
-            export_file = gr.File(label="Export", visible=False, elem_id="export-file", interactive=False)
+                export_btn = gr.Button("Exporter la conversation (Markdown, Word)", elem_id="export", size="sm")
+            export_file = gr.File(label="Export", visible=False, elem_id="export-file", interactive=False,
+                                  file_count="multiple")
             fb = build_feedback_controls(ctx, chatbot, conv_state)
-        with gr.Column(scale=2, min_width=300):
+        with gr.Column(scale=2, min_width=300, elem_id="sources-column"):
             gr.Markdown("### Sources")
             sources = gr.HTML(render_sources([]), elem_id="sources-panel")
 
@@ -192,48 +219,52 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
     def respond(text, conv, types, since, until, srcs, fils, langs, request: gr.Request):
         text = (text or "").strip()
         conv = conv or Conversation()
-        if not text:
-            gr.Warning("Écrivez une question avant d'envoyer.")
-            yield history_of(conv, ctx.mode_label), conv, gr.skip(), ""
-            return
         past = history_of(conv, ctx.mode_label)
-        try:
-            filters = make_filters(types, since, until, srcs, fils, langs)
-        except VeilleError as exc:  # a date the user typed: said beside the page, which stays as it was
-            gr.Warning(str(exc))
-            yield past, conv, gr.skip(), text
+        problem = date_problems(since, until)
+        if problem:  # said beside the date fields; the conversation and the question stay as they were
+            yield past, conv, gr.skip(), text, field_message(problem)
             return
+        if not text:
+            ui_warning("Écrivez une question avant d'envoyer.")
+            yield past, conv, gr.skip(), "", ""
+            return
+        filters = make_filters(types, since, until, srcs, fils, langs)
         turn = len(conv.turns)
         user_msg = {"role": "user", "content": escape_markdown(text)}
         try:
             for event in ctx.stream_chat(conv, text, filters, request):
                 if event.kind == "status":
-                    yield past + [user_msg, {"role": "assistant", "content": f"*{event.text}*"}], conv, gr.skip(), ""
+                    yield (past + [user_msg, {"role": "assistant", "content": f"*{event.text}*"}], conv, gr.skip(), "",
+                           "")
                 elif event.kind == "text":
                     yield (past + [user_msg, {"role": "assistant", "content": render_partial(event.text, turn)}],
-                           conv, gr.skip(), "")
+                           conv, gr.skip(), "", "")
                 else:
                     answers = [t.answer for t in conv.turns]
-                    yield history_of(conv, ctx.mode_label), conv, render_sources(answers), ""
-        except gr.Error:
-            raise
+                    yield history_of(conv, ctx.mode_label), conv, render_sources(answers), "", ""
+        except gr.Error as exc:  # a refused account: said in the conversation, the page stays
+            yield past + [user_msg, {"role": "assistant", "content": escape_markdown(exc.message)}], conv, gr.skip(), \
+                text, ""
         except Exception:  # noqa: BLE001 - the user sees a plain message, the log keeps the traceback
             log.exception("question failed: %s", text)
             msg = ("Une erreur interne a empêché de répondre. Réessayez ; si le problème persiste, "
                    "signalez-le à l'administrateur (le détail est dans le journal du serveur).")
-            yield past + [user_msg, {"role": "assistant", "content": msg}], conv, gr.skip(), text
+            yield past + [user_msg, {"role": "assistant", "content": msg}], conv, gr.skip(), text, ""
 
-    outputs = [chatbot, conv_state, sources, question]
+    outputs = [chatbot, conv_state, sources, question, dates_msg]
     ev_args = dict(fn=respond, inputs=[question, conv_state, *filter_inputs], outputs=outputs,
                    api_name="chat", concurrency_id="chat")
-    question.submit(**ev_args)
-    send.click(**{**ev_args, "api_name": False})
+    question.submit(**ev_args).then(None, None, None, js=KEEP_QUESTION_IN_VIEW)
+    send.click(**{**ev_args, "api_name": False}).then(None, None, None, js=KEEP_QUESTION_IN_VIEW)
+    for field in (f_since, f_until):  # checked as soon as the user leaves the field
+        field.blur(lambda a, b: field_message(date_problems(a, b)), [f_since, f_until], dates_msg, api_name=False,
+                   show_progress="hidden")
 
     def pick_example(evt: gr.SelectData):
         return evt.value["text"] if isinstance(evt.value, dict) else str(evt.value)
 
     chatbot.example_select(pick_example, None, question, api_name=False).then(
-        **{**ev_args, "api_name": False})
+        **{**ev_args, "api_name": False}).then(None, None, None, js=KEEP_QUESTION_IN_VIEW)
 
     def reset(conv):
         return [], Conversation(), render_sources([]), "", gr.update(value=None, visible=False)
@@ -245,7 +276,7 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
         return gr.update(value=write_export(conv, ctx.mode_label), visible=True)
 
     export_btn.click(do_export, conv_state, export_file, api_name="export")
-    clear_filters.click(lambda: ([], "", "", [], [], []), None, filter_inputs, api_name=False)
+    clear_filters.click(lambda: ([], "", "", [], [], [], ""), None, [*filter_inputs, dates_msg], api_name=False)
 
     def refresh_choices(request: gr.Request = None):
         c = filter_choices(ctx.assistant.store, ctx.visible(request) if ctx.restricted else None)

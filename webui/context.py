@@ -2,6 +2,7 @@
 from the UI to retrieval (``UIContext.session_filters``), where an audience restriction can be added."""
 from __future__ import annotations
 
+import html
 import re
 import threading
 import time
@@ -17,7 +18,7 @@ from assistant.feedback import FeedbackStore, feedback_path
 from assistant.service import Assistant
 from veille.config import Settings
 from veille.filters import Filters
-from webui.auth import request_is_admin
+from webui.auth import request_is_admin, request_user
 
 # (filters chosen in the page, gradio Request or None) -> filters actually applied for this session.
 Restriction = Callable[[Filters, object], Filters]
@@ -25,6 +26,26 @@ Restriction = Callable[[Filters, object], Filters]
 
 def no_restriction(filters: Filters, request) -> Filters:
     return filters
+
+
+# Gradio titles its notices « Error », « Warning », « Info » unless told otherwise.
+def ui_error(message: str) -> gr.Error:
+    return gr.Error(message, title="Erreur")
+
+
+def ui_warning(message: str) -> None:
+    gr.Warning(message, title="Attention")
+
+
+def ui_info(message: str) -> None:
+    gr.Info(message, title="Information")
+
+
+def field_message(text: str | None) -> str:
+    """A message shown beside the field that caused it (Markdown, user input escaped); "" clears it."""
+    if not text:
+        return ""
+    return "<span class='field-error' role='alert'>⚠️ " + html.escape(text, quote=False) + "</span>"
 
 
 @dataclass
@@ -58,7 +79,16 @@ class UIContext:
         try:
             return self.restrict(filters or Filters(), request)
         except AccessError as exc:  # no/unknown/disabled account: the user sees why, in French
-            raise gr.Error(str(exc)) from None
+            raise ui_error(str(exc)) from None
+
+    def user(self, request):
+        """The account behind a request; None in single-user mode (no restriction)."""
+        if not self.restricted:
+            return None
+        try:
+            return request_user(self.settings, request)
+        except AccessError as exc:
+            raise ui_error(str(exc)) from None
 
     @property
     def restricted(self) -> bool:

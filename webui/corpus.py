@@ -13,10 +13,22 @@ from assistant.watches import after_ingestion
 from ingestion.pipeline import Ingestor
 from ingestion.sources import SUPPORTED
 from veille.filters import source_label
-from webui.context import UIContext
+from veille.numbers import file_size, seconds
+from webui.context import UIContext, field_message
+from webui.sources import DOC_TYPE_LABELS, source_names
 
 STATUS_LABELS = [("added", "ajoutés"), ("updated", "mis à jour"), ("unchanged", "inchangés"),
                  ("skipped", "ignorés"), ("failed", "en échec"), ("removed", "retirés")]
+INGESTION_COLUMNS = ["date", *(v for _, v in STATUS_LABELS), "passages écrits", "durée"]
+DETAIL_COLUMNS = ["fichier", "statut", "détail"]
+
+
+def _empty(*columns: str) -> pd.DataFrame:
+    return pd.DataFrame(columns=list(columns))
+
+
+def plural_fr(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n > 1 else ''}"
 
 
 def corpus_stats(store, filters=None, history: bool = True) -> dict[str, pd.DataFrame | str]:
@@ -24,20 +36,23 @@ def corpus_stats(store, filters=None, history: bool = True) -> dict[str, pd.Data
     only when ``history`` (admin: other users' uploads would show as counts)."""
     docs = store.count_documents(filters)
     chunks = store.count_chunks(filters)
-    by_type = pd.DataFrame([(t or "autre", n) for t, n in store.count_by("doc_type", filters)],
+    by_type = pd.DataFrame([(DOC_TYPE_LABELS.get(t or "autre", t), n) for t, n in store.count_by("doc_type", filters)],
                            columns=["type", "documents"])
     months = sorted(((m or "sans date", n) for m, n in store.count_by("month", filters)), reverse=True)
     by_month = pd.DataFrame(months, columns=["mois", "documents"])
-    by_source = pd.DataFrame([(source_label(v), n) for v, n in store.count_by("source", filters, limit=200)],
+    names = source_names(store, filters)
+    by_source = pd.DataFrame([(names.get(v) or source_label(v), n) for v, n in store.count_by("source", filters,
+                                                                                           limit=200)],
                              columns=["source", "documents"])
     rows = []
     for r in store.ingestions(10) if history else []:
         s = r["summary"]
         rows.append([datetime.fromtimestamp(r["finished_at"]).strftime("%d/%m/%Y %H:%M"),
                      *(s.get(k, 0) for k, _ in STATUS_LABELS), s.get("chunks_written", 0),
-                     f"{s.get('seconds', 0):.1f} s"])
-    ingestions = pd.DataFrame(rows, columns=["date", *(v for _, v in STATUS_LABELS), "passages écrits", "durée"])
-    summary = f"**{docs}** documents, **{chunks}** passages indexés."
+                     seconds(s.get("seconds", 0))])
+    ingestions = pd.DataFrame(rows, columns=INGESTION_COLUMNS)
+    summary = (f"**{docs}** document{'s' if docs > 1 else ''}, **{chunks}** passage{'s' if chunks > 1 else ''} "
+               f"indexé{'s' if chunks > 1 else ''}.")
     return {"summary": summary, "by_type": by_type, "by_month": by_month, "by_source": by_source,
             "ingestions": ingestions}
 
@@ -54,8 +69,8 @@ def check_upload(paths: list[str], max_bytes: int) -> tuple[list[Path], list[lis
         elif path.stat().st_size == 0:
             refused.append([name, "ignoré", "fichier vide"])
         elif path.stat().st_size > max_bytes:
-            refused.append([name, "ignoré", f"fichier trop volumineux ({path.stat().st_size / 1e6:.1f} Mo > "
-                                            f"{max_bytes / 1e6:.1f} Mo)"])
+            refused.append([name, "ignoré", f"fichier trop volumineux ({file_size(path.stat().st_size)} > "
+                                            f"{file_size(max_bytes)})"])
         else:
             ok.append(path)
     return ok, refused
@@ -84,10 +99,11 @@ def ingest_uploads(ctx: UIContext, paths: list[str]) -> tuple[str, pd.DataFrame]
     counts["skipped"] += len(refused)
     line = " · ".join(f"{label} : {counts[k]}" for k, label in STATUS_LABELS if counts[k] or k in ("added", "failed"))
     if report:
-        line += f" · passages écrits : {report.chunks_written} · durée : {report.seconds:.1f} s"
+        line += f" · passages écrits : {report.chunks_written} · durée : {seconds(report.seconds)}"
         new = {name: n for name, n in found.items() if n}
         if new:
-            line += " · veilles : " + ", ".join(f"« {name} » {n}" for name, n in new.items())
+            line += " · veilles : " + ", ".join(f"« {name} » {n} nouveau{'x' if n > 1 else ''} "
+                                               f"document{'s' if n > 1 else ''}" for name, n in new.items())
         if warning:
             line += f" · {warning}"
     problems = list(refused)
@@ -97,20 +113,24 @@ def ingest_uploads(ctx: UIContext, paths: list[str]) -> tuple[str, pd.DataFrame]
                 problems.append([Path(o.source).name, "ignoré" if o.status == "skipped" else "échec", o.reason])
             elif o.status in ("added", "updated", "unchanged"):
                 single = {"added": "ajouté", "updated": "mis à jour", "unchanged": "inchangé"}[o.status]
-                problems.append([Path(o.source).name, single, o.reason or
-                                 f"{o.chunks} passage(s)"])
-    table = pd.DataFrame(problems, columns=["fichier", "statut", "détail"])
+                problems.append([Path(o.source).name, single, o.reason or plural_fr(o.chunks, "passage")])
+    table = pd.DataFrame(problems, columns=DETAIL_COLUMNS)
     return f"**Ingestion terminée** — {line}", table
 
 
 def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dict:
     gr.Markdown("### Ce que contient le corpus")
     summary = gr.Markdown(elem_id="corpus-summary")
+    # Empty tables are given their real headers (Gradio shows « 1 2 3 » otherwise).
     with gr.Row():
-        by_type = gr.Dataframe(label="Documents par type", interactive=False, elem_id="corpus-types")
-        by_month = gr.Dataframe(label="Documents par mois", interactive=False, elem_id="corpus-months")
-        by_source = gr.Dataframe(label="Documents par source", interactive=False, elem_id="corpus-sources")
-    ingestions = gr.Dataframe(label="Dernières ingestions", interactive=False, elem_id="corpus-ingestions")
+        by_type = gr.Dataframe(_empty("type", "documents"), label="Documents par type", interactive=False,
+                               elem_id="corpus-types")
+        by_month = gr.Dataframe(_empty("mois", "documents"), label="Documents par mois", interactive=False,
+                                elem_id="corpus-months")
+        by_source = gr.Dataframe(_empty("source", "documents"), label="Documents par source", interactive=False,
+                                 elem_id="corpus-sources")
+    ingestions = gr.Dataframe(_empty(*INGESTION_COLUMNS), label="Dernières ingestions", interactive=False,
+                              elem_id="corpus-ingestions")
     refresh = gr.Button("Actualiser", size="sm")
     stat_outputs = [summary, by_type, by_month, by_source, ingestions]
 
@@ -124,19 +144,23 @@ def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dic
     upload_parts = {}
     if ctx.allow_upload:
         gr.Markdown("### Ajouter des documents (administrateur)\n"
-                    f"Formats acceptés : {', '.join(sorted(SUPPORTED))} — {ctx.settings.max_file_bytes / 1e6:.0f} Mo "
-                    "au plus par fichier. Traitement identique à `veille ingest` : un fichier refusé n'écrit rien.")
+                    f"Formats acceptés : {', '.join(sorted(SUPPORTED))} — {file_size(ctx.settings.max_file_bytes)} "
+                    "au plus par fichier. Traitement identique à `veille ingest` : un fichier refusé n'écrit rien ; "
+                    "les veilles sont ensuite passées sur les documents ajoutés.")
         # No file_types here: Gradio would drop other files silently; check_upload refuses them in French.
-        files = gr.File(file_count="multiple", label="Fichiers à ingérer", elem_id="upload-files")
+        files = gr.File(file_count="multiple", label="Fichiers à ajouter au corpus", elem_id="upload-files")
         go = gr.Button("Ingérer", variant="primary", elem_id="upload-go")
         result = gr.Markdown(elem_id="upload-result")
-        detail = gr.Dataframe(label="Détail par fichier", interactive=False, elem_id="upload-detail")
+        detail = gr.Dataframe(_empty(*DETAIL_COLUMNS), label="Détail par fichier", interactive=False,
+                              elem_id="upload-detail")
 
         def on_upload(paths, request: gr.Request = None):
-            if not ctx.is_admin(request):
-                raise gr.Error("Ajout de documents réservé aux administrateurs.")
+            if not ctx.is_admin(request):  # said beside the button; the page stays as it was
+                return (field_message("Ajout de documents réservé aux administrateurs."), gr.skip(), gr.skip(),
+                        *[gr.skip()] * len(stat_outputs))
             if not paths:
-                raise gr.Error("Choisissez au moins un fichier.")
+                return (field_message("Choisissez au moins un fichier."), gr.skip(), gr.skip(),
+                        *[gr.skip()] * len(stat_outputs))
             paths = [p if isinstance(p, str) else getattr(p, "name", str(p)) for p in paths]
             text, table = ingest_uploads(ctx, paths)
             return (text, table, None, *stats(request))

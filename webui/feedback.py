@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from assistant.feedback import record_from_answer
-from webui.context import UIContext
+from webui.context import UIContext, ui_info, ui_warning
 
 
 def turn_of(index) -> int:
@@ -33,7 +33,7 @@ def build_feedback_controls(ctx: UIContext, chatbot: gr.Chatbot, conv_state: gr.
         rec = record_from_answer(conv.turns[turn].answer, rating, ctx.assistant,
                                  session=getattr(request, "session_hash", None), turn=turn)
         fid = ctx.feedback.record(rec)
-        gr.Info("Merci ! Avis enregistré (" + ("réponse utile" if rating > 0 else "réponse insatisfaisante") +
+        ui_info("Merci ! Avis enregistré (" + ("réponse utile" if rating > 0 else "réponse insatisfaisante") +
                 "). Vous pouvez ajouter un commentaire sous la conversation.")
         return fid
 
@@ -42,13 +42,13 @@ def build_feedback_controls(ctx: UIContext, chatbot: gr.Chatbot, conv_state: gr.
     def on_comment(fid, text):
         text = (text or "").strip()
         if not text:
-            gr.Warning("Le commentaire est vide.")
+            ui_warning("Le commentaire est vide.")
             return gr.skip()
         if fid is None:
-            gr.Warning("Notez d'abord une réponse avec 👍 ou 👎, puis ajoutez votre commentaire.")
+            ui_warning("Notez d'abord une réponse avec 👍 ou 👎, puis ajoutez votre commentaire.")
             return gr.skip()
         ctx.feedback.comment(fid, text)
-        gr.Info("Commentaire enregistré, merci.")
+        ui_info("Commentaire enregistré, merci.")
         return ""
 
     send_comment.click(on_comment, [last_feedback, comment], comment, api_name=False)

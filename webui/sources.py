@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 from urllib.parse import urlparse
 
 import nh3
 
 from assistant.answer import Answer, Citation
+from veille.filters import source_label
 
 _ALLOWED_TAGS = {"div", "span", "p", "details", "summary", "a", "mark", "blockquote", "h3", "h4", "small",
                  "strong", "em", "ul", "li", "br"}
@@ -43,12 +43,13 @@ def safe_url(url: str | None) -> str | None:
 
 
 def origin_label(c: Citation) -> str:
-    """The site for web documents, the file name for local ones."""
+    """The site for web documents; « fichier local » for the others (their title says what they are: a
+    file name such as « 001_ec2d28b11d5960b8.txt » says nothing, a server path must not be shown)."""
     if c.site:
         return c.site
-    if c.url:
+    if safe_url(c.url):
         return urlparse(c.url).netloc or c.url
-    return Path(c.source).name if c.source else ""
+    return "fichier local"
 
 
 def format_date(date: str | None) -> str:
@@ -58,32 +59,46 @@ def format_date(date: str | None) -> str:
     return "/".join(reversed(parts))
 
 
-def highlight(passage: str, sentence: str) -> str:
-    """The escaped passage with the supporting sentence wrapped in <mark>."""
-    if sentence:
-        idx = passage.find(sentence.strip())
-        if idx < 0:  # tolerate whitespace differences between the sentence and the stored passage
-            pattern = r"\s+".join(re.escape(w) for w in sentence.split())
-            m = re.search(pattern, passage) if pattern else None
-            if m:
-                return f"{esc(passage[:m.start()])}<mark>{esc(m.group(0))}</mark>{esc(passage[m.end():])}"
-        else:
-            end = idx + len(sentence.strip())
-            return f"{esc(passage[:idx])}<mark>{esc(passage[idx:end])}</mark>{esc(passage[end:])}"
-    return esc(passage)
+def _span(passage: str, sentence: str) -> tuple[int, int] | None:
+    idx = passage.find(sentence.strip())
+    if idx >= 0:
+        return idx, idx + len(sentence.strip())
+    # Tolerate whitespace differences between the sentence and the stored passage.
+    pattern = r"\s+".join(re.escape(w) for w in sentence.split())
+    m = re.search(pattern, passage) if pattern else None
+    return m.span() if m else None
+
+
+def highlight(passage: str, sentence: str | list[str]) -> str:
+    """The escaped passage with the supporting sentence(s) wrapped in <mark>."""
+    sentences = [sentence] if isinstance(sentence, str) else sentence
+    spans = sorted(filter(None, (_span(passage, s) for s in sentences if s and s.strip())))
+    out, at = [], 0
+    for start, end in spans:
+        if start < at:
+            continue
+        out.append(f"{esc(passage[at:start])}<mark>{esc(passage[start:end])}</mark>")
+        at = end
+    return "".join(out) + esc(passage[at:])
 
 
 def render_citation(turn: int, c: Citation, open_: bool = False) -> str:
+    """Source ``[n]``: one document, each of its cited passages under it with the supporting sentences
+    highlighted; a link to the page of origin, and to the document itself in the « Documents » tab."""
     url = safe_url(c.link())
     meta = " · ".join(x for x in (DOC_TYPE_LABELS.get(c.doc_type, c.doc_type.capitalize()), format_date(c.date),
                                    origin_label(c), c.pages_label()) if x)
-    link = (f'<a href="{esc(url)}" target="_blank" class="src-link">Voir l\'original ↗</a>' if url else
-            '<small class="src-nolink">Document local (pas de lien en ligne)</small>')
+    links = [f'<a href="#doc-{esc(c.doc_id)}" class="doc-link">Lire le document</a>'] if c.doc_id else []
+    if url:
+        links.insert(0, f'<a href="{esc(url)}" target="_blank" class="src-link">Voir l\'original ↗</a>')
+    passages = c.passages or []
+    quotes = "".join(f'<blockquote class="src-quote">{highlight(p.text, p.sentences)}</blockquote>' for p in passages) \
+        or f'<blockquote class="src-quote">{highlight(c.quote, c.sentence)}</blockquote>'
+    count = f' <small class="src-count">({len(passages)} passages)</small>' if len(passages) > 1 else ""
     return (f'<details class="src" id="{source_id(turn, c.n)}"{" open" if open_ else ""}>'
-            f'<summary><span class="src-n">[{c.n}]</span> <strong>{esc(c.title or "Sans titre")}</strong></summary>'
-            f'<div class="src-meta">{esc(meta)}</div>'
-            f'<blockquote class="src-quote">{highlight(c.quote, c.sentence)}</blockquote>'
-            f'<div>{link}</div></details>')
+            f'<summary><span class="src-n">[{c.n}]</span> <strong>{esc(c.title or "Sans titre")}</strong>{count}'
+            f'</summary><div class="src-meta">{esc(meta)}</div>{quotes}'
+            f'<div class="src-links">{" · ".join(links)}</div></details>')
 
 
 def render_sources(answers: list[Answer]) -> str:
@@ -102,3 +117,13 @@ def render_sources(answers: list[Answer]) -> str:
             body = "".join(render_citation(turn, c, open_=latest) for c in answer.citations)
         blocks.append(f'<div class="src-group">{header}{body}</div>')
     return sanitize('<div class="src-pane">' + "".join(blocks) + "</div>")
+
+
+def source_names(store, filters=None) -> dict[str, str]:
+    """How each value of the « source » facet (a site, or a local file's path) reads: the site as is, a local
+    file by its document's title — never « 001_ec2d28b11d5960b8.txt », never a server path."""
+    names = {}
+    for doc in store.documents(filters, limit=5000):
+        if not doc.get("site") and doc.get("source"):
+            names.setdefault(doc["source"], doc.get("title") or source_label(doc["source"]))
+    return names

@@ -10,10 +10,11 @@ import datetime as dt
 
 import gradio as gr
 
-from assistant.watches import WatchError, add_watch, list_watches, news, remove_watch
+from assistant.watches import WatchError, add_watch, apply_to_existing, list_watches, news, remove_watch
 from ingestion.metadata import slug
-from veille.filters import Filters
-from webui.context import UIContext
+from veille.filters import Filters, source_label
+from veille.numbers import decimal
+from webui.context import UIContext, field_message
 from webui.sources import DOC_TYPE_LABELS, esc, format_date, safe_url, sanitize
 
 
@@ -35,13 +36,14 @@ def render_news(ctx: UIContext, request=None) -> str:
             blocks.append("<p><small>Rien de trouvé pour l'instant dans les nouveaux documents.</small></p>")
         for h in hits:
             url = safe_url(h.url)
-            title = esc(h.title or h.url)
+            title = esc(h.title or source_label(h.url))
             link = f'<a href="{esc(url)}" target="_blank">{title}</a>' if url else title
             badge = " <strong>nouveau</strong>" if not h.seen else ""
             blocks.append(f'<details class="src"><summary>{link}{badge} <span class="src-meta">'
                           f'{DOC_TYPE_LABELS.get(h.doc_type, "Autre")} · {format_date(h.date)} · '
-                          f'pertinence {h.score:.2f}</span></summary><blockquote class="src-quote">'
-                          f'« {esc(h.snippet)} »</blockquote></details>')
+                          f'pertinence {decimal(h.score, 2)}</span></summary><blockquote class="src-quote">'
+                          f'« {esc(h.snippet)} »</blockquote><div class="src-links"><a href="#doc-{esc(h.doc_id)}" '
+                          f'class="doc-link">Lire le document</a></div></details>')
         blocks.append("</div>")
     return sanitize("".join(blocks))
 
@@ -64,10 +66,12 @@ def build_watches_tab(ctx: UIContext) -> dict:
             query = gr.Textbox(label="Requête", placeholder="cybersécurité PME", elem_id="watch-query")
             name = gr.Textbox(label="Nom (facultatif)", elem_id="watch-name")
             filiere = gr.Textbox(label="Filière (facultatif)", placeholder="numerique", elem_id="watch-filiere")
+        existing = gr.Checkbox(label="Appliquer aussi aux documents déjà présents", value=True,
+                               elem_id="watch-existing")
         with gr.Row():
             add = gr.Button("Enregistrer la veille", variant="primary", elem_id="watch-add")
             remove = gr.Button("Supprimer la veille nommée", elem_id="watch-remove")
-        message = gr.Markdown(elem_id="watch-message")
+        message = gr.Markdown(elem_id="watch-message")  # the outcome, or what is wrong, beside the buttons
 
     def show(request: gr.Request = None):
         return render_news(ctx, request)
@@ -76,28 +80,33 @@ def build_watches_tab(ctx: UIContext) -> dict:
         news(ctx.settings, mark_seen=True)
         return render_news(ctx, request)
 
-    def on_add(q, n, f, request: gr.Request = None):
+    def on_add(q, n, f, apply_existing, request: gr.Request = None):
         if not ctx.is_admin(request):
-            raise gr.Error("Création de veilles réservée aux administrateurs.")
+            return field_message("Création de veilles réservée aux administrateurs."), gr.skip()
         try:
             w = add_watch(q, Filters(filieres=[slug(f)] if f and f.strip() else []), name=n or None,
                           settings=ctx.settings)
         except WatchError as exc:
-            raise gr.Error(str(exc)) from None
-        return f"Veille « {w.name} » enregistrée.", render_news(ctx, request)
+            return field_message(str(exc)), gr.skip()
+        done = f"Veille « {w.name} » enregistrée."
+        if apply_existing:  # « appliquer aux documents déjà présents »
+            hits = apply_to_existing(w, ctx.settings, assistant=ctx.assistant)
+            done += (f" Documents déjà présents : {len(hits)} document{'s' if len(hits) > 1 else ''} "
+                     f"pertinent{'s' if len(hits) > 1 else ''}.")
+        return done, render_news(ctx, request)
 
     def on_remove(n, request: gr.Request = None):
         if not ctx.is_admin(request):
-            raise gr.Error("Suppression de veilles réservée aux administrateurs.")
+            return field_message("Suppression de veilles réservée aux administrateurs."), gr.skip()
         try:
             w = remove_watch((n or "").strip(), ctx.settings)
         except WatchError as exc:
-            raise gr.Error(str(exc)) from None
+            return field_message(str(exc)), gr.skip()
         return f"Veille « {w.name} » supprimée.", render_news(ctx, request)
 
     refresh.click(show, None, board, api_name=False)
     mark.click(mark_read, None, board, api_name=False)
-    add.click(on_add, [query, name, filiere], [message, board], api_name=False)
+    add.click(on_add, [query, name, filiere, existing], [message, board], api_name=False)
     remove.click(on_remove, [name], [message, board], api_name=False)
     return {"watches_board": (show, board)}
 

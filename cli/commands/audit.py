@@ -9,6 +9,7 @@ from pathlib import Path
 
 from accounts import accounts_exist, audit, user_for_cli
 from cli.console import err
+from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
 from veille.dates import parse_date
 from veille.errors import VeilleError
@@ -58,13 +59,14 @@ def cmd_export(args) -> int:
 
 
 def configure(p) -> None:
-    actions = p.add_subparsers(dest="audit_command", required=True, metavar="action")
+    actions = p.add_subparsers(dest="audit_command", required=True, metavar="action",
+                               help=ACTION_HELP)
     e = actions.add_parser("export", help="exporter le journal (compte admin)")
     e.add_argument("--as", dest="as_login", metavar="IDENTIFIANT", required=True, help="compte admin qui exporte")
-    e.add_argument("--since", help="depuis ce jour (AAAA-MM-JJ)")
-    e.add_argument("--until", help="jusqu'à ce jour inclus (AAAA-MM-JJ)")
-    e.add_argument("--user", help="seulement ce compte")
-    e.add_argument("--event", help="seulement cet événement (question, connexion, connexion_refusee…)")
-    e.add_argument("--format", choices=("csv", "jsonl"), default="csv")
-    e.add_argument("-o", "--output", help="fichier de sortie (défaut : sortie standard)")
+    e.add_argument("--since", metavar="DATE", help="depuis ce jour (AAAA-MM-JJ)")
+    e.add_argument("--until", metavar="DATE", help="jusqu'à ce jour inclus (AAAA-MM-JJ)")
+    e.add_argument("--user", metavar="IDENTIFIANT", help="seulement ce compte")
+    e.add_argument("--event", metavar="ÉVÉNEMENT", help="seulement cet événement (question, connexion, connexion_refusee…)")
+    e.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="format du fichier (défaut : csv)")
+    e.add_argument("-o", "--output", metavar="FICHIER", help="fichier de sortie (défaut : sortie standard)")
     e.set_defaults(func=cmd_export)

@@ -36,9 +36,9 @@ def cmd_brief(args) -> int:
 
 
 def configure(p) -> None:
-    p.add_argument("topic", nargs="*", help="le sujet, par exemple « cybersécurité des PME »")
-    p.add_argument("-o", "--output", help="fichier Markdown à écrire (sinon la sortie standard)")
-    p.add_argument("--passages", type=int, default=24, help="passages retenus (défaut 24)")
-    p.add_argument("--themes", type=int, default=4, help="nombre maximal de thèmes (défaut 4)")
+    p.add_argument("topic", nargs="*", metavar="sujet", help="le sujet, par exemple « cybersécurité des PME »")
+    p.add_argument("-o", "--output", metavar="FICHIER", help="fichier Markdown à écrire (sinon la sortie standard)")
+    p.add_argument("--passages", type=int, default=24, metavar="N", help="passages retenus (défaut 24)")
+    p.add_argument("--themes", type=int, default=4, metavar="N", help="nombre maximal de thèmes (défaut 4)")
     add_filter_args(p)
     p.set_defaults(func=cmd_brief)

@@ -6,6 +6,7 @@ options hold for the whole conversation. Works non-interactively: ``veille chat 
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 
 from assistant.conversation import Conversation
 from assistant.service import get_assistant
@@ -52,7 +53,9 @@ def cmd_chat(args) -> int:
         elif command.startswith("/"):
             err.print(f"Commande inconnue : {text}. {HELP}")
             continue
-        stream = conversation.ask_stream(assistant, text, stream=interactive)
+        # The first answer of a process loads the model (~12 s): say so instead of a silent wait.
+        with err.status("Recherche dans le corpus…") if interactive else nullcontext():
+            stream = conversation.ask_stream(assistant, text, stream=interactive)
         for delta in stream:
             if interactive and assistant.generator is not None:
                 out.print(delta, end="", style="dim", markup=False, highlight=False)

@@ -9,13 +9,14 @@ from rich.table import Table
 
 from assistant.watches import after_ingestion
 from cli.console import err, out
-from cli.render import print_watch_summary
+from cli.render import count_table, plural, print_watch_summary
 from ingestion.collect import Collector, load_sources, sources_from_urls
 from ingestion.collect.state import CollectState
 from veille.config import get_settings
+from veille.numbers import seconds
 
-COLUMNS = (("fetched", "téléchargées"), ("new", "nouvelles"), ("changed", "modifiées"), ("unchanged", "inchangées"),
-           ("skipped", "ignorées"), ("failed", "en échec"))
+COLUMNS = (("fetched", "reçues"), ("new", "nouvelles"), ("changed", "modifiées"), ("unchanged", "inchangées"),
+           ("skipped", "ignorées"), ("failed", "échecs"))
 
 
 def cmd_collect(args) -> int:
@@ -50,10 +51,8 @@ def cmd_collect(args) -> int:
 
 
 def print_report(report) -> None:
-    table = Table(title="Collecte terminée")
-    table.add_column("source")
-    for _, label in COLUMNS:
-        table.add_column(label, justify="right")
+    table = count_table("Collecte terminée (pages)", ["source", *(label for _, label in COLUMNS)], first_is_label=True)
+    table.columns[0].no_wrap, table.columns[0].overflow = False, "fold"
     for name in report.sources:
         counts = report.counts(name)
         table.add_row(name, *(str(counts[k]) for k, _ in COLUMNS))
@@ -70,9 +69,10 @@ def print_report(report) -> None:
             detail.add_row(p.url, p.source, "ignorée" if p.status == "skipped" else "échec", p.reason)
         out.print(detail)
     t = report.timings
-    out.print(f"{report.requests} requête(s) HTTP dont {report.conditional_requests} conditionnelle(s) · "
-              f"durée {report.seconds:.1f} s (téléchargement {t.get('fetch', 0):.1f} s, extraction "
-              f"{t.get('extract', 0):.1f} s, vectorisation {t.get('embed', 0):.1f} s, écriture {t.get('store', 0):.1f} s)")
+    out.print(f"{plural(report.requests, 'requête HTTP', 'requêtes HTTP')} dont "
+              f"{plural(report.conditional_requests, 'conditionnelle')} · durée {seconds(report.seconds)} "
+              f"(téléchargement {seconds(t.get('fetch', 0))}, extraction {seconds(t.get('extract', 0))}, "
+              f"vectorisation {seconds(t.get('embed', 0))}, écriture {seconds(t.get('store', 0))})")
 
 
 def print_status(settings, as_json: bool) -> int:
@@ -112,14 +112,14 @@ def print_status(settings, as_json: bool) -> int:
 
 
 def configure(p) -> None:
-    p.add_argument("urls", nargs="*", help="adresses http(s) à collecter")
-    p.add_argument("--sources", help="fichier YAML de sources (voir corpus/sources.example.yaml)")
+    p.add_argument("urls", nargs="*", metavar="adresse", help="adresses http(s) à collecter")
+    p.add_argument("--sources", metavar="FICHIER", help="fichier YAML de sources (voir corpus/sources.example.yaml)")
     p.add_argument("--status", action="store_true", help="état de la collecte par source")
     p.add_argument("--reextract", action="store_true",
                    help="ré-extraire depuis les copies locales, sans retélécharger")
-    p.add_argument("--type", dest="doc_type", help="type des documents collectés (adresses en argument)")
-    p.add_argument("--filiere", dest="filieres", action="append", default=[], help="filière ; répétable")
-    p.add_argument("--region", help="région")
-    p.add_argument("--tag", dest="tags", action="append", default=[], help="étiquette ; répétable")
+    p.add_argument("--type", dest="doc_type", metavar="TYPE", help="type des documents collectés (adresses en argument)")
+    p.add_argument("--filiere", dest="filieres", action="append", default=[], metavar="FILIERE", help="filière ; répétable")
+    p.add_argument("--region", metavar="REGION", help="région")
+    p.add_argument("--tag", dest="tags", action="append", default=[], metavar="ÉTIQUETTE", help="étiquette ; répétable")
     p.add_argument("--json", action="store_true", help="résumé en JSON")
     p.set_defaults(func=cmd_collect)

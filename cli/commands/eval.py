@@ -83,17 +83,17 @@ def _print_tables(result) -> None:
 
 
 def configure(p) -> None:
-    p.add_argument("--bench", default=DEFAULT_BENCHES, help="bancs, séparés par des virgules : corpus,piaf,spf,cnil "
+    p.add_argument("--bench", default=DEFAULT_BENCHES, metavar="BANCS", help="bancs, séparés par des virgules : corpus,piaf,spf,cnil "
                    f"(défaut : {DEFAULT_BENCHES} ; cnil demande ../shared)")
-    p.add_argument("--retriever", default="hybrid", help="bm25,dense,hybrid (défaut : hybrid)")
-    p.add_argument("--embedder", default="e5-small", help="e5-small,use-m3 (défaut : e5-small)")
-    p.add_argument("--fusion", default="wsum", help="fusion du mode hybride : wsum,rrf (défaut : wsum)")
+    p.add_argument("--retriever", default="hybrid", metavar="MODES", help="bm25,dense,hybrid (défaut : hybrid)")
+    p.add_argument("--embedder", default="e5-small", metavar="MODÈLES", help="e5-small,use-m3 (défaut : e5-small)")
+    p.add_argument("--fusion", default="wsum", metavar="FUSIONS", help="fusion du mode hybride : wsum,rrf (défaut : wsum)")
     p.add_argument("--fast", action="store_true", help="sous-ensembles rapides (porte de qualité de la CI)")
     p.add_argument("--full", action="store_true", help="PIAF et SPF complets depuis ../shared au lieu des extraits")
-    p.add_argument("--limit", type=int, help="au plus N questions par banc (essais)")
+    p.add_argument("--limit", type=int, metavar="N", help="au plus N questions par banc (essais)")
     p.add_argument("--no-peer", action="store_true", help="sans le BM25 simple de contrôle (bm25s)")
     p.add_argument("--json", action="store_true", help="imprimer le résumé en un objet JSON sur la sortie standard")
-    p.add_argument("--out", help="dossier des rapports (défaut : eval/reports)")
+    p.add_argument("--out", metavar="DOSSIER", help="dossier des rapports (défaut : eval/reports)")
     p.add_argument("--no-report", action="store_true", help="ne pas écrire de dossier de rapport")
     p.add_argument("--no-progress", action="store_true", help="sans barre de progression")
     p.set_defaults(func=cmd_eval)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from assistant.feedback import FeedbackStore, export_pairs, feedback_path
 from cli.console import err, out
+from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
 
 
@@ -35,7 +36,7 @@ def cmd_list(args) -> int:
         return 0
     table = Table(title=f"Avis des utilisateurs ({len(records)})")
     for col in ("n°", "avis", "question", "commentaire", "sources"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in records[-args.last:]:
         table.add_row(str(r.id), "👍" if r.rating > 0 else "👎", r.question[:80], r.comment[:60],
                       str(len(r.citations)))
@@ -44,11 +45,12 @@ def cmd_list(args) -> int:
 
 
 def configure(p) -> None:
-    fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="action")
+    fsub = p.add_subparsers(dest="feedback_command", required=True, metavar="action",
+                            help=ACTION_HELP)
     e = fsub.add_parser("export", help="exporter les avis en paires d'évaluation candidates (JSONL)")
-    e.add_argument("-o", "--output", help="fichier JSONL (défaut : sortie standard)")
+    e.add_argument("-o", "--output", metavar="FICHIER", help="fichier JSONL (défaut : sortie standard)")
     e.add_argument("--only", choices=["positive", "negative"], help="seulement les avis positifs ou négatifs")
     e.set_defaults(func=cmd_export)
     ls = fsub.add_parser("list", help="derniers avis")
-    ls.add_argument("--last", type=int, default=20)
+    ls.add_argument("--last", type=int, default=20, metavar="N", help="les N derniers avis (défaut : 20)")
     ls.set_defaults(func=cmd_list)

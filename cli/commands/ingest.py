@@ -8,8 +8,9 @@ from rich.table import Table
 
 from assistant.watches import after_ingestion
 from cli.console import out
-from cli.render import print_watch_summary
+from cli.render import count_table, plural, print_watch_summary
 from ingestion.pipeline import ingest
+from veille.numbers import decimal, seconds
 
 
 def cmd_ingest(args) -> int:
@@ -27,32 +28,33 @@ def cmd_ingest(args) -> int:
 
 
 def print_ingest_report(report) -> None:
-    table = Table(title="Ingestion terminée", show_header=True)
-    for col in ("ajoutés", "mis à jour", "inchangés", "ignorés", "en échec", "retirés", "passages écrits", "durée"):
-        table.add_column(col, justify="right")
+    # Short headers, light borders: the table fits an 80-column terminal without cutting a word.
+    table = count_table("Ingestion terminée", ["ajoutés", "modifiés", "inchangés", "ignorés", "échecs", "retirés",
+                                               "passages", "durée"])
     table.add_row(*(str(report.count(s)) for s in ("added", "updated", "unchanged", "skipped", "failed", "removed")),
-                  str(report.chunks_written), f"{report.seconds:.1f} s")
+                  str(report.chunks_written), seconds(report.seconds))
     out.print(table)
     if report.recovered:
-        out.print(f"[yellow]{report.recovered} document(s) d'une ingestion interrompue nettoyé(s) puis repris.[/]")
+        out.print(f"[yellow]{plural(report.recovered, 'document')} d'une ingestion interrompue "
+                  f"{'nettoyé puis repris' if report.recovered == 1 else 'nettoyés puis repris'}.[/]")
     problems = [o for o in report.outcomes if o.status in ("skipped", "failed")]
     if problems:
         detail = Table(title="Fichiers ignorés ou en échec", show_header=True)
-        detail.add_column("fichier")
-        detail.add_column("statut")
-        detail.add_column("raison")
+        detail.add_column("fichier", overflow="fold")
+        detail.add_column("statut", no_wrap=True)
+        detail.add_column("raison", overflow="fold")
         for o in problems:
             detail.add_row(o.source, "ignoré" if o.status == "skipped" else "échec", o.reason)
         out.print(detail)
     if report.documents_written and report.embed_seconds > 0:
-        out.print(f"Débit : {report.documents_written / report.seconds:.2f} documents/s, "
-                  f"{report.chunks_written / report.seconds:.1f} passages/s")
+        out.print(f"Débit : {decimal(report.documents_written / report.seconds, 2)} documents/s, "
+                  f"{decimal(report.chunks_written / report.seconds, 1)} passages/s")
 
 
 
 
 def configure(p) -> None:
-    p.add_argument("paths", nargs="+", help="fichiers ou dossiers")
+    p.add_argument("paths", nargs="+", metavar="chemin", help="fichiers ou dossiers")
     p.add_argument("--prune", action="store_true", help="retirer les documents dont le fichier a disparu")
     p.add_argument("--json", action="store_true", help="résumé en JSON")
     p.set_defaults(func=cmd_ingest)

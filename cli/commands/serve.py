@@ -16,8 +16,8 @@ def cmd_serve(args) -> int:
 
 
 def configure(p) -> None:
-    p.add_argument("--host", default="127.0.0.1", help="adresse d'écoute (défaut : 127.0.0.1, cette machine seule)")
-    p.add_argument("--port", type=int, default=7860, help="port (défaut : 7860)")
-    p.add_argument("--concurrency", type=int, default=8, help="questions traitées en parallèle (défaut : 8)")
+    p.add_argument("--host", default="127.0.0.1", metavar="ADRESSE", help="adresse d'écoute (défaut : 127.0.0.1, cette machine seule)")
+    p.add_argument("--port", type=int, default=7860, metavar="PORT", help="port (défaut : 7860)")
+    p.add_argument("--concurrency", type=int, default=8, metavar="N", help="questions traitées en parallèle (défaut : 8)")
     p.add_argument("--no-upload", action="store_true", help="masquer l'ajout de documents dans l'onglet Corpus")
     p.set_defaults(func=cmd_serve)

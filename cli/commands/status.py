@@ -49,5 +49,5 @@ def cmd_status(args) -> int:
 
 
 def configure(p) -> None:
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="l'état du corpus en JSON")
     p.set_defaults(func=cmd_status)

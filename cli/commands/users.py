@@ -10,6 +10,7 @@ from rich.table import Table
 
 from accounts import ROLES, add_user, audience_for, get_user, list_users, update_user
 from cli.console import err, out
+from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
 from veille.errors import VeilleError
 
@@ -51,11 +52,11 @@ def cmd_list(args) -> int:
         return 0
     table = Table(title="Comptes")
     for col in ("identifiant", "rôle", "filières", "actif", "voit", "créé le"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # wrapped, never cut, in an 80-column terminal
     for u in users:
         table.add_row(u.login, u.role, ", ".join(u.filieres) or "–", "oui" if u.active else "[red]non[/]",
                       ", ".join(audience_for(u) or ["tout le corpus"]),
-                      datetime.fromtimestamp(u.created_at).strftime("%Y-%m-%d %H:%M"))
+                      datetime.fromtimestamp(u.created_at).strftime("%d/%m/%Y"))
     out.print(table)
     return 0
 
@@ -92,33 +93,34 @@ def cmd_modify(args) -> int:
 
 
 def configure(p) -> None:
-    users = p.add_subparsers(dest="users_command", required=True, metavar="action")
+    users = p.add_subparsers(dest="users_command", required=True, metavar="action",
+                             help=ACTION_HELP)
 
     a = users.add_parser("add", help="créer un compte")
-    a.add_argument("login")
-    a.add_argument("--role", choices=ROLES, required=True)
-    a.add_argument("--filiere", dest="filieres", action="append", default=[], help="filière du compte ; répétable")
+    a.add_argument("login", metavar="identifiant", help="identifiant du compte")
+    a.add_argument("--role", choices=ROLES, required=True, help="rôle du compte")
+    a.add_argument("--filiere", dest="filieres", action="append", default=[], metavar="FILIERE", help="filière du compte ; répétable")
     a.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
     a.set_defaults(func=cmd_add)
 
     ls = users.add_parser("list", help="lister les comptes et ce que chacun voit")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="un objet JSON par compte")
     ls.set_defaults(func=cmd_list)
 
     for name, func, text in (("disable", cmd_disable, "désactiver un compte (effet immédiat, sessions comprises)"),
                              ("enable", cmd_enable, "réactiver un compte")):
         d = users.add_parser(name, help=text)
-        d.add_argument("login")
+        d.add_argument("login", metavar="identifiant", help="identifiant du compte")
         d.set_defaults(func=func)
 
     s = users.add_parser("set-password", help="changer le mot de passe (lève un blocage de connexion)")
-    s.add_argument("login")
+    s.add_argument("login", metavar="identifiant", help="identifiant du compte")
     s.add_argument("--password-stdin", action="store_true", help="lire le mot de passe sur l'entrée standard")
     s.set_defaults(func=cmd_set_password)
 
     m = users.add_parser("modify", help="changer le rôle ou les filières d'un compte")
-    m.add_argument("login")
-    m.add_argument("--role", choices=ROLES)
-    m.add_argument("--filiere", dest="filieres", action="append", default=None,
+    m.add_argument("login", metavar="identifiant", help="identifiant du compte")
+    m.add_argument("--role", choices=ROLES, help="nouveau rôle")
+    m.add_argument("--filiere", dest="filieres", action="append", default=None, metavar="FILIERE",
                    help="nouvelles filières (remplacent les anciennes) ; répétable")
     m.set_defaults(func=cmd_modify)

@@ -4,13 +4,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from rich.markup import escape
 from rich.table import Table
 
-from assistant.watches import add_watch, list_watches, news, remove_watch, run_watches
-from cli.console import out
+from assistant.watches import add_watch, apply_to_existing, list_watches, news, remove_watch, run_watches
+from cli.console import err, out
+from cli.french_argparse import ACTION_HELP
 from cli.options import add_filter_args, filters_from_args
-from cli.render import print_watch_summary
-from veille.filters import Filters
+from cli.render import plural, print_watch_summary
+from veille.filters import Filters, source_label
+from veille.numbers import decimal
 
 
 def cmd_watch(args) -> int:
@@ -21,6 +24,11 @@ def _add(args) -> int:
     watch = add_watch(" ".join(args.query), filters_from_args(args), name=args.name, threshold=args.threshold)
     out.print(f"Veille « {watch.name} » enregistrée. Elle examinera les documents ajoutés à partir de maintenant "
               f"(après chaque « veille ingest » ou « veille collect »).", highlight=False)
+    if args.existing:
+        with err.status("Passage de la veille sur les documents déjà présents…"):
+            hits = apply_to_existing(watch)
+        out.print(f"Documents déjà présents : {plural(len(hits), 'document pertinent', 'documents pertinents')} "
+                  "(veille watch news pour les lire).", highlight=False)
     return 0
 
 
@@ -53,13 +61,15 @@ def _news(args) -> int:
         out.print("Aucune veille. Exemple : veille watch add \"cybersécurité PME\" --filiere numerique")
         return 0
     for name, hits in found.items():
-        out.print(f"\n[bold]Veille « {name} »[/] — {len(hits)} document(s) {'trouvé(s)' if args.all else 'nouveau(x)'}",
-                  highlight=False)
+        found_text = (plural(len(hits), "document trouvé", "documents trouvés") if args.all
+                      else plural(len(hits), "nouveau document", "nouveaux documents"))
+        out.print(f"\n[bold]Veille « {name} »[/] — {found_text}", highlight=False)
         if not hits:
             out.print("  Rien de nouveau depuis la dernière lecture.")
         for i, h in enumerate(hits, 1):
-            meta = " · ".join(x for x in (h.doc_type, h.date or "", h.url) if x)
-            out.print(f"[{i}] [bold]{h.title or h.url}[/] ({meta}) — pertinence {h.score:.2f}", highlight=False)
+            meta = " · ".join(x for x in (h.doc_type, h.date or "", source_label(h.url)) if x)
+            out.print(f"\\[{i}] [bold]{escape(h.title or source_label(h.url))}[/] ({escape(meta)}) — pertinence "
+                      f"{decimal(h.score, 2)}", highlight=False)
             out.print(f"    « {h.snippet[:500]}{'…' if len(h.snippet) > 500 else ''} »", markup=False, highlight=False)
     return 0
 
@@ -79,21 +89,24 @@ def _run(args) -> int:
 
 
 def configure(p) -> None:
-    actions = p.add_subparsers(dest="action", required=True, metavar="action")
+    actions = p.add_subparsers(dest="action", required=True, metavar="action",
+                               help=ACTION_HELP)
     a = actions.add_parser("add", help="enregistrer une veille (requête + filtres)")
-    a.add_argument("query", nargs="+", help="requête, par exemple « cybersécurité PME »")
-    a.add_argument("--name", help="nom de la veille (par défaut : la requête)")
-    a.add_argument("--seuil", dest="threshold", type=float,
+    a.add_argument("query", nargs="+", metavar="requête", help="requête, par exemple « cybersécurité PME »")
+    a.add_argument("--name", metavar="NOM", help="nom de la veille (par défaut : la requête)")
+    a.add_argument("--existants", "--existing", dest="existing", action="store_true",
+                   help="appliquer aussi la veille aux documents déjà présents dans le corpus")
+    a.add_argument("--seuil", dest="threshold", type=float, metavar="SEUIL",
                    help="pertinence minimale entre 0 et 1 (défaut : le seuil de refus, VEILLE_REFUSAL_THRESHOLD)")
     add_filter_args(a)
     ls = actions.add_parser("list", help="lister les veilles")
-    ls.add_argument("--json", action="store_true")
+    ls.add_argument("--json", action="store_true", help="la liste en JSON")
     n = actions.add_parser("news", help="nouveautés de chaque veille, avec extraits cités")
-    n.add_argument("name", nargs="?", help="une seule veille (nom ou numéro)")
+    n.add_argument("name", nargs="?", metavar="nom", help="une seule veille (nom ou numéro)")
     n.add_argument("--all", action="store_true", help="aussi les documents déjà lus")
     n.add_argument("--keep", action="store_true", help="ne pas marquer comme lus")
-    n.add_argument("--json", action="store_true")
+    n.add_argument("--json", action="store_true", help="les nouveautés en JSON")
     r = actions.add_parser("remove", help="supprimer une veille")
-    r.add_argument("name", help="nom ou numéro de la veille")
+    r.add_argument("name", metavar="nom", help="nom ou numéro de la veille")
     actions.add_parser("run", help="passer les veilles sur les documents arrivés depuis leur dernier passage")
     p.set_defaults(func=cmd_watch)

@@ -79,14 +79,45 @@ class CorpusQueries:
         row = self.db.execute("SELECT page_start, page_end FROM chunks WHERE chunk_id=?", (chunk_id,)).fetchone()
         return (row["page_start"], row["page_end"]) if row else (None, None)
 
-    def documents(self, filters: Filters | None = None, limit: int = 1000) -> list[dict]:
-        """Stored documents within ``filters`` (newest first), without their text."""
+    def documents(self, filters: Filters | None = None, limit: int = 1000, order: str = "ingested") -> list[dict]:
+        """Stored documents within ``filters``, without their text: newest ingestion first, or by ``order``
+        (``date``: newest dated first, undated last; ``title``; ``doc_type``; ``source``)."""
+        orders = {"ingested": "d.ingested_at DESC", "date": "d.date IS NULL, d.date DESC, d.title",
+                  "title": "d.title COLLATE NOCASE, d.date DESC", "doc_type": "d.doc_type, d.date DESC",
+                  "source": "COALESCE(d.site, d.url, d.source), d.date DESC"}
+        if order not in orders:
+            raise ValueError(f"unknown order {order!r}; valid: {', '.join(orders)}")
         where, params = (filters or Filters()).sql("d")
         rows = self.db.execute(
             "SELECT doc_id, title, doc_type, date, source, url, site, author, language, region, filieres, tags, "
             f"audience, n_chunks, n_chars, ingested_at FROM documents d WHERE d.state='done' AND {where} "
-            "ORDER BY d.ingested_at DESC LIMIT ?", [*params, limit]).fetchall()
+            f"ORDER BY {orders[order]} LIMIT ?", [*params, limit]).fetchall()
         return [document_row(r) for r in rows]
+
+    def documents_with_terms(self, terms: list[str], filters: Filters | None = None) -> set[str]:
+        """The documents within ``filters`` whose passages hold every one of ``terms`` (analysed terms of
+        the lexical index: accents and case do not matter), wherever in the document each one is."""
+        where, params = (filters or Filters()).sql("d")
+        found: set[str] | None = None
+        for term in dict.fromkeys(terms):
+            rows = self.db.execute(
+                "SELECT DISTINCT c.doc_id FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+                f"JOIN documents d ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where}",
+                [f'"{term}"', *params])
+            docs = {r[0] for r in rows}
+            found = docs if found is None else found & docs
+            if not found:
+                return set()
+        return found or set()
+
+    def document_passages(self, doc_id: str) -> list[sqlite3.Row]:
+        """A document's passages in reading order (offsets, heading, text)."""
+        return self.db.execute(f"SELECT {CHUNK_COLUMNS} FROM chunks c WHERE c.doc_id=? ORDER BY c.position",
+                               (doc_id,)).fetchall()
+
+    def document_sources(self, doc_id: str) -> list[str]:
+        """Where a document came from: file paths and URLs recorded at ingestion (one text may have several)."""
+        return [r[0] for r in self.db.execute("SELECT source FROM sources WHERE doc_id=? ORDER BY source", (doc_id,))]
 
     def visible_documents(self, doc_ids: list[str], filters: Filters) -> set[str]:
         """The documents among ``doc_ids`` that pass ``filters`` (a session's audience)."""

@@ -1,0 +1,28 @@
+"""Numbers as a French reader writes them: decimal comma (« 0,75 », « 1,5 s ») and file sizes in
+« octets, Ko, Mo, Go » (binary multiples: the 20 Mo limit is 20 × 1 024 × 1 024 bytes)."""
+from __future__ import annotations
+
+
+def decimal(value: float, digits: int = 1) -> str:
+    """« 12,3 »: the decimal comma, a narrow no-break space between thousands."""
+    text = f"{value:,.{digits}f}"
+    return text.replace(",", "\u202f").replace(".", ",")
+
+
+def file_size(n_bytes: float) -> str:
+    """« 850 octets », « 12,3 Ko », « 20 Mo »: one decimal under 100, none when it is a round number."""
+    size = float(n_bytes)
+    if size < 1024:
+        return f"{int(size)} octet{'s' if int(size) > 1 else ''}"
+    for unit in ("Ko", "Mo", "Go", "To"):
+        size /= 1024
+        if size < 1024 or unit == "To":
+            break
+    if size >= 100 or size.is_integer():
+        return f"{decimal(size, 0)} {unit}"
+    return f"{decimal(size, 1)} {unit}"
+
+
+def seconds(value: float) -> str:
+    """« 0,3 s »."""
+    return f"{decimal(value, 1)} s"
