@@ -86,8 +86,9 @@ def test_api_endpoints_do_not_leak(app):
             assert not leaks(out, question), (question, out[-800:])
     brief = call(client, "brief", ["nacelles Safrel ALBATROS fermeture Gravenchon", "", "", []])
     assert not leaks(brief, "nacelles Safrel ALBATROS fermeture Gravenchon"), brief[-800:]
-    upload = call(client, "upload", [[]])
-    assert "event: error" in upload and "Safrel" not in upload
+    upload = call(client, "upload", [[]])  # refused, said beside the button (not an error wiping the page)
+    message = json.loads(upload.split("data: ", 1)[1].splitlines()[0])[0]
+    assert "réservé aux administrateurs" in message and "Safrel" not in upload
     # The entitled user gets the filière-B document through the same endpoint.
     entitled = call(login(app["url"], "ent-b"), "chat", [ATTACKS[1][0], [], "", "", [], [], []])
     assert "Safrel" in entitled and "340 millions" in entitled

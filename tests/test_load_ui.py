@@ -61,7 +61,8 @@ def test_twenty_concurrent_sessions_get_their_own_answers(served):
     elapsed = time.perf_counter() - started
     assert len(results) == SESSIONS
     for r in results:
-        history, sources_html, box = r["first"]
+        history, sources_html, box, dates_message = r["first"]
+        assert dates_message == ""  # no date typed, nothing said beside the date fields
         assert len(history) == 2, f"session {r['i']}: conversation mélangée ({len(history)} messages)"
         assert text(history[0]) == escape_markdown(r["question"])
         want = expected[r["question"]]
@@ -71,7 +72,7 @@ def test_twenty_concurrent_sessions_get_their_own_answers(served):
         else:
             assert link_citations(escape_markdown(want.answer), 0) in body, f"session {r['i']}: mauvaise réponse"
             assert want.citations[0].title.split()[0] in sources_html
-        history2, _, _ = r["follow"]
+        history2, *_ = r["follow"]
         assert len(history2) == 4, f"session {r['i']}: la relance ne suit pas la bonne conversation"
         # The follow-up was condensed with this session's own first question, never another one's.
         conv = Conversation()
@@ -100,7 +101,7 @@ def test_llm_endpoint_down_gives_extractive_answer_with_notice(demo_store, embed
                 block=False, warm=False, say=lambda *_: None, allow_upload=False)
     try:
         client = Client(f"http://127.0.0.1:{port}", verbose=False)
-        history, sources_html, _ = client.predict(QUESTIONS[0], *NO_FILTERS, api_name="/chat")
+        history, sources_html, *_ = client.predict(QUESTIONS[0], *NO_FILTERS, api_name="/chat")
     finally:
         app.close()
     body = text(history[-1])

@@ -411,6 +411,7 @@ def test_gradio_speaks_french(browser, server, tmp_path):
         labels = page.eval_on_selector_all("#chat [aria-label]", "els => els.map(e => e.getAttribute('aria-label'))")
         assert "Copier le message" in labels and not any("Copy" in x or "'s message" in x for x in labels), labels
         assert any(x.startswith("Réponse de Veille") for x in labels), labels
+        assert not any("<a " in x or "href=" in x for x in labels), labels  # read as text, not HTML
         page.get_by_role("tab", name="Corpus").click()
         upload = page.locator("#upload-files")
         assert "Cliquez pour choisir des fichiers" in upload.inner_text() and "télécharger" not in upload.inner_text()

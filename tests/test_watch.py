@@ -2,6 +2,8 @@
 and the hooks after `veille collect` and `veille ingest`."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from conftest import needs_shared, veille
 
@@ -102,3 +104,24 @@ def test_veilles_tab_renders_findings_escaped(settings, embedder):
     assert "Titre &lt;script&gt;" in html
     app = build_app(assistant, settings)
     assert any(getattr(b, "elem_id", None) == "watches-news" for b in app.blocks.values())
+
+
+def test_cli_watch_add_can_look_at_the_documents_already_there(env, corpus_copy):
+    """« appliquer aux documents déjà présents »: without the flag a new watch waits for new documents;
+    with it, it reads the corpus at once (cited snippets centred on the sentence, titles not paths)."""
+    import json
+
+    assert veille("ingest", str(corpus_copy), env=env).returncode == 0
+    r = veille("watch", "add", "comité stratégique d'intelligence économique", "--name", "plus tard", env=env)
+    assert r.returncode == 0 and "déjà présents" not in r.stdout
+    r = veille("watch", "add", "comité stratégique d'intelligence économique", "--name", "IE", "--existants", env=env)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"Documents déjà présents : [1-9]\d* documents? pertinents?", " ".join(r.stdout.split())), r.stdout
+    data = json.loads(veille("watch", "news", "--json", "--keep", env=env).stdout)
+    assert data["plus tard"] == [] and data["IE"]
+    assert all(0 < len(h["snippet"]) < 800 for h in data["IE"]), [len(h["snippet"]) for h in data["IE"]]
+    assert any("comité stratégique" in h["snippet"].lower() for h in data["IE"])
+    shown = veille("watch", "news", "IE", env=env).stdout
+    assert "Installation du comité stratégique" in shown and str(corpus_copy) not in shown
+    assert re.search(r"pertinence \d,\d\d", shown) and re.search(r"— \d+ nouveaux? documents?", shown)
+    assert "(s)" not in shown and "(x)" not in shown  # real plurals

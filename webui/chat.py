@@ -242,9 +242,8 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
                 else:
                     answers = [t.answer for t in conv.turns]
                     yield history_of(conv, ctx.mode_label), conv, render_sources(answers), "", ""
-        except gr.Error as exc:  # a refused account: said in the conversation, the page stays
-            yield past + [user_msg, {"role": "assistant", "content": escape_markdown(exc.message)}], conv, gr.skip(), \
-                text, ""
+        except gr.Error:  # a refused or disabled account: Gradio's error, the session is over
+            raise
         except Exception:  # noqa: BLE001 - the user sees a plain message, the log keeps the traceback
             log.exception("question failed: %s", text)
             msg = ("Une erreur interne a empêché de répondre. Réessayez ; si le problème persiste, "

@@ -77,8 +77,10 @@ DOM_TRANSLATIONS = r"""
     return out;
   }
   function label(t) {
-    return t.replace(/^bot's message: /, 'Réponse de Veille : ').replace(/^user's message: /, 'Votre question : ')
+    const out = t.replace(/^bot's message: /, 'Réponse de Veille : ').replace(/^user's message: /, 'Votre question : ')
       .replace(/^Close$/, 'Fermer').replace(/^Clear$/, 'Effacer').replace(/^Remove$/, 'Retirer');
+    // A message read aloud as text, not as its HTML (« <a href=… class="cite"> »).
+    return out === t ? out : out.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').slice(0, 300);
   }
   function fix(node) {
     if (node.nodeType === 3) {
