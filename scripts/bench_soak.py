@@ -80,6 +80,7 @@ class Soak:
         self.errors: Counter[str] = Counter()
         self.refused_after: Counter[str] = Counter()
         self.requests = 0
+        self.retries = 0  # connections that needed another try (a loaded server)
         self.memory: list[tuple[float, float]] = []
         self.disabled_at: float | None = None
         self.ingested = self.collected = 0
@@ -127,10 +128,19 @@ class Soak:
         from gradio_client import Client
 
         login = ACCOUNTS[index % len(ACCOUNTS)]
-        try:
-            client = Client(url, auth=(login, PASSWORD), verbose=False)
-        except Exception as exc:  # noqa: BLE001 - counted, the soak goes on
-            self.count_error(f"connexion {type(exc).__name__}")
+        client = None
+        for attempt in range(5):  # a loaded server may be slow to serve its configuration: a few tries
+            try:
+                client = Client(url, auth=(login, PASSWORD), verbose=False)
+                break
+            except Exception as exc:  # noqa: BLE001 - retried, and counted if every try fails
+                failure = f"connexion {type(exc).__name__}"
+                with self.lock:
+                    self.retries += 1
+                if self.stop.wait(5 * (attempt + 1)):
+                    return
+        if client is None:
+            self.count_error(failure)
             return
         for n in range(MAX_REQUESTS_PER_SESSION):
             if self.stop.is_set():
@@ -209,7 +219,8 @@ class Soak:
                     last_line = elapsed
                     console.print(f"{elapsed / 60:4.1f} min · {self.requests} questions · "
                                   f"{sum(self.errors.values())} erreurs · {self.ingested} ingestions · "
-                                  f"{self.collected} collectes · serveur {self.memory[-1][1]:.0f} Mo", highlight=False)
+                                  f"{self.collected} collectes · serveur {self.memory[-1][1]:.0f} Mo"
+                                  + (f" · {dict(self.errors)}" if self.errors else ""), highlight=False)
                 if self.disabled_at is None and elapsed >= self.seconds / 2:
                     r = veille("users", "disable", DISABLED, env=self.env)
                     self.disabled_at = elapsed
@@ -254,6 +265,7 @@ class Soak:
                               f"{statistics.median(values):.2f} s / {p95:.2f} s ({len(values)} réponses)")
         table.add_row("erreurs", ", ".join(f"{k} : {v}" for k, v in self.errors.items()) or "aucune")
         table.add_row("refus du compte désactivé (attendus)", str(sum(self.refused_after.values())))
+        table.add_row("connexions réessayées", str(self.retries))
         table.add_row("ingestions / collectes réussies", f"{self.ingested} / {self.collected}")
         for key, value in integrity.items():
             table.add_row(key, str(value))
