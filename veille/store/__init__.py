@@ -8,7 +8,8 @@ Two parts, written together by ingestion and read together by retrieval:
   incremental, persisted and transactional with the registry.
 
 Everyone else asks the store questions through its methods (``veille/store/corpus.py``: documents,
-statistics, facets, lexical search, term statistics within an audience; ``watches.py``; ``collect.py``).
+statistics, facets, lexical search, term statistics within an audience; ``watches.py``; ``collect.py``;
+``entities.py``, ``clusters.py``, ``bulletins.py``, ``schedule.py``: the watch job).
 """
 from __future__ import annotations
 
@@ -21,14 +22,16 @@ from urllib.parse import urlparse
 
 from veille.config import Settings, get_settings
 from veille.db import Transaction, connect
+from veille.store.clusters import ClusterQueries
 from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
+from veille.store.entities import EntityQueries
 from veille.store.schema import SCHEMA
 from veille.store.watches import WatchQueries
 
 
 @dataclass
-class Store(CorpusQueries, WatchQueries, CollectQueries):
+class Store(CorpusQueries, WatchQueries, CollectQueries, EntityQueries, ClusterQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _vector_store: object = field(default=None, repr=False)
