@@ -74,8 +74,8 @@ class Rule:
     """Two texts are near-duplicates when their estimated Jaccard reaches ``jaccard``, or when the smaller is
     contained in the larger at ``containment`` or more (None: Jaccard only). Short texts (fewer than
     ``min_shingles``) need the Jaccard test: a heading shared by two notes is no copy."""
-    jaccard: float = 0.5
-    containment: float | None = 0.8
+    jaccard: float = 0.34
+    containment: float | None = 0.56
     min_shingles: int = 30
 
     def resemblance(self, a: Signature, b: Signature) -> float:

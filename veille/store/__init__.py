@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 
 from veille.config import Settings, get_settings
 from veille.db import Transaction, connect
+from veille.store.bulletins import BulletinQueries
 from veille.store.clusters import ClusterQueries
 from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
@@ -31,7 +32,8 @@ from veille.store.watches import WatchQueries
 
 
 @dataclass
-class Store(CorpusQueries, WatchQueries, CollectQueries, EntityQueries, ClusterQueries):
+class Store(CorpusQueries, WatchQueries, CollectQueries, EntityQueries, ClusterQueries,
+            BulletinQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _vector_store: object = field(default=None, repr=False)

@@ -75,13 +75,12 @@ class EntityQueries:
         return {k: max(c.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, c in counts.items()}
 
     def entity_buckets(self, keys: list[str], filters: Filters | None, width: int) -> list[sqlite3.Row]:
-        """Documents mentioning each key per period (``width`` 7: YYYY-MM, 4: YYYY) of the document's date,
-        else of its ingestion; a date coarser than the period (a year when counting months) is left out."""
+        """Documents mentioning each key per period (``width`` 7: YYYY-MM, 4: YYYY) of the document's date;
+        undated documents, and dates coarser than the period (a year when counting months), are left out."""
         if not keys:
             return []
         where, params = (filters or Filters()).sql("d")
-        bucket = (f"CASE WHEN d.date IS NULL THEN substr(date(d.ingested_at, 'unixepoch'), 1, {width}) "
-                  f"WHEN length(d.date) >= {width} THEN substr(d.date, 1, {width}) END")
+        bucket = f"CASE WHEN length(d.date) >= {width} THEN substr(d.date, 1, {width}) END"
         return self.db.execute(
             f"SELECT m.key, {bucket} AS bucket, count(DISTINCT m.doc_id) AS documents FROM entity_mentions m "
             f"JOIN documents d ON d.doc_id = m.doc_id WHERE m.key IN ({_marks(keys)}) AND d.state = 'done' "
