@@ -84,6 +84,8 @@ class Entities:
         return self._book
 
     def _filters(self, filters: Filters | None) -> Filters:
+        """The asker's filters; every query starts here, after the alias file's re-keying (``book``)."""
+        _ = self.book
         return enforce(self.settings, filters or Filters())
 
     def _labels(self, keys: list[str]) -> dict[str, str]:
