@@ -156,6 +156,68 @@ def test_bulletin_reads_in_chromium_offline_without_script(bulletin_home, env):
     assert '<img src=x onerror="window.__pwned=1">' in body  # shown as text, not run
 
 
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium absent (apt-get install chromium)")
+def test_bulletin_tab_review_pin_drop_comment_export(bulletin_home, embedder):
+    """The « Bulletin » tab of the app ``veille serve`` builds (before any account exists: no login)."""
+    from playwright.sync_api import sync_playwright
+
+    from assistant.service import Assistant
+    from conftest import free_port
+    from veille.store import get_store
+    from webui.serve import start
+
+    settings, root = bulletin_home
+    port = free_port()
+    app = start("127.0.0.1", port, settings=settings, assistant=Assistant(settings, embedder=embedder), block=False,
+                warm=True, say=lambda *_: None)
+    outside: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox",
+                                                                              "--disable-gpu"])
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(90_000)
+            page.on("request", lambda r: outside.append(r.url)
+                    if not r.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.get_by_role("tab", name="Bulletin").click()
+            page.fill("#bulletin-name input, #bulletin-name textarea", "bulletin-ui")
+            page.fill("#bulletin-period input, #bulletin-period textarea", "2026-T3")
+            page.fill("#bulletin-rubriques textarea", "Cybersécurité: cybersécurité, rançongiciel")
+            page.click("#bulletin-propose")
+            page.wait_for_function("() => /repris par 2 sources/.test(document.querySelector('#bulletin-review')"
+                                   ".innerText)")
+            review = page.inner_text("#bulletin-review")
+            assert "Ragnarok" in review and "quarante PME normandes" in review
+
+            def select(fragment: str) -> None:
+                page.click("#bulletin-item input")
+                page.get_by_role("option", name=re.compile(fragment)).first.click()
+
+            select("Note aux partenaires")
+            page.click("#bulletin-drop")
+            page.wait_for_function("() => /\\[écarté\\]/.test(document.querySelector('#bulletin-review').innerText)")
+            select("rançongiciels")
+            page.fill("#bulletin-comment textarea", "À diffuser aux CCI.")
+            page.click("#bulletin-save-comment")
+            page.wait_for_function("() => /Commentaire \\(local\\) : À diffuser aux CCI/.test("
+                                   "document.querySelector('#bulletin-review').innerText)")
+            page.click("#bulletin-export")
+            page.wait_for_selector("#bulletin-files a", state="attached")
+            names = "".join(page.locator("#bulletin-files").inner_text().split())
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "bulletin-tab.png"), full_page=True)
+            browser.close()
+    finally:
+        app.close()
+    assert not outside, outside
+    assert "bulletin-ui.html" in names and "bulletin-ui.docx" in names and "bulletin-ui.md" in names
+    store = get_store(settings)
+    rows = store.bulletin_items(store.bulletin_row("bulletin-ui")["id"])
+    assert {(r["choice"], r["comment"], r["author"]) for r in rows.values()} >= {("dropped", "", "local")}
+    assert any(r["comment"] == "À diffuser aux CCI." for r in rows.values())
+
+
 def test_bulletin_is_built_from_what_its_audience_may_see(bulletin_home, env):
     settings, root = bulletin_home
     e = _env(env, settings)
