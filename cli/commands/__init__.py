@@ -26,6 +26,7 @@ COMMANDS: dict[str, Command] = {
     "watch": Command("cli.commands.watch", "veilles enregistrées : nouveautés par requête"),
     "entites": Command("cli.commands.entites", "entités les plus citées (organisations, personnes, lieux) et tendance"),
     "entite": Command("cli.commands.entite", "chronologie d'une entité : mentions datées, phrases citées, co-citées"),
+    "run": Command("cli.commands.run", "faire ce qui est dû : dossiers, collecte, veilles, bulletins (cron, systemd)"),
     "status": Command("cli.commands.status", "ce que contient le corpus"),
     "serve": Command("cli.commands.serve", "lancer l'interface web (chat, sources, notes, corpus)"),
     "users": Command("cli.commands.users", "comptes : ajouter, lister, désactiver, changer le mot de passe"),

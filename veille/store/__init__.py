@@ -27,13 +27,14 @@ from veille.store.clusters import ClusterQueries
 from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
 from veille.store.entities import EntityQueries
+from veille.store.schedule import ScheduleQueries
 from veille.store.schema import SCHEMA
 from veille.store.watches import WatchQueries
 
 
 @dataclass
 class Store(CorpusQueries, WatchQueries, CollectQueries, EntityQueries, ClusterQueries,
-            BulletinQueries):
+            BulletinQueries, ScheduleQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _vector_store: object = field(default=None, repr=False)

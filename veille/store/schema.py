@@ -124,9 +124,10 @@ CREATE TABLE IF NOT EXISTS bulletin_items (
     author TEXT NOT NULL, updated_at REAL NOT NULL,
     PRIMARY KEY (bulletin_id, cluster, rubrique)
 );
--- The schedule: when each job (collect:<source>, watches, bulletin:<name>) last ran, and how.
+-- The schedule: when each job (collecte:<source>, veille:<name>, bulletin:<name>, dossier:<path>) last
+-- succeeded, its last attempt and outcome, and the interval set with the CLI (overrides the files').
 CREATE TABLE IF NOT EXISTS schedule_runs (
-    job TEXT PRIMARY KEY, last_run REAL NOT NULL, status TEXT NOT NULL, detail TEXT
+    job TEXT PRIMARY KEY, last_run REAL, attempted_at REAL, status TEXT, detail TEXT, interval TEXT
 );
 -- « Nouveautés depuis votre dernière visite »: per account login, or 'local' without accounts.
 CREATE TABLE IF NOT EXISTS user_visits (
