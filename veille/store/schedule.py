@@ -25,14 +25,16 @@ class ScheduleQueries:
                         "interval=excluded.interval", (job, interval))
 
     # --- visits ----------------------------------------------------------------------------------
-    def last_visit(self, user: str) -> float | None:
-        row = self.db.execute("SELECT last_visit FROM user_visits WHERE user=?", (user,)).fetchone()
-        return row["last_visit"] if row else None
-
-    def record_visit(self, user: str, at: float) -> float | None:
-        """Start a new visit; returns the previous one (None the first time)."""
-        previous = self.last_visit(user)
-        self.db.execute("INSERT INTO user_visits(user, last_visit, previous_visit) VALUES(?,?,?) ON CONFLICT(user) "
-                        "DO UPDATE SET previous_visit=user_visits.last_visit, last_visit=excluded.last_visit",
-                        (user, at, previous or 0))
-        return previous
+    def begin_visit(self, user: str, now: float, gap_s: float) -> float | None:
+        """Count ``now`` in one of ``user``'s visits; returns when the previous visit ended (None before the
+        first one). Coming back after more than ``gap_s`` starts a new visit; within it, the same answer."""
+        with self.transaction() as tx:
+            row = tx.execute("SELECT last_visit, previous_visit FROM user_visits WHERE user=?", (user,)).fetchone()
+            if row is None:
+                tx.execute("INSERT INTO user_visits(user, last_visit, previous_visit) VALUES(?,?,0)", (user, now))
+                return None
+            if now - row["last_visit"] > gap_s:
+                tx.execute("UPDATE user_visits SET previous_visit=last_visit, last_visit=? WHERE user=?", (now, user))
+                return row["last_visit"]
+            tx.execute("UPDATE user_visits SET last_visit=? WHERE user=?", (max(now, row["last_visit"]), user))
+            return row["previous_visit"] or None
