@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from ingestion.chunk import Chunk
-from ingestion.entities import EntityExtractor, mentions_for_chunks
+from ingestion.entities import EntityExtractor, mentions_for_chunks, shared_extractor
 from ingestion.neardup import DEFAULT_RULE, Rule, Signature, assign_cluster, signature
 from veille.config import Settings
 from veille.entity_names import AliasBook, load_aliases
@@ -48,7 +48,7 @@ class Enrichment:
     @property
     def extractor(self) -> EntityExtractor:
         if self._extractor is None:
-            self._extractor = EntityExtractor(self.book, self.model)
+            self._extractor = shared_extractor(self.book, self.model)
         return self._extractor
 
     def prepare(self, docs) -> None:

@@ -155,6 +155,20 @@ class EntityExtractor:
         return not (label == "ORG" and folded[0] in NAMED_BY_COMMON_WORDS and has_complement)
 
 
+_SHARED: dict[tuple[str, str], EntityExtractor] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_extractor(book: AliasBook, model: str = DEFAULT_MODEL) -> EntityExtractor:
+    """One extractor (one loaded spaCy model) per process, model and alias file: the web UI's uploads and the
+    scheduler's runs pay the loading once."""
+    with _SHARED_LOCK:
+        key = (model, book.digest)
+        if key not in _SHARED:
+            _SHARED[key] = EntityExtractor(book, model)
+        return _SHARED[key]
+
+
 def _joined(text: str, spans: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """Spans with an organisation cut at an elision joined to the name after it, and an institution's name
     extended over the complements the model left out (the spans they overlap are dropped)."""
