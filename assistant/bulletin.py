@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from accounts import enforce
+from assistant.cards import DocumentCard
 from assistant.citations import CitationNumbering
 from assistant.compose import select_sentences, sentence_candidates
 from assistant.entities import Entities
@@ -127,15 +128,9 @@ class Copy:
 
 
 @dataclass
-class Item:
-    cluster: str
-    doc_id: str
-    title: str
-    date: str | None
-    doc_type: str
-    source: str
-    url: str | None
-    sentences: list[tuple[str, int]]  # (key sentence, citation number)
+class Item(DocumentCard):
+    cluster: str = ""
+    sentences: list[tuple[str, int]] = field(default_factory=list)  # (key sentence, citation number)
     entities: list[tuple[str, str]] = field(default_factory=list)  # (name, type)
     copies: list[Copy] = field(default_factory=list)  # the other members of its cluster the audience may see
     choice: str = ""  # '' proposed | pinned | dropped
@@ -268,8 +263,7 @@ def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filter
         chosen = select_sentences(sentence_candidates(query, passages, idf), max_sentences=2) if passages else []
         copies = [Copy(m["doc_id"], m["title"] or "", m["site"] or source_label(m["source"] or ""), m["url"], m["date"])
                   for m in members.get(cluster, []) if m["doc_id"] != doc_id]
-        item = Item(cluster, doc_id, doc.get("title") or "", doc.get("date"), doc.get("doc_type") or "autre",
-                    doc.get("site") or source_label(doc.get("source") or ""), doc.get("url"), [], copies=copies,
+        item = Item(**DocumentCard.fields_of({**doc, "doc_id": doc_id}), cluster=cluster, copies=copies,
                     score=round(1.0 / (1 + rank), 4))
         item.pending = [(passages[s.passage], s.text.strip()) for s in chosen]
         items.append(item)

@@ -10,12 +10,11 @@ import html
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlparse
 
 from assistant.brief import french_date
 from assistant.bulletin import Bulletin, BulletinError, Item
 from veille.entity_names import LABEL_NAMES
-from veille.filters import source_label
+from veille.filters import safe_url, source_label
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 INTRO_SLOT = "Introduction éditoriale : à rédiger (option --introduction)."
@@ -24,13 +23,6 @@ INTRO_SLOT = "Introduction éditoriale : à rédiger (option --introduction)."
 def md_escape(text: str | None) -> str:
     """Corpus text made literal in Markdown (no link, emphasis, HTML or heading can come from a document)."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
-
-
-def safe_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    parsed = urlparse(url)
-    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 def _copies_line(item: Item) -> str:

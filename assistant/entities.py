@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from accounts import enforce
 from veille.config import Settings, get_settings
-from veille.entity_names import LABEL_NAMES, LABELS, AliasBook, entity_key, load_aliases
+from veille.entity_names import LABEL_NAMES, LABELS, AliasBook, entity_key
 from veille.errors import VeilleError
 from veille.filters import Filters, source_label
 from veille.store import Store, get_store
@@ -79,8 +79,7 @@ class Entities:
     @property
     def book(self) -> AliasBook:
         if self._book is None:
-            self._book = load_aliases(self.settings.home)
-            self.store.sync_entity_aliases(self._book)
+            self._book = self.store.alias_book()
         return self._book
 
     def _filters(self, filters: Filters | None) -> Filters:

@@ -12,24 +12,19 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from accounts import active_user, enforce
+from assistant.cards import DocumentCard
 from assistant.compose import select_sentences, sentence_candidates
 from assistant.watches import list_watches
-from veille.filters import Filters, source_label
+from veille.filters import Filters
 
 VISIT_GAP_S = 30 * 60
 FIRST_VISIT_DAYS = 7
 
 
 @dataclass
-class NewsItem:
-    doc_id: str
-    title: str
-    date: str | None
-    doc_type: str
-    source: str
-    url: str | None
-    reasons: list[str]  # « veille « cybersécurité PME » », « entité Région Normandie », « filière numerique »
-    sentences: list[str]
+class NewsItem(DocumentCard):
+    reasons: list[str] = field(default_factory=list)  # « veille « X » », « entité Région Normandie », « filière … »
+    sentences: list[str] = field(default_factory=list)
     copies: int = 0  # other members of its cluster the user may see
     ingested_at: float = 0.0
 
@@ -87,9 +82,8 @@ def whats_new(assistant, filters: Filters | None = None, now: float | None = Non
         seen_clusters.add(cluster)
         doc = store.document(doc_id) or {}
         sentences = snippets.get(doc_id) or _key_sentences(assistant, doc_id, reasons[doc_id], filters, idf)
-        news.items.append(NewsItem(doc_id, doc.get("title") or "", doc.get("date"), doc.get("doc_type") or "autre",
-                                   doc.get("site") or source_label(doc.get("source") or ""), doc.get("url"),
-                                   reasons[doc_id], sentences[:2],
+        news.items.append(NewsItem(**DocumentCard.fields_of({**doc, "doc_id": doc_id}), reasons=reasons[doc_id],
+                                   sentences=sentences[:2],
                                    copies=len([m for m in members.get(cluster, []) if m["doc_id"] != doc_id]),
                                    ingested_at=doc.get("ingested_at") or 0.0))
         if len(news.items) >= limit:

@@ -14,7 +14,7 @@ from ingestion.chunk import Chunk
 from ingestion.entities import EntityExtractor, mentions_for_chunks, shared_extractor
 from ingestion.neardup import DEFAULT_RULE, Rule, Signature, assign_cluster, signature
 from veille.config import Settings
-from veille.entity_names import AliasBook, load_aliases
+from veille.entity_names import AliasBook
 from veille.store import Store
 from veille.store.entities import MentionRow
 
@@ -41,8 +41,7 @@ class Enrichment:
     def book(self) -> AliasBook:
         """The alias file, read once per run; stored mentions are re-keyed if it changed."""
         if self._book is None:
-            self._book = load_aliases(self.settings.home)
-            self.store.sync_entity_aliases(self._book)
+            self._book = self.store.alias_book()
         return self._book
 
     @property
@@ -79,7 +78,8 @@ class Enrichment:
             return
         self.store.add_entity_mentions(doc.doc_id, enriched.mentions)
         sig = enriched.signature
-        cluster, similarity = assign_cluster(self.store, doc.doc_id, sig, self.rule)
+        cluster, similarity = (assign_cluster(self.store, doc.doc_id, sig, self.rule)
+                               if self.settings.near_duplicates != "off" else (doc.doc_id, 1.0))
         self.store.save_enrichment(doc.doc_id, self.model, cluster, similarity, sig.blob(), sig.size, sig.bands())
 
     def backfill(self) -> int:

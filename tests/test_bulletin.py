@@ -207,6 +207,18 @@ def test_bulletin_tab_review_pin_drop_comment_export(bulletin_home, embedder):
             names = "".join(page.locator("#bulletin-files").inner_text().split())
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "bulletin-tab.png"), full_page=True)
+            # The « Entités » tab: the most mentioned, their trend, one entity's timeline.
+            page.get_by_role("tab", name="Entités").click()
+            page.click("#entities-show")
+            page.wait_for_function("() => /CCI Normandie/.test(document.querySelector('#entities-table').innerText)")
+            page.fill("#entity-name textarea, #entity-name input", "CCI Normandy")
+            page.click("#entity-go")
+            page.wait_for_function("() => /Noms proches/.test(document.querySelector('#entity-timeline').innerText)")
+            page.fill("#entity-name textarea, #entity-name input", "CCI Normandie")
+            page.click("#entity-go")
+            page.wait_for_function("() => /quarante PME normandes/.test(document.querySelector('#entity-timeline')"
+                                   ".innerText)")
+            page.screenshot(path=str(ARTIFACTS / "entities-tab.png"), full_page=True)
             browser.close()
     finally:
         app.close()

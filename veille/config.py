@@ -60,6 +60,7 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     ingest_batch_chunks: int = 512  # chunks embedded and written together (bounded memory, frequent commits)
     entities: str = "fr_core_news_md"  # spaCy pipeline finding entities at ingestion; "none" turns the stage off
+    near_duplicates: str = "on"  # "off": every document is its own cluster (nothing folded)
     # Retrieval and answers.
     top_k: int = 8
     fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval

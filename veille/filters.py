@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
+from urllib.parse import urlparse
 
 from veille.dates import filter_bound, format_day
 from veille.entity_names import entity_key
@@ -15,6 +16,14 @@ DOC_TYPE_NAMES = {"article": "article", "rapport": "rapport", "bulletin": "bulle
 def source_label(source: str) -> str:
     """How a source is shown: a site or URL as is, a local file by its name (never a server path)."""
     return PurePath(source).name if source and "://" not in source and ("/" in source or "\\" in source) else source
+
+
+def safe_url(url: str | None) -> str | None:
+    """A link that may be offered to a user: http(s) with a host, else None (``javascript:``, ``file:``…)."""
+    if not url:
+        return None
+    parsed = urlparse(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 @dataclass

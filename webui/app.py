@@ -21,6 +21,7 @@ from webui.bulletin import build_bulletin_tab
 from webui.chat import build_chat_tab
 from webui.context import UIContext
 from webui.corpus import build_corpus_tab
+from webui.entities import build_entities_tab
 from webui.watches import build_watches_tab
 
 
@@ -41,6 +42,7 @@ TABS: list[Tab] = [
     Tab("Note de synthèse", lambda ctx, shared: build_briefing_tab(ctx), order=20, elem_id="tab-brief"),
     Tab("Veilles", lambda ctx, shared: build_watches_tab(ctx), order=25, elem_id="tab-watches"),
     Tab("Bulletin", lambda ctx, shared: build_bulletin_tab(ctx), order=27, elem_id="tab-bulletin"),
+    Tab("Entités", lambda ctx, shared: build_entities_tab(ctx), order=28, elem_id="tab-entities"),
     Tab("Corpus", lambda ctx, shared: build_corpus_tab(ctx), order=30, elem_id="tab-corpus"),
 ]
 

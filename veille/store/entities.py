@@ -6,7 +6,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from veille.entity_names import AliasBook
+from veille.entity_names import AliasBook, load_aliases
 from veille.filters import Filters
 
 _IN_BATCH = 500  # keys per IN (...) list
@@ -30,6 +30,7 @@ def _marks(values) -> str:
 
 class EntityQueries:
     db: sqlite3.Connection
+    settings: object
 
     # --- writes (inside the ingestion's transaction) -------------------------------------------
     def add_entity_mentions(self, doc_id: str, mentions: list[MentionRow]) -> None:
@@ -40,6 +41,12 @@ class EntityQueries:
 
     def clear_entity_mentions(self, doc_id: str) -> None:
         self.db.execute("DELETE FROM entity_mentions WHERE doc_id=?", (doc_id,))
+
+    def alias_book(self) -> AliasBook:
+        """The user's alias file (``$VEILLE_HOME/entites.yaml``), the stored mentions re-keyed if it changed."""
+        book = load_aliases(self.settings.home)
+        self.sync_entity_aliases(book)
+        return book
 
     def sync_entity_aliases(self, book: AliasBook) -> int:
         """Re-key the stored mentions after an edit of the alias file; returns how many changed."""
@@ -64,15 +71,20 @@ class EntityQueries:
             "FROM entity_mentions m JOIN documents d ON d.doc_id = m.doc_id "
             f"WHERE m.key != '' AND d.state = 'done' AND {where} GROUP BY m.key, m.label", params).fetchall()
 
-    def entity_surfaces(self, keys: list[str]) -> dict[str, str]:
-        """The most frequent written form of each key."""
+    def _key_counts(self, keys: list[str], column: str) -> dict[str, Counter]:
+        """Mentions of each key per value of ``column`` (``surface`` or ``label``)."""
         counts: dict[str, Counter] = defaultdict(Counter)
         for start in range(0, len(keys), _IN_BATCH):
             part = keys[start:start + _IN_BATCH]
-            for r in self.db.execute(f"SELECT key, surface, count(*) AS n FROM entity_mentions WHERE key IN "
-                                     f"({_marks(part)}) GROUP BY key, surface", part):
-                counts[r["key"]][r["surface"]] += r["n"]
-        return {k: max(c.items(), key=lambda kv: (kv[1], kv[0]))[0] for k, c in counts.items()}
+            for r in self.db.execute(f"SELECT key, {column} AS value, count(*) AS n FROM entity_mentions WHERE key "
+                                     f"IN ({_marks(part)}) GROUP BY key, {column}", part):
+                counts[r["key"]][r["value"]] += r["n"]
+        return dict(counts)
+
+    def entity_surfaces(self, keys: list[str]) -> dict[str, str]:
+        """The most frequent written form of each key."""
+        return {k: max(c.items(), key=lambda kv: (kv[1], kv[0]))[0]
+                for k, c in self._key_counts(keys, "surface").items()}
 
     def entity_buckets(self, keys: list[str], filters: Filters | None, width: int) -> list[sqlite3.Row]:
         """Documents mentioning each key per period (``width`` 7: YYYY-MM, 4: YYYY) of the document's date;
@@ -120,10 +132,4 @@ class EntityQueries:
 
     def entity_labels(self, keys: list[str]) -> dict[str, Counter]:
         """Mentions per label of each key (the type shown is the most frequent one)."""
-        out: dict[str, Counter] = defaultdict(Counter)
-        for start in range(0, len(keys), _IN_BATCH):
-            part = keys[start:start + _IN_BATCH]
-            for r in self.db.execute(f"SELECT key, label, count(*) AS n FROM entity_mentions WHERE key IN "
-                                     f"({_marks(part)}) GROUP BY key, label", part):
-                out[r["key"]][r["label"]] += r["n"]
-        return dict(out)
+        return self._key_counts(keys, "label")
