@@ -54,7 +54,7 @@ class DenseRetriever(BaseRetriever):
         vector = query_bundle.embedding or self.embed(query_bundle.query_str)
         t0 = time.perf_counter()
         where = self.filters.chroma_where()
-        if where is not None:
+        if where is not None or self.filters.entities:  # entities live in the store only
             found = self._filtered_in_sql(vector)
             if found is not None:
                 self.timings.add("search_dense", t0)
@@ -87,7 +87,7 @@ class DenseRetriever(BaseRetriever):
             return []
         rows = self.store.chunks(ids, self.filters)
         kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
-        if len(kept) < self.top_k and len(ids) == pool and self.filters.audience is None:
+        if len(kept) < self.top_k and len(ids) == pool and self.filters.audience is None and not self.filters.entities:
             return None
         # Chroma's cosine space reports distance = 1 - cosine.
         return [NodeWithScore(node=_node_from_row(row), score=1.0 - dist) for row, dist in kept]
@@ -134,7 +134,8 @@ MODES = ("hybrid", "dense", "bm25")
 
 
 class HybridRetriever(BaseRetriever):
-    """Dense + lexical, fused, then at most ``per_doc`` passages per document (diversity)."""
+    """Dense + lexical, fused, then at most ``per_doc`` passages per document and one document per
+    near-duplicate cluster (diversity: five copies of one press release take one document's slots)."""
 
     def __init__(self, store: Store, embedder, top_k: int = 8, candidates: int = 50,
                  filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid"):
@@ -142,6 +143,7 @@ class HybridRetriever(BaseRetriever):
         if mode not in MODES:
             raise UnknownChoice("Mode de recherche inconnu", mode, MODES)
         self.timings = Timings()
+        self.store = store
         self.dense = DenseRetriever(store, embedder, candidates, filters, self.timings)
         self.lexical = LexicalRetriever(store, candidates, filters, self.timings)
         self.fusion = fusion or ReciprocalRankFusion()
@@ -157,10 +159,12 @@ class HybridRetriever(BaseRetriever):
         fused = self.fusion.fuse(lists) if len(lists) > 1 else (lists[0] if lists else [])
         out: list[NodeWithScore] = []
         per_doc: dict[str, int] = {}
+        clusters = self.store.clusters_of([by_id[i].node.metadata.get("doc_id", "") for i, _ in fused])
+        kept_copy: dict[str, str] = {}  # cluster -> the document retrieved for it
         for node_id, score in fused:
             node = by_id[node_id].node
             doc_id = node.metadata.get("doc_id", "")
-            if per_doc.get(doc_id, 0) >= self.per_doc:
+            if per_doc.get(doc_id, 0) >= self.per_doc or kept_copy.setdefault(clusters[doc_id], doc_id) != doc_id:
                 continue
             per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
             out.append(NodeWithScore(node=node, score=score))

@@ -156,10 +156,12 @@ def apply_to_existing(watch: Watch, settings: Settings | None = None, embedder=N
     return hits
 
 
-def run_watches(settings: Settings | None = None, embedder=None, assistant=None) -> dict[str, list[WatchHit]]:
-    """Run every watch over the documents ingested since its last run; returns the new findings."""
+def run_watches(settings: Settings | None = None, embedder=None, assistant=None,
+                names: set[str] | None = None) -> dict[str, list[WatchHit]]:
+    """Run every watch (or those ``names``) over the documents ingested since its last run; returns the new
+    findings."""
     settings = settings or get_settings()
-    watches = list_watches(settings)
+    watches = [w for w in list_watches(settings) if names is None or w.name in names]
     found: dict[str, list[WatchHit]] = {}
     if not watches:
         return found

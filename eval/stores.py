@@ -32,8 +32,11 @@ class StoreInfo:
 
 
 def eval_settings(base: Settings, key: str, embedder: str) -> Settings:
+    """A benchmark's store. Its documents are passages: passages of one source document repeat each other by
+    design (SPF fiches repeat whole sections: 128 of the 129 near-duplicate pairs of spf-fast), which the product
+    never folds (near-duplicates are whole documents), so folding is off here; entities are not measured here."""
     return base.with_(home=base.cache_dir / "eval" / key, embedder=embedder, models_path=base.models_dir,
-                      chroma_url=None)
+                      chroma_url=None, near_duplicates="off", entities="none")
 
 
 # The code that decides what text and which passages are stored: a change to it invalidates the caches.

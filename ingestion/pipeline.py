@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from ingestion.chunk import chunk_text
 from ingestion.embed import embed_texts, embedding_text
+from ingestion.enrich import Enrichment
 from ingestion.extract import Extracted, extract
 from ingestion.metadata import normalise_meta, read_sidecar
 from ingestion.normalize import clean_pages, clean_text, detect_language
@@ -41,6 +42,9 @@ class IngestReport:
     recovered: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    enrich_seconds: dict = field(default_factory=dict)  # entities, near_duplicates
+    enriched: int = 0  # stored documents read again by the enrichment stages (backfill)
+    warnings: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -58,6 +62,8 @@ class IngestReport:
             **{s: self.count(s) for s in ("added", "updated", "unchanged", "skipped", "failed", "removed")},
             "chunks_written": self.chunks_written, "recovered": self.recovered,
             "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
+            **{f"{k}_seconds": round(v, 3) for k, v in self.enrich_seconds.items()}, "enriched": self.enriched,
+            "warnings": list(self.warnings),
             "problems": [{"source": o.source, "status": o.status, "reason": o.reason}
                          for o in self.outcomes if o.status in ("skipped", "failed")],
         }
@@ -163,7 +169,8 @@ class Ingestor:
         self.settings = settings or get_settings()
         self.store = store or get_store(self.settings)
         self._embedder = embedder
-        self.writer = StoreWriter(self.store)
+        self.enrichment = Enrichment(self.settings, self.store)
+        self.writer = StoreWriter(self.store, on_write=self.enrichment.write)
         self.progress = progress
 
     @property
@@ -198,6 +205,9 @@ class Ingestor:
                     self._flush(batch, report, bar)
                     batch, batch_ids = [], set()
             self._flush(batch, report, bar)
+        self._backfill(report)
+        report.enrich_seconds = dict(self.enrichment.seconds)
+        report.warnings.extend(self.enrichment.warnings)
         report.seconds = time.perf_counter() - started
         self._record(report)
         return report
@@ -271,11 +281,20 @@ class Ingestor:
             doc.embeddings = vectors[offset:offset + len(doc.chunks)]
             offset += len(doc.chunks)
         statuses = [doc.meta.pop("_status") for doc in batch]
+        self.enrichment.prepare(batch)
         self.writer.write(batch)
         for doc, status in zip(batch, statuses):
             report.outcomes.append(Outcome(doc.sources[0]["source"], status, doc_id=doc.doc_id,
                                            chunks=len(doc.chunks)))
             bar.document()
+
+    def _backfill(self, report: IngestReport) -> None:
+        """Documents stored before the enrichment stages existed get their entities and cluster now; a failure
+        there is reported, never raised (the documents themselves are stored and searchable)."""
+        try:
+            report.enriched = self.enrichment.backfill()
+        except Exception as exc:  # noqa: BLE001
+            report.warnings.append(f"entités et quasi-doublons non calculés : {type(exc).__name__}: {exc}")
 
     def _prune(self, roots: list[Path], seen: set[str], report: IngestReport) -> None:
         for source, _doc_id in self.store.source_documents():

@@ -46,8 +46,10 @@ class StoreWriter:
     """The write protocol above: the store's SQL steps (``veille/store/writes.py``) and the vector writes,
     in that order, with a kill point between every two (crash tests)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, on_write=None):
+        """``on_write(doc)`` runs inside the final transaction of each document (enrichment stages)."""
         self.store = store
+        self.on_write = on_write
 
     # --- reads ----------------------------------------------------------------------------------
     def source_row(self, source: str):
@@ -94,8 +96,11 @@ class StoreWriter:
         kill_point("after_pending")
         self.store.vector_store.add(self._nodes(docs))
         kill_point("after_vectors")
+        by_id = {d.doc_id: d for d in docs}
+        on_each = (lambda doc_id: self.on_write(by_id[doc_id])) if self.on_write is not None else None
         doomed = self.store.commit_documents([{"doc_id": d.doc_id, "sources": d.sources,
-                                               "chunks": [self._chunk_row(d, c) for c in d.chunks]} for d in docs])
+                                               "chunks": [self._chunk_row(d, c) for c in d.chunks]} for d in docs],
+                                             on_each)
         kill_point("after_commit")
         self._delete_marked(doomed)
 

@@ -17,7 +17,8 @@ HEAVY = {"torch", "transformers", "sentence_transformers", "safetensors", "chrom
          "httpx", "pandas",
          # format libraries: loaded only when a file of that format is read (and some only for benchmarks)
          "pypdfium2", "lxml", "openpyxl", "pptx", "odf", "striprtf", "pytesseract", "PIL", "pdfplumber", "pdfminer",
-         "msoffcrypto", "reportlab"}
+         "msoffcrypto", "reportlab",
+         "spacy", "datasketch", "apscheduler"}
 
 
 def modules() -> dict[str, Path]:

@@ -64,6 +64,8 @@ class Settings:
     ingest_batch_chunks: int = 512  # chunks embedded and written together (bounded memory, frequent commits)
     ocr_max_pages: int = 50  # a scan of more pages is skipped (with its reason) rather than read by OCR
     ocr_max_seconds: float = 600.0  # OCR time one document may take
+    entities: str = "fr_core_news_md"  # spaCy pipeline finding entities at ingestion; "none" turns the stage off
+    near_duplicates: str = "on"  # "off": every document is its own cluster (nothing folded)
     # Retrieval and answers.
     top_k: int = 8
     fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
+from urllib.parse import urlparse
 
 from veille.dates import filter_bound, format_day
+from veille.entity_names import entity_key
 from veille.text import slug
 
 # Document types as users read them.
@@ -14,6 +16,14 @@ DOC_TYPE_NAMES = {"article": "article", "rapport": "rapport", "bulletin": "bulle
 def source_label(source: str) -> str:
     """How a source is shown: a site or URL as is, a local file by its name (never a server path)."""
     return PurePath(source).name if source and "://" not in source and ("/" in source or "\\" in source) else source
+
+
+def safe_url(url: str | None) -> str | None:
+    """A link that may be offered to a user: http(s) with a host, else None (``javascript:``, ``file:``…)."""
+    if not url:
+        return None
+    parsed = urlparse(url)
+    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 @dataclass
@@ -30,20 +40,23 @@ class Filters:
     # on every retrieval and writes the audit log. Not a filter itself.
     user: str | None = None
     doc_ids: list[str] = field(default_factory=list)  # only these documents (watches over new documents)
+    # Documents mentioning every one of these entities (canonical names, see veille/entity_names.py). Chroma
+    # holds no entity: the dense branch applies them through the store's SQL filter (assistant/retrieve.py).
+    entities: list[str] = field(default_factory=list)
 
     @classmethod
     def from_input(cls, doc_types=(), since: str | None = None, until: str | None = None, sources=(),
-                   filieres=(), regions=(), languages=()) -> "Filters":
+                   filieres=(), regions=(), languages=(), entities=()) -> "Filters":
         """Filters from what a user typed (CLI options, the web UI's fields): labels slugged, French dates
         read (« mars 2019 »: since 1 March, until 31 March); an unreadable date raises ``DateError``."""
         return cls(doc_types=[slug(t) for t in doc_types or [] if slug(t)], date_from=filter_bound(since, end=False),
                    date_to=filter_bound(until, end=True), sources=[s for s in sources or [] if s],
                    filieres=[slug(f) for f in filieres or [] if slug(f)], regions=list(regions or []),
-                   languages=list(languages or []))
+                   languages=list(languages or []), entities=[e.strip() for e in entities or [] if e.strip()])
 
     def is_empty(self) -> bool:
         return not any([self.doc_types, self.date_from, self.date_to, self.sources, self.filieres,
-                        self.regions, self.languages, self.doc_ids]) and self.audience is None
+                        self.regions, self.languages, self.doc_ids, self.entities]) and self.audience is None
 
     def as_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "") and k != "user"}
@@ -63,7 +76,7 @@ class Filters:
             parts.append(f"période : jusqu'au {day(self.date_to)}")
         sources = [source_label(v) for v in self.sources]
         for label, values in (("source", sources), ("filière", self.filieres), ("région", self.regions),
-                              ("langue", self.languages)):
+                              ("langue", self.languages), ("entité", self.entities)):
             if values:
                 parts.append(f"{label} : " + ", ".join(values))
         return " · ".join(parts)
@@ -127,6 +140,10 @@ class Filters:
             params.extend(values)
         if self.doc_ids:
             among("doc_id", list(self.doc_ids))
+        for name in self.entities:
+            parts.append(f"EXISTS (SELECT 1 FROM entity_mentions em_ WHERE em_.doc_id = {alias}.doc_id "
+                         "AND em_.key = ?)")
+            params.append(entity_key(name))
         return (" AND ".join(parts) or "1=1"), params
 
 

@@ -17,10 +17,12 @@ from assistant.service import get_assistant
 from veille.config import Settings
 from webui.auth import LOGIN_MESSAGE, gradio_auth, ui_restriction
 from webui.briefing import build_briefing_tab
+from webui.bulletin import build_bulletin_tab
 from webui.chat import build_chat_tab
 from webui.context import UIContext
 from webui.corpus import build_corpus_tab
 from webui.documents import build_documents_tab
+from webui.entities import build_entities_tab
 from webui.i18n import DOM_TRANSLATIONS, gradio_i18n
 from webui.watches import build_watches_tab
 
@@ -41,7 +43,9 @@ TABS: list[Tab] = [
     Tab("Questions", _chat, order=0, elem_id="tab-chat"),
     Tab("Note de synthèse", lambda ctx, shared: build_briefing_tab(ctx), order=20, elem_id="tab-brief"),
     Tab("Veilles", lambda ctx, shared: build_watches_tab(ctx), order=25, elem_id="tab-watches"),
-    Tab("Documents", lambda ctx, shared: build_documents_tab(ctx), order=28, elem_id="tab-docs"),
+    Tab("Bulletin", lambda ctx, shared: build_bulletin_tab(ctx), order=27, elem_id="tab-bulletin"),
+    Tab("Entités", lambda ctx, shared: build_entities_tab(ctx), order=28, elem_id="tab-entities"),
+    Tab("Documents", lambda ctx, shared: build_documents_tab(ctx), order=29, elem_id="tab-docs"),
     Tab("Corpus", lambda ctx, shared: build_corpus_tab(ctx), order=30, elem_id="tab-corpus"),
 ]
 

@@ -5,6 +5,7 @@ import os
 import socket
 import time
 
+from assistant.schedule import background_scheduler
 from assistant.service import get_assistant
 from veille.config import Settings, get_settings
 from webui.app import build_app
@@ -27,8 +28,10 @@ def ensure_port_free(host: str, port: int) -> None:
 
 
 def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None, assistant=None,
-          concurrency: int = 8, block: bool = True, warm: bool = True, say=print, **app_options):
-    """Warm the models, build the app and launch it; returns the Blocks (already serving)."""
+          concurrency: int = 8, block: bool = True, warm: bool = True, say=print, schedule_minutes: float | None = None,
+          **app_options):
+    """Warm the models, build the app and launch it; returns the Blocks (already serving). With
+    ``schedule_minutes``, ``veille run --due`` also runs every that many minutes in a background thread."""
     offline_gradio()
 
     settings = settings or get_settings()
@@ -47,6 +50,9 @@ def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None =
                **app.veille_launch_options)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     say(f"Veille est prête : http://{shown}:{port}  (Ctrl-C pour arrêter)")
+    if schedule_minutes:
+        app.veille_scheduler = background_scheduler(settings, schedule_minutes, say)
+        say(f"Planification active : ce qui est dû est fait toutes les {schedule_minutes:g} min.")
     if block:
         try:
             app.block_thread()

@@ -13,7 +13,10 @@ from urllib.parse import urlparse
 import nh3
 
 from assistant.answer import Answer, Citation
-from veille.filters import source_label
+from veille.filters import (
+    safe_url,  # noqa: F401 - the UI's tabs import it from here
+    source_label,
+)
 
 _ALLOWED_TAGS = {"div", "span", "p", "details", "summary", "a", "mark", "blockquote", "h3", "h4", "small",
                  "strong", "em", "ul", "li", "br"}
@@ -33,13 +36,6 @@ def esc(text: str | None) -> str:
 
 def source_id(turn: int, n: int) -> str:
     return f"src-{turn}-{n}"
-
-
-def safe_url(url: str | None) -> str | None:
-    if not url:
-        return None
-    parsed = urlparse(url)
-    return url if parsed.scheme in ("http", "https") and parsed.netloc else None
 
 
 def origin_label(c: Citation) -> str:

@@ -10,6 +10,7 @@ import datetime as dt
 
 import gradio as gr
 
+from assistant.news import whats_new
 from assistant.watches import WatchError, add_watch, apply_to_existing, list_watches, news, remove_watch
 from ingestion.metadata import slug
 from veille.filters import Filters, source_label
@@ -48,6 +49,27 @@ def render_news(ctx: UIContext, request=None) -> str:
     return sanitize("".join(blocks))
 
 
+def render_since_visit(ctx: UIContext, request=None) -> str:
+    """« Nouveautés depuis votre dernière visite » for the session's user (escaped corpus text)."""
+    found = whats_new(ctx.assistant, ctx.session_filters(Filters(), request) if ctx.restricted else Filters())
+    since = dt.datetime.fromtimestamp(found.since).strftime("%d/%m/%Y %H:%M")
+    title = ("Première visite : nouveautés des 7 derniers jours" if found.first_visit
+             else f"Nouveautés depuis votre dernière visite ({since})")
+    parts = [f"<h4>{esc(title)}</h4>"]
+    if not found.items:
+        parts.append("<p><small>Rien de nouveau qui concerne vos veilles, entités suivies ou filières.</small></p>")
+    for item in found.items:
+        url = safe_url(item.url)
+        label = esc(item.title or item.source)
+        link = f'<a href="{esc(url)}" target="_blank">{label}</a>' if url else label
+        copies = f" · repris par {item.copies + 1} sources" if item.copies else ""
+        quotes = "".join(f'<blockquote class="src-quote">« {esc(t)} »</blockquote>' for t in item.sentences)
+        parts.append(f'<details class="src" open><summary>{link} <span class="src-meta">'
+                     f'{DOC_TYPE_LABELS.get(item.doc_type, "Autre")} · {format_date(item.date)}{copies} · pour : '
+                     f'{esc(", ".join(item.reasons))}</span></summary>{quotes}</details>')
+    return sanitize("".join(parts))
+
+
 def build_watches_tab(ctx: UIContext) -> dict:
     gr.Markdown("### Veilles enregistrées\nChaque veille est passée sur les documents arrivés depuis son dernier "
                 "passage (après chaque ingestion ou collecte) ; seuls les documents pertinents sont retenus, avec "
@@ -57,6 +79,12 @@ def build_watches_tab(ctx: UIContext) -> dict:
             return sanitize("<p>Cliquez sur « Actualiser » pour voir les veilles.</p>")
         return render_news(ctx)
 
+    def initial_visit() -> str:
+        if ctx.restricted:
+            return sanitize("<p>Cliquez sur « Actualiser » pour voir vos nouveautés.</p>")
+        return render_since_visit(ctx)
+
+    since_visit = gr.HTML(value=initial_visit, elem_id="watches-since-visit")
     board = gr.HTML(value=initial, elem_id="watches-news")
     with gr.Row():
         refresh = gr.Button("Actualiser", size="sm", elem_id="watches-refresh")
@@ -75,6 +103,9 @@ def build_watches_tab(ctx: UIContext) -> dict:
 
     def show(request: gr.Request = None):
         return render_news(ctx, request)
+
+    def show_since_visit(request: gr.Request = None):
+        return render_since_visit(ctx, request)
 
     def mark_read(request: gr.Request = None):
         news(ctx.settings, mark_seen=True)
@@ -105,6 +136,7 @@ def build_watches_tab(ctx: UIContext) -> dict:
         return f"Veille « {w.name} » supprimée.", render_news(ctx, request)
 
     refresh.click(show, None, board, api_name=False)
+    refresh.click(show_since_visit, None, since_visit, api_name=False)
     mark.click(mark_read, None, board, api_name=False)
     add.click(on_add, [query, name, filiere, existing], [message, board], api_name=False)
     remove.click(on_remove, [name], [message, board], api_name=False)

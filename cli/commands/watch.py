@@ -7,11 +7,15 @@ import json
 from rich.markup import escape
 from rich.table import Table
 
+from accounts import restrict, user_for_cli
+from assistant.news import whats_new
+from assistant.service import get_assistant
 from assistant.watches import add_watch, apply_to_existing, list_watches, news, remove_watch, run_watches
 from cli.console import err, out
 from cli.french_argparse import ACTION_HELP
 from cli.options import add_filter_args, filters_from_args
 from cli.render import plural, print_watch_summary
+from veille.config import get_settings
 from veille.filters import Filters, source_label
 from veille.numbers import decimal
 
@@ -52,7 +56,33 @@ def _list(args) -> int:
     return 0
 
 
+def _since_visit(args) -> int:
+    """« Nouveautés depuis votre dernière visite »: what arrived for this user (--as) since their last visit."""
+    filters = restrict(Filters(), user_for_cli(get_settings(), args.as_login)) if args.as_login else Filters()
+    found = whats_new(get_assistant(), filters)
+    if args.json:
+        print(json.dumps({"user": found.user, "since": found.since, "first_visit": found.first_visit,
+                          "items": [i.as_dict() for i in found.items]}, ensure_ascii=False))
+        return 0
+    since = dt.datetime.fromtimestamp(found.since).strftime("%d/%m/%Y %H:%M")
+    title = "Première visite : nouveautés des 7 derniers jours" if found.first_visit else \
+        f"Nouveautés depuis votre dernière visite ({since})"
+    out.print(f"[bold]{title}[/] — {len(found.items)} document(s)", highlight=False)
+    if not found.items:
+        out.print("  Rien de nouveau qui concerne vos veilles, entités suivies ou filières.")
+    for i, item in enumerate(found.items, 1):
+        meta = " · ".join(x for x in (item.doc_type, item.date or "", item.url or item.source) if x)
+        copies = f" — repris par {item.copies + 1} sources" if item.copies else ""
+        out.print(f"[{i}] [bold]{item.title or item.source}[/] ({meta}){copies}", highlight=False)
+        out.print(f"    pour : {', '.join(item.reasons)}", highlight=False, markup=False)
+        for sentence in item.sentences:
+            out.print(f"    « {sentence} »", markup=False, highlight=False)
+    return 0
+
+
 def _news(args) -> int:
+    if args.visit:
+        return _since_visit(args)
     found = news(name=args.name, include_seen=args.all, mark_seen=not args.keep)
     if args.json:
         print(json.dumps({k: [h.as_dict() for h in v] for k, v in found.items()}, ensure_ascii=False))
@@ -105,6 +135,9 @@ def configure(p) -> None:
     n.add_argument("name", nargs="?", metavar="nom", help="une seule veille (nom ou numéro)")
     n.add_argument("--all", action="store_true", help="aussi les documents déjà lus")
     n.add_argument("--keep", action="store_true", help="ne pas marquer comme lus")
+    n.add_argument("--visite", dest="visit", action="store_true",
+                   help="nouveautés depuis votre dernière visite (veilles, entités suivies, filières ; une par information)")
+    n.add_argument("--as", dest="as_login", metavar="IDENTIFIANT", help="pour ce compte (son audience, ses filières)")
     n.add_argument("--json", action="store_true", help="les nouveautés en JSON")
     r = actions.add_parser("remove", help="supprimer une veille")
     r.add_argument("name", metavar="nom", help="nom ou numéro de la veille")

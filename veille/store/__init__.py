@@ -9,7 +9,8 @@ Two parts, written together by ingestion and read together by retrieval:
 
 Everyone else asks the store questions through its methods (``veille/store/corpus.py``: documents,
 statistics, facets, lexical search, term statistics within an audience; ``writes.py``: the ingestion's
-write protocol; ``watches.py``; ``collect.py``).
+write protocol; ``watches.py``; ``collect.py``; ``entities.py``, ``clusters.py``, ``bulletins.py``,
+``schedule.py``: the watch job).
 """
 from __future__ import annotations
 
@@ -22,15 +23,20 @@ from urllib.parse import urlparse
 
 from veille.config import Settings, get_settings
 from veille.db import Transaction, connect
+from veille.store.bulletins import BulletinQueries
+from veille.store.clusters import ClusterQueries
 from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
+from veille.store.entities import EntityQueries
+from veille.store.schedule import ScheduleQueries
 from veille.store.schema import SCHEMA, migrate
 from veille.store.watches import WatchQueries
 from veille.store.writes import WriteQueries
 
 
 @dataclass
-class Store(CorpusQueries, WriteQueries, WatchQueries, CollectQueries):
+class Store(CorpusQueries, WriteQueries, WatchQueries, CollectQueries, EntityQueries, ClusterQueries,
+            BulletinQueries, ScheduleQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _vector_store: object = field(default=None, repr=False)

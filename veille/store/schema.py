@@ -77,6 +77,70 @@ CREATE TABLE IF NOT EXISTS collect_runs (
 );
 """
 
+# The watch job (issue 13): entities, near-duplicate clusters, bulletins, the schedule, users' visits.
+# Rows hanging on a document go with it (ON DELETE CASCADE: the store connection enables foreign keys).
+WATCH_JOB_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entity_mentions (
+    id INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE,
+    chunk_id TEXT NOT NULL,
+    char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,   -- offsets in the document text
+    label TEXT NOT NULL,              -- ORG | PER | LOC
+    surface TEXT NOT NULL,            -- as written (cleaned)
+    norm TEXT NOT NULL,               -- key of the surface itself
+    key TEXT NOT NULL                 -- key of its canonical name (alias file); '' when ignored
+);
+CREATE INDEX IF NOT EXISTS entity_mentions_key ON entity_mentions(key, doc_id);
+CREATE INDEX IF NOT EXISTS entity_mentions_doc ON entity_mentions(doc_id);
+CREATE INDEX IF NOT EXISTS entity_mentions_norm ON entity_mentions(norm);
+-- What the enrichment stages did to each document: the NER model that read it, its near-duplicate
+-- cluster (the doc_id of the cluster's first member) and MinHash signature.
+CREATE TABLE IF NOT EXISTS doc_enrichment (
+    doc_id TEXT PRIMARY KEY REFERENCES documents(doc_id) ON DELETE CASCADE,
+    entities_model TEXT,
+    cluster TEXT NOT NULL,
+    similarity REAL NOT NULL DEFAULT 1.0, -- estimated resemblance to the member it was matched to
+    signature BLOB, shingles INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS doc_enrichment_cluster ON doc_enrichment(cluster);
+CREATE TABLE IF NOT EXISTS doc_bands (
+    band INTEGER NOT NULL, hash INTEGER NOT NULL,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS doc_bands_hash ON doc_bands(band, hash);
+CREATE INDEX IF NOT EXISTS doc_bands_doc ON doc_bands(doc_id);
+-- Bulletins built together: the draft, then each advisor's choice (pin, drop) and comment per item.
+CREATE TABLE IF NOT EXISTS bulletins (
+    id INTEGER PRIMARY KEY,
+    name TEXT UNIQUE NOT NULL,
+    period TEXT NOT NULL,
+    rubriques TEXT NOT NULL,          -- JSON [{"name", "terms"}]
+    filters TEXT NOT NULL DEFAULT '{}',
+    introduction TEXT NOT NULL DEFAULT '',
+    created_by TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS bulletin_items (
+    bulletin_id INTEGER NOT NULL REFERENCES bulletins(id) ON DELETE CASCADE,
+    cluster TEXT NOT NULL,
+    rubrique TEXT NOT NULL,
+    choice TEXT NOT NULL DEFAULT '',  -- '' (proposed) | pinned | dropped
+    comment TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (bulletin_id, cluster, rubrique)
+);
+-- The schedule: when each job (collecte:<source>, veille:<name>, bulletin:<name>, dossier:<path>) last
+-- succeeded, its last attempt and outcome, and the interval set with the CLI (overrides the files').
+CREATE TABLE IF NOT EXISTS schedule_runs (
+    job TEXT PRIMARY KEY, last_run REAL, attempted_at REAL, status TEXT, detail TEXT, interval TEXT
+);
+-- « Nouveautés depuis votre dernière visite »: per account login, or 'local' without accounts.
+CREATE TABLE IF NOT EXISTS user_visits (
+    user TEXT PRIMARY KEY, last_visit REAL NOT NULL, previous_visit REAL NOT NULL DEFAULT 0
+);
+"""
+SCHEMA += WATCH_JOB_SCHEMA
+
+
 # Columns added after the first release: stores created before get them on opening.
 MIGRATIONS = {"documents": {"extra": "TEXT NOT NULL DEFAULT '{}'"},
               "chunks": {"page_start": "INTEGER", "page_end": "INTEGER"}}

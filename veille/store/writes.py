@@ -73,10 +73,11 @@ class WriteQueries:
                      json.dumps(m.get("audience", ["public"])), d["n_chunks"], len(d["text"]), now, d["text"],
                      json.dumps(d.get("extra") or {}, ensure_ascii=False)))
 
-    def commit_documents(self, documents: list[dict]) -> list[str]:
+    def commit_documents(self, documents: list[dict], on_each=None) -> list[str]:
         """Step 3, one transaction: chunks (``chunks``: chunk_id, position, start, end, heading, text, terms,
         page_start, page_end), lexical terms, source links, ``state='done'``; the documents this left without a
-        source (superseded versions) are marked for deletion. Returns them."""
+        source (superseded versions) are marked for deletion. Returns them. ``on_each(doc_id)`` runs inside the
+        transaction before a document is done (the enrichment stages store its entities and cluster there)."""
         replaced: list[str] = []
         with self.transaction() as tx:
             for d in documents:
@@ -92,6 +93,8 @@ class WriteQueries:
                     if old and old["doc_id"] != d["doc_id"]:
                         replaced.append(old["doc_id"])
                     tx.execute(SOURCE_COLUMNS, _source_values(d["doc_id"], info))
+                if on_each is not None:
+                    on_each(d["doc_id"])
                 tx.execute("UPDATE documents SET state='done' WHERE doc_id=?", (d["doc_id"],))
             return _mark_orphans(tx, replaced)
 
