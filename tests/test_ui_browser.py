@@ -293,8 +293,11 @@ def test_briefing_note_rendered_and_downloadable(page):
     assert "Note de synthèse : intelligence économique territoriale en Normandie" in note
     assert "Vue d'ensemble" in note and "Sources" in note
     page.locator("#brief-note a.cite").first.click()
+    # One source opens: the cited document, every passage shown under it with its cited sentence marked.
     opened = page.locator("#brief-sources details[open]")
-    assert opened.count() == 1 and opened.locator("mark").count() == 1
+    quotes = opened.locator("blockquote")
+    assert opened.count() == 1 and quotes.count() >= 1
+    assert all(quotes.nth(i).locator("mark").count() >= 1 for i in range(quotes.count()))
     names = page.locator("#brief-files").inner_text().replace("\n", "")
     assert "note-de-synthese.md" in names and "note-de-synthese.docx" in names
     with page.expect_download() as dl:

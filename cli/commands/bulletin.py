@@ -50,13 +50,13 @@ def configure(p) -> None:
                    help="2026-T3 (trimestre), 2026-S1, 2026-07, 2026 ou 2026-07-01..2026-09-15")
     p.add_argument("--rubrique", dest="rubriques", action="append", default=[], metavar="« NOM: TERMES »",
                    help="« Cybersécurité: cybersécurité, rançongiciel » ; répétable, dans l'ordre du bulletin")
-    p.add_argument("-o", "--output", help="fichier à écrire : .html (courriel), .docx ou .md (sinon Markdown sur "
+    p.add_argument("-o", "--output", metavar="FICHIER", help="fichier à écrire : .html (courriel), .docx ou .md (sinon Markdown sur "
                                           "la sortie standard)")
     p.add_argument("--introduction", help="texte de l'introduction éditoriale")
     p.add_argument("--introduction-fichier", dest="introduction_file", metavar="FICHIER",
                    help="introduction éditoriale lue dans un fichier texte")
     p.add_argument("--titre", dest="title", help="titre du bulletin")
-    p.add_argument("--nom", dest="name", help="bulletin enregistré (choix et commentaires de l'onglet Bulletin)")
+    p.add_argument("--nom", dest="name", metavar="NOM", help="bulletin enregistré (choix et commentaires de l'onglet Bulletin)")
     p.add_argument("--elements", dest="items", type=int, default=8, help="éléments par rubrique au plus (défaut 8)")
     p.add_argument("--filiere", dest="filieres", action="append", default=[], metavar="FILIERE", help="filière ; répétable")
     p.add_argument("--type", dest="doc_types", action="append", default=[], metavar="TYPE", help="type de document")

@@ -30,7 +30,7 @@ def cmd_entite(args) -> int:
 
 
 def configure(p) -> None:
-    p.add_argument("name", nargs="+", help="nom de l'entité, par exemple « Région Normandie »")
+    p.add_argument("name", nargs="+", metavar="NOM", help="nom de l'entité, par exemple « Région Normandie »")
     p.add_argument("--limit", type=int, default=50, help="mentions affichées au plus (défaut 50)")
     p.add_argument("--json", action="store_true", help="résultat en JSON")
     add_entity_scope_args(p)

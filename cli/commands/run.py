@@ -88,5 +88,5 @@ def configure(p) -> None:
                         "au fichier)")
     p.add_argument("--maintenant", dest="now", metavar="AAAA-MM-JJTHH:MM",
                    help="l'heure à prendre pour « maintenant » (essais, rattrapage)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="résultat en JSON")
     p.set_defaults(func=cmd_run)
