@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from llama_index.core.schema import NodeWithScore
 
 from assistant.question import expected_type_found, preceding
+from assistant.retrieve import Retrieval
 from veille.store.corpus import TermStats
 from veille.text import split_sentences, tokens
 
@@ -63,7 +64,7 @@ def select_sentences(candidates: list[ScoredSentence], max_sentences: int = 4,
     for cand in ranked:
         if chosen and cand.score < ranked[0].score * min_ratio:
             break
-        if any(_jaccard(cand.terms, c.terms) > 0.6 for c in chosen):
+        if any(jaccard(cand.terms, c.terms) > 0.6 for c in chosen):
             continue
         chosen.append(cand)
         if len(chosen) >= max_sentences:
@@ -71,7 +72,7 @@ def select_sentences(candidates: list[ScoredSentence], max_sentences: int = 4,
     return sorted(chosen, key=lambda s: (s.passage, s.start))
 
 
-def _jaccard(a: frozenset, b: frozenset) -> float:
+def jaccard(a: frozenset, b: frozenset) -> float:
     return len(a & b) / max(1, len(a | b))
 
 
@@ -94,6 +95,7 @@ class Draft:
     chosen: list[ScoredSentence]
     coverage: float  # idf-weighted share of the question's terms in the chosen sentences
     stats: TermStats  # the term weights used (the asker's audience)
+    ranking: object = None  # a learned composer's sentence scores, read by its policy (assistant/answerability)
 
     @property
     def best_score(self) -> float:
@@ -105,7 +107,8 @@ class ExtractiveComposer:
     max_sentences: int = 4
     min_ratio: float = 0.55
 
-    def draft(self, question: str, passages: list[NodeWithScore], stats: TermStats) -> Draft:
+    def draft(self, question: str, retrieval: Retrieval, stats: TermStats) -> Draft:
+        passages = retrieval.passages
         candidates = sentence_candidates(question, passages, stats)
         chosen = select_sentences(candidates, self.max_sentences, self.min_ratio)
         return Draft(question, passages, candidates, chosen, query_coverage(question, chosen, stats), stats)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from assistant.compose import Draft
 from assistant.question import expected_type_found, has_term, occurrence_found, preceding
+from assistant.retrieve import Retrieval
 from veille.config import Settings
 from veille.text import tokens
 
@@ -114,7 +115,7 @@ class Decision:
     """Answer or refuse, with the confidence and the evidence it rests on."""
     answer: bool
     confidence: float
-    evidence: AnswerabilityFeatures
+    evidence: AnswerabilityFeatures  # or the learned policy's (assistant/answerability): anything with as_dict()
     forced: bool = False  # refused before the model: nothing to quote, or sentences of the wrong kind
 
 
@@ -129,12 +130,12 @@ class RefusalPolicy:
         threshold = settings.refusal_threshold if settings.refusal_threshold is not None else model.threshold
         return cls(model, threshold)
 
-    def evidence(self, draft: Draft, dense_top: float) -> AnswerabilityFeatures:
-        return compute_features(draft.question, draft.passages, draft.chosen, draft.stats, dense_top, draft.coverage,
-                                draft.best_score, draft.stats.contains)
+    def evidence(self, draft: Draft, retrieval: Retrieval) -> AnswerabilityFeatures:
+        return compute_features(draft.question, draft.passages, draft.chosen, draft.stats, retrieval.dense_top,
+                                draft.coverage, draft.best_score, draft.stats.contains)
 
-    def decide(self, draft: Draft, dense_top: float) -> Decision:
-        evidence = self.evidence(draft, dense_top)
+    def decide(self, draft: Draft, retrieval: Retrieval) -> Decision:
+        evidence = self.evidence(draft, retrieval)
         # Nothing to quote (no candidate: best_sentence is 0), or sentences of the wrong kind: no confidence,
         # whatever the model says.
         if evidence.refused_before_model:

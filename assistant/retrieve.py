@@ -30,7 +30,7 @@ class Timings:
         self.values[stage] = self.values.get(stage, 0.0) + (time.perf_counter() - started) * 1000
 
 
-def _node_from_row(row) -> TextNode:
+def node_from_row(row) -> TextNode:
     return TextNode(id_=row["chunk_id"], text=row["text"], start_char_idx=row["char_start"],
                     end_char_idx=row["char_end"],
                     metadata={"doc_id": row["doc_id"], "position": row["position"], "heading": row["heading"] or ""})
@@ -90,7 +90,7 @@ class DenseRetriever(BaseRetriever):
         if len(kept) < self.top_k and len(ids) == pool and self.filters.audience is None and not self.filters.entities:
             return None
         # Chroma's cosine space reports distance = 1 - cosine.
-        return [NodeWithScore(node=_node_from_row(row), score=1.0 - dist) for row, dist in kept]
+        return [NodeWithScore(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
 
 
 # Candidate pool of the filtered dense search, in multiples of top_k (50 × 40 = 2,000 ids: ~12 ms at 100k).
@@ -113,7 +113,7 @@ class LexicalRetriever(BaseRetriever):
         rows = self.store.lexical_search(terms, self.filters, self.top_k)
         self.timings.add("search_lexical", t0)
         # FTS5's bm25() is negative (lower is better); flip it so higher is better everywhere.
-        return [NodeWithScore(node=_node_from_row(r), score=-r["rank"]) for r in rows]
+        return [NodeWithScore(node=node_from_row(r), score=-r["rank"]) for r in rows]
 
 
 @dataclass

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from accounts import audit, enforce
 from assistant.answer import REFUSAL, Answer
+from assistant.answerability import LearnedComposer, LearnedPolicy
 from assistant.citations import CitationNumbering
 from assistant.compose import Draft, ExtractiveComposer
 from assistant.generate import Generator, ready_stream
@@ -22,8 +23,17 @@ from assistant.retrieve import Retrieval, Search
 from assistant.timefilter import apply_time_expression
 from veille.config import Settings, get_settings
 from veille.embeddings import get_embedder
+from veille.errors import choose
 from veille.filters import Filters
 from veille.store import Store, get_store
+
+
+# How sentences are chosen and answerability decided (``Settings.answerability``): composer and policy
+# go in pairs, the learned policy reading the learned composer's sentence scores.
+ANSWERABILITY = {
+    "learned": (lambda settings: LearnedComposer.load(), LearnedPolicy.from_settings),
+    "rules": (lambda settings: ExtractiveComposer(), RefusalPolicy.from_settings),
+}
 
 
 @dataclass
@@ -46,8 +56,9 @@ class Assistant:
         self.retriever_mode = retriever
         self.fusion = fusion or self.settings.fusion
         self._search = search
-        self.composer = composer or ExtractiveComposer()
-        self.policy = policy or RefusalPolicy.from_settings(self.settings)
+        make_composer, make_policy = choose(ANSWERABILITY, self.settings.answerability, "Mode de réponse inconnu")
+        self.composer = composer or make_composer(self.settings)
+        self.policy = policy or make_policy(self.settings)
         self._generator = generator
         if search is None:
             Search(self.store, None, self.retriever_mode, self.fusion)  # validates the names now
@@ -93,8 +104,8 @@ class Assistant:
         return self.store.term_stats(filters.audience if filters is not None else None)
 
     def composition(self, question: str, retrieval: Retrieval, filters: Filters | None = None) -> Composition:
-        draft = self.composer.draft(question, retrieval.passages, self.term_stats(filters))
-        return Composition(draft, self.policy.decide(draft, retrieval.dense_top))
+        draft = self.composer.draft(question, retrieval, self.term_stats(filters))
+        return Composition(draft, self.policy.decide(draft, retrieval))
 
     def compose(self, question: str, retrieval: Retrieval, filters: Filters | None = None) -> Answer:
         """The extractive answer to ``question`` from ``retrieval``, or a refusal with its confidence."""

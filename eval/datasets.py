@@ -101,3 +101,19 @@ def load_bench(name: str, fast: bool = False, full: bool = False) -> Bench:
         for q in questions:  # every set but PIAF has doc ids; derive them if a row lacks them
             q.gold_doc_ids = q.gold_doc_ids or sorted({doc_of[g] for g in q.gold_ids if g in doc_of})
     return Bench(name, passages, questions, level, str(path))
+
+
+@dataclass
+class TrainingQuestion(Question):
+    answer_start: int = -1  # offset of ``answer`` in the gold passage's text
+    title: str = ""
+
+
+def load_training_questions() -> list[TrainingQuestion]:
+    """PIAF's training split (../shared/bench/piaf/train.jsonl): the only questions anything is fitted on."""
+    path = SHARED_BENCH / "piaf" / "train.jsonl"
+    if not path.exists():
+        raise FileNotFoundError("Questions d'entraînement introuvables (../shared/bench/piaf/train.jsonl absent).")
+    return [TrainingQuestion(r["id"], r["question"], r.get("answer", ""), list(r["gold_ids"]),
+                             answer_start=int(r.get("answer_start", -1)), title=r.get("title", ""))
+            for r in read_jsonl(path)]

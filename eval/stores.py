@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from eval.datasets import Bench
 from ingestion.extract import Extracted
 from ingestion.pipeline import Ingestor, SourceItem
@@ -43,14 +45,14 @@ def eval_settings(base: Settings, key: str, embedder: str) -> Settings:
 _TEXT_CODE = [Path(__file__).resolve().parent.parent / "ingestion" / name for name in ("normalize.py", "chunk.py")]
 
 
-def _fingerprint(base: Settings, content: str) -> str:
+def fingerprint(base: Settings, content: str) -> str:
     # Normalisation, chunking and quantisation change what is stored, so they are part of the cache key.
     code = hashlib.sha256(b"".join(p.read_bytes() for p in _TEXT_CODE)).hexdigest()
     key = f"{content}|{base.chunk_tokens}|{base.chunk_overlap}|{base.embed_quantize}|{code}"
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
-def _items(bench: Bench) -> list[SourceItem]:
+def bench_items(bench: Bench) -> list[SourceItem]:
     def loader(title: str, text: str):
         return lambda: (Extracted(text=text, meta={"title": title}), {"language": "fr"})
 
@@ -66,19 +68,64 @@ def _build(settings: Settings, ingest, embedder, progress: bool, prefix: str) ->
         stats = {"chunks": report.chunks_written, "seconds": report.seconds}
         stats_file.write_text(json.dumps(stats))
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {"chunks": 0, "seconds": 0.0}
+    return store_info(ingestor.store, prefix, stats["seconds"], bool(report.documents_written))
+
+
+def store_info(store, prefix: str, seconds: float, ingested_now: bool = False) -> StoreInfo:
+    """What the harness needs of a built store: Veille doc_id -> benchmark passage ids (sources under
+    ``prefix``) or file names, and the chunk count."""
     passages_of_doc: dict[str, list[str]] = {}
-    for source, doc_id in ingestor.store.source_documents():
+    for source, doc_id in store.source_documents():
         key = source[len(prefix):] if source.startswith(prefix) else Path(source).name
         passages_of_doc.setdefault(doc_id, []).append(key)
-    chunks = ingestor.store.count_chunks()
-    return StoreInfo(settings, passages_of_doc, chunks, stats["seconds"], bool(report.documents_written))
+    return StoreInfo(store.settings, passages_of_doc, store.count_chunks(), seconds, ingested_now)
+
+
+class CachedEmbedder:
+    """An embedder that computes each passage vector once across the benchmark stores (kept by text in
+    ``vectors-<model>.npz``): the demo-among-distractors store re-ingests the benchmarks' passages, which
+    the benchmark stores already embedded. Queries pass through."""
+
+    def __init__(self, inner, path: Path):
+        self.inner, self.path = inner, path
+        self.name, self.dim = inner.name, inner.dim
+        self._vectors: dict[str, np.ndarray] = {}
+        if path.exists():
+            with np.load(path) as data:
+                self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
+        self._dirty = False
+
+    @staticmethod
+    def _key(text: str) -> str:
+        return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+    def embed_queries(self, texts):
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts, batch_size=None, progress=None):
+        keys = [self._key(t) for t in texts]
+        todo = [i for i, k in enumerate(keys) if k not in self._vectors]
+        if todo:
+            fresh = self.inner.embed_passages([texts[i] for i in todo], batch_size, progress)
+            self._vectors.update((keys[i], np.asarray(v, dtype=np.float32)) for i, v in zip(todo, fresh))
+            self._dirty = True
+        if progress and len(todo) < len(texts):
+            progress(len(texts) - len(todo))  # the cached ones count as done
+        return np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, self.dim), dtype=np.float32)
+
+    def save(self) -> None:
+        if self._dirty:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            keys = sorted(self._vectors)
+            np.savez(self.path, keys=np.array(keys), vectors=np.stack([self._vectors[k] for k in keys]))
+            self._dirty = False
 
 
 def bench_store(bench: Bench, base: Settings, embedder_name: str, embedder=None,
                 progress: bool = True) -> StoreInfo:
-    key = f"{bench.name}-{embedder_name}-{_fingerprint(base, bench.content_hash())}"
+    key = f"{bench.name}-{embedder_name}-{fingerprint(base, bench.content_hash())}"
     settings = eval_settings(base, key, embedder_name)
-    items = _items(bench)
+    items = bench_items(bench)
     return _build(settings, lambda ing: ing.run(items), embedder, progress, f"bench://{bench.name}/")
 
 
@@ -88,7 +135,7 @@ def corpus_store(base: Settings, embedder_name: str, embedder=None, progress: bo
     for path in sorted(corpus_dir.iterdir()):
         if path.is_file():
             h.update(path.name.encode() + b"\0" + path.read_bytes())
-    key = f"corpus-{embedder_name}-{_fingerprint(base, h.hexdigest())}"
+    key = f"corpus-{embedder_name}-{fingerprint(base, h.hexdigest())}"
     settings = eval_settings(base, key, embedder_name)
     return _build(settings, lambda ing: ing.ingest_paths([corpus_dir]), embedder, progress, "\0")
 

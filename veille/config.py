@@ -71,7 +71,10 @@ class Settings:
     fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval
     fusion_dense_weight: float = 0.6  # tuned with veille eval on PIAF, SPF, CNIL (eval/README.md)
     candidates: int = 50
-    refusal_threshold: float | None = None  # None: the calibrated threshold (assistant/answerability.json)
+    refusal_threshold: float | None = None  # None: the threshold stored with the answerability model
+    # Which sentences to quote and whether to answer: "learned" (models trained on PIAF train,
+    # assistant/answerability/) or "rules" (lexical choice + the earlier logistic model, assistant/policy.py).
+    answerability: str = "learned"
     watch_threshold: float = 0.50  # relevance a new document needs to appear in a saved watch
     # Optional OpenAI-compatible language model.
     llm_base_url: str | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.table import Table
 
 from cli.console import err, out
+from eval.answerability import SCORERS, SETS, run_from_args
 from eval.configs import expand
 from eval.datasets import BENCHES, load_bench
 from eval.report import ANSWER_COLS, LABELS, REPORTS_DIR, write_report
@@ -23,6 +24,8 @@ def _split(value: str) -> list[str]:
 
 
 def cmd_eval(args) -> int:
+    if args.answerability:  # answer or refuse at scale (eval/answerability.py)
+        return run_from_args(args, "veille eval " + " ".join(sys.argv[2:]))
     benches = _split(args.bench)
     unknown = [b for b in benches if b not in BENCHES]
     if unknown:
@@ -96,4 +99,11 @@ def configure(p) -> None:
     p.add_argument("--out", metavar="DOSSIER", help="dossier des rapports (défaut : eval/reports)")
     p.add_argument("--no-report", action="store_true", help="ne pas écrire de dossier de rapport")
     p.add_argument("--no-progress", action="store_true", help="sans barre de progression")
+    p.add_argument("--answerability", action="store_true",
+                   help="réponse ou refus à l'échelle : retrait des références (PIAF, SPF, CNIL), démonstration "
+                        "parmi des milliers de passages (voir --sets, --scorer)")
+    p.add_argument("--sets", default=",".join(SETS), metavar="JEUX",
+                   help=f"avec --answerability : jeux ({','.join(SETS)})")
+    p.add_argument("--scorer", default=",".join(SCORERS), metavar="MODES",
+                   help=f"avec --answerability : modes de réponse côte à côte ({','.join(SCORERS)})")
     p.set_defaults(func=cmd_eval)

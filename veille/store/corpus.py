@@ -132,6 +132,11 @@ class CorpusQueries:
                                "AND ingested_at <= ? ORDER BY ingested_at", (since, until)).fetchall()
         return [r["doc_id"] for r in rows]
 
+    def all_chunk_rows(self) -> list[sqlite3.Row]:
+        """Every stored passage with its place in its document (the training script rebuilds retrievals from it)."""
+        return self.db.execute("SELECT chunk_id, doc_id, position, char_start, char_end, heading, text "
+                               "FROM chunks").fetchall()
+
     def source_documents(self) -> list[tuple[str, str]]:
         """(source, doc_id) for every recorded source (file path, URL or bench:// key)."""
         return [(r["source"], r["doc_id"]) for r in self.db.execute("SELECT source, doc_id FROM sources")]
