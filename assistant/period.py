@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from llama_index.core.schema import BaseNode
+from llama_index.core.schema import BaseNode, NodeWithScore
 
 from assistant.timefilter import TimeFilter, parse_time_expression
 from veille.dates import MONTHS
@@ -65,6 +65,12 @@ class QuestionPeriod:
         cited = "passages qui la citent et " if self.time.years else ""
         return (f"Période de la question ({self.time.label}) : {cited}{self.time.description} favorisés, "
                 f"sans filtre de date")
+
+    @property
+    def unsupported_refusal(self) -> str:
+        """The refusal when none of the documents found speaks of the period (see ``period_found``)."""
+        return (f"Les documents trouvés ne parlent pas de la période de la question ({self.time.label}) : aucun ne "
+                f"la cite ni n'en est daté. Reformulez sans période pour chercher hors de cette date.")
 
     @property
     def empty_filter_refusal(self) -> str:
@@ -120,3 +126,17 @@ class PeriodBoost:
                                                                date_to=self.period.date_to))
         return [MENTION_BOOST * bool(self.pattern and self.pattern.search(fold(n.get_content())))
                 + DATED_BOOST * (n.metadata.get("doc_id", "") in dated) for n in nodes]
+
+
+def period_found(store: Store, period: TimeFilter, passages: list[NodeWithScore]) -> bool:
+    """Whether a document of ``passages`` speaks of the period: dated in it, or citing one of its years
+    anywhere (the answering passage may not repeat a date its heading gives). Documents that never do cannot
+    attest an answer for that period (« qui a co-présidé le comité en 2012 ? » over texts of 2017 and 2019).
+    An open past (« avant 2020 ») names no year: always found."""
+    if not period.years or not passages:
+        return True
+    doc_ids = list(dict.fromkeys(p.node.metadata.get("doc_id", "") for p in passages))
+    if store.visible_documents(doc_ids, Filters(date_from=period.date_from, date_to=period.date_to)):
+        return True
+    inside = Filters(doc_ids=doc_ids)
+    return any(store.documents_with_terms([year], inside) for year in period.years)

@@ -18,7 +18,7 @@ from assistant.compose import Draft, ExtractiveComposer
 from assistant.generate import Generator, ready_stream
 from assistant.llm import llm_configured
 from assistant.policy import Decision, RefusalPolicy
-from assistant.period import PeriodBoost, apply_period
+from assistant.period import PeriodBoost, apply_period, period_found
 from assistant.retrieve import Boost, Retrieval, Search
 from veille.config import Settings, get_settings
 from veille.embeddings import get_embedder
@@ -124,6 +124,9 @@ class Assistant:
         result = self.retrieve(question, filters, boost=boost)
         t0 = time.perf_counter()
         answer = self.compose(question, result, filters)
+        if boost is not None and not answer.refused and not period_found(self.store, period.time, result.passages):
+            answer = Answer(question=question, answer=period.unsupported_refusal, refused=True,
+                            confidence=answer.confidence, evidence=answer.evidence)
         result.timings.add("compose", t0)
         generator = None if answer.refused else self.generator  # a calibrated refusal needs no model call
         t0 = time.perf_counter()
