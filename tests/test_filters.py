@@ -3,6 +3,7 @@ favours passages and documents, a date filter only when the wording is about pub
 from __future__ import annotations
 
 import pytest
+from conftest import veille
 from llama_index.core.schema import QueryBundle
 
 from assistant.period import PeriodBoost, apply_period, read_period
@@ -11,6 +12,7 @@ from assistant.service import Assistant
 from assistant.timefilter import parse_time_expression
 from veille.filters import Filters
 from veille.store import get_store
+from webui.chat import render_answer
 
 
 @pytest.mark.parametrize("question, start, end", [
@@ -144,3 +146,17 @@ def test_a_publication_filter_from_the_question_is_applied_and_said(demo_store):
     assert all(c.date and c.date.startswith("2017-07") for c in answer.citations)
     empty = Assistant(demo_store).ask("Selon les articles publiés en 2012, qui a co-présidé le comité stratégique ?")
     assert empty.refused and "documents datés de 2012" in empty.answer and "filtre tiré de la question" in empty.answer
+
+
+def test_the_cli_and_the_web_ui_say_how_the_date_was_used(demo_store, env):
+    env = {**env, "VEILLE_HOME": str(demo_store.home)}
+    run = veille("ask", "Combien de participants a réuni la « Rencontre IE pour les Entreprises » de février 2019 ?",
+                 env=env)
+    assert run.returncode == 0, run.stderr
+    assert ("Période de la question (février 2019) : passages qui la citent et documents datés de février 2019 "
+            "favorisés, sans filtre de date") in " ".join(run.stdout.split())
+    assert "190" in run.stdout
+    answer = Assistant(demo_store).ask("Que disent les documents de juillet 2017 sur le comité stratégique ?")
+    shown = render_answer(answer, 1, "extractif")
+    assert "*Filtre tiré de la question : documents datés de juillet 2017*" in shown
+    assert "du 01/07/2017 au 31/07/2017" in shown  # the filter itself, among the active filters
