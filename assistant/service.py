@@ -125,8 +125,9 @@ class Assistant:
         t0 = time.perf_counter()
         answer = self.compose(question, result, filters)
         if boost is not None and not answer.refused and not period_found(self.store, period.time, result.passages):
-            answer = Answer(question=question, answer=period.unsupported_refusal, refused=True,
-                            confidence=answer.confidence, evidence=answer.evidence)
+            # A refusal by rule, as the policy's own before-the-model refusals: no confidence in an answer.
+            answer = Answer(question=question, answer=period.unsupported_refusal, refused=True, confidence=0.0,
+                            evidence={**(answer.evidence or {}), "period_found": 0.0})
         result.timings.add("compose", t0)
         generator = None if answer.refused else self.generator  # a calibrated refusal needs no model call
         t0 = time.perf_counter()

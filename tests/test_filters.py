@@ -134,6 +134,7 @@ def test_a_period_no_document_found_speaks_of_is_refused(demo_store):
     # The committee was installed in 2017; no document is dated 2012 or cites that year.
     answer = Assistant(demo_store).ask("Qui a co-présidé le comité stratégique en 2012 ?")
     assert answer.refused and "Buccio" not in answer.answer and "(2012)" in answer.answer
+    assert answer.confidence == 0.0 and answer.evidence["period_found"] == 0.0 and not answer.citations
     assert "sans filtre" in answer.filter_note
 
 
