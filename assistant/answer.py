@@ -68,7 +68,7 @@ class Answer:
     notice: str | None = None
     confidence: float = 0.0
     evidence: dict = field(default_factory=dict)  # the answerability features behind ``confidence``
-    filter_note: str | None = None  # French: which filter a time expression of the question added
+    filter_note: str | None = None  # French: how a period named in the question was used (assistant/period.py)
     flagged: list[dict] = field(default_factory=list)  # generated sentences whose citations failed verification
 
     def as_json(self) -> dict:

@@ -19,8 +19,8 @@ from assistant.compose import select_sentences, sentence_candidates
 from assistant.generate import format_passages
 from assistant.llm import LLMError
 from assistant.prompts import render
+from assistant.period import PeriodBoost, apply_period
 from assistant.retrieve import Retrieval
-from assistant.timefilter import apply_time_expression
 from veille import dates
 from veille.errors import VeilleError
 from veille.filters import Filters, source_label
@@ -137,9 +137,10 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
     topic = (topic or "").strip()
     if not topic:
         raise BriefError("Donnez le sujet de la note (par exemple « cybersécurité des PME »).")
-    filters, _note = apply_time_expression(topic, filters or Filters())
+    filters, period = apply_period(topic, filters or Filters())  # a period is evidence unless about publication
     described = filters.describe()
-    result = assistant.retrieve(topic, filters, top_k=n_passages)
+    boost = PeriodBoost(period.time, assistant.store) if period and not period.publication else None
+    result = assistant.retrieve(topic, filters, top_k=n_passages, boost=boost)
     passages = result.passages
     probe = (assistant.compose(topic, Retrieval(passages[: assistant.settings.top_k], result.dense), filters)
              if passages else None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 from llama_index.core.retrievers import BaseRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
@@ -132,13 +133,28 @@ class Retrieval:
 
 MODES = ("hybrid", "dense", "bm25")
 
+# A boost gives each fused candidate an extra score, as a fraction of the best fused score (the scale of
+# fused scores depends on the fusion: [0, 1] for wsum, ~1/60 for RRF), e.g. ``assistant.period.PeriodBoost``.
+Boost = Callable[[list[TextNode]], list[float]]
+
+
+def boosted(fused: list[tuple[str, float]], nodes: list[TextNode], boost: Boost) -> list[tuple[str, float]]:
+    """``fused`` with ``boost`` added and re-sorted, best first."""
+    if not fused:
+        return fused
+    top = fused[0][1]
+    scores = [(key, score + top * extra) for (key, score), extra in zip(fused, boost(nodes))]
+    return sorted(scores, key=lambda kv: kv[1], reverse=True)
+
 
 class HybridRetriever(BaseRetriever):
     """Dense + lexical, fused, then at most ``per_doc`` passages per document and one document per
-    near-duplicate cluster (diversity: five copies of one press release take one document's slots)."""
+    near-duplicate cluster (diversity: five copies of one press release take one document's slots).
+    A ``boost`` (see ``Boost``) reorders the fused candidates before that cut."""
 
     def __init__(self, store: Store, embedder, top_k: int = 8, candidates: int = 50,
-                 filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid"):
+                 filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid",
+                 boost: Boost | None = None):
         super().__init__()
         if mode not in MODES:
             raise UnknownChoice("Mode de recherche inconnu", mode, MODES)
@@ -147,7 +163,7 @@ class HybridRetriever(BaseRetriever):
         self.dense = DenseRetriever(store, embedder, candidates, filters, self.timings)
         self.lexical = LexicalRetriever(store, candidates, filters, self.timings)
         self.fusion = fusion or ReciprocalRankFusion()
-        self.top_k, self.per_doc, self.mode = top_k, per_doc, mode
+        self.top_k, self.per_doc, self.mode, self.boost = top_k, per_doc, mode, boost
 
     def search(self, query_bundle: QueryBundle) -> Retrieval:
         dense = self.dense.retrieve(query_bundle) if self.mode in ("hybrid", "dense") else []
@@ -157,6 +173,8 @@ class HybridRetriever(BaseRetriever):
         by_id.update({n.node.node_id: n for n in dense})
         lists = [[(n.node.node_id, n.score) for n in lst] for lst in (dense, lexical) if lst]
         fused = self.fusion.fuse(lists) if len(lists) > 1 else (lists[0] if lists else [])
+        if self.boost is not None:
+            fused = boosted(fused, [by_id[i].node for i, _ in fused], self.boost)
         out: list[NodeWithScore] = []
         per_doc: dict[str, int] = {}
         clusters = self.store.clusters_of([by_id[i].node.metadata.get("doc_id", "") for i, _ in fused])
@@ -193,8 +211,8 @@ class Search:
             raise UnknownChoice("Mode de recherche inconnu", self.mode, MODES)
         make_fusion(self.fusion, self.dense_weight)
 
-    def __call__(self, question: str, filters: Filters, top_k: int) -> Retrieval:
+    def __call__(self, question: str, filters: Filters, top_k: int, boost: Boost | None = None) -> Retrieval:
         retriever = HybridRetriever(self.store, self.embedder, top_k=top_k, candidates=self.candidates,
                                     filters=filters, fusion=make_fusion(self.fusion, self.dense_weight),
-                                    mode=self.mode)
+                                    mode=self.mode, boost=boost)
         return retriever.search(QueryBundle(question))

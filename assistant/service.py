@@ -19,8 +19,8 @@ from assistant.compose import Draft, ExtractiveComposer
 from assistant.generate import Generator, ready_stream
 from assistant.llm import llm_configured
 from assistant.policy import Decision, RefusalPolicy
-from assistant.retrieve import Retrieval, Search
-from assistant.timefilter import apply_time_expression
+from assistant.period import PeriodBoost, apply_period, period_found
+from assistant.retrieve import Boost, Retrieval, Search
 from veille.config import Settings, get_settings
 from veille.embeddings import get_embedder
 from veille.errors import choose
@@ -90,10 +90,11 @@ class Assistant:
         self.store.collection.count()
 
     # --- the pipeline ---------------------------------------------------------------------------------
-    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None) -> Retrieval:
+    def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,
+                 boost: Boost | None = None) -> Retrieval:
         # The audience of the account a Filters carries is re-read and applied here, whatever the caller.
         filters = enforce(self.settings, filters)
-        result = self.search(question, filters, top_k or self.settings.top_k)
+        result = self.search(question, filters, top_k or self.settings.top_k, boost)
         if filters.user:
             audit.record_question(self.settings, filters.user, question, result.passages)
         return result
@@ -129,20 +130,16 @@ class Assistant:
         filters = filters or Filters()
         if not question:
             return ready_stream(Answer(question="", answer="Posez une question (le texte est vide).", refused=True))
-        asked_filters = filters
-        filters, period = apply_time_expression(question, filters)
-        filter_note = period.description if period else None
-        result = self.retrieve(question, filters)
+        filters, period = apply_period(question, filters)
+        boost = PeriodBoost(period.time, self.store) if period and not period.publication else None
+        result = self.retrieve(question, filters, boost=boost)
         t0 = time.perf_counter()
         answer = self.compose(question, result, filters)
+        if boost is not None and not answer.refused and not period_found(self.store, period.time, result.passages):
+            # A refusal by rule, as the policy's own before-the-model refusals: no confidence in an answer.
+            answer = Answer(question=question, answer=period.unsupported_refusal, refused=True, confidence=0.0,
+                            evidence={**(answer.evidence or {}), "period_found": 0.0})
         result.timings.add("compose", t0)
-        widened = False
-        if not result.passages and period and period.years:
-            found = self._passages_mentioning(question, asked_filters, period.years)
-            if found is not None:
-                (result, answer), filters, widened = found, asked_filters, True
-                filter_note = (f"{period.description} : aucun ; recherche étendue aux passages qui citent "
-                               f"{', '.join(period.years)}")
         generator = None if answer.refused else self.generator  # a calibrated refusal needs no model call
         t0 = time.perf_counter()
 
@@ -151,13 +148,9 @@ class Assistant:
                 result.timings.add("generate", t0)
             answer.timings_ms = result.timings.values
             answer.filters = filters.as_dict()
-            answer.filter_note = filter_note
-            if answer.refused and widened and answer.answer == REFUSAL:
-                answer.answer = (f"Aucun document n'est daté de la période de la question, et aucun passage qui cite "
-                                 f"{', '.join(period.years)} ne répond à cette question.")
-            elif answer.refused and filter_note and answer.answer == REFUSAL:
-                answer.answer = (f"Aucun passage ne répond à cette question parmi les {filter_note} (filtre tiré "
-                                 f"de la question). Reformulez sans période pour élargir la recherche.")
+            answer.filter_note = period.note if period else None
+            if answer.refused and period and period.publication and answer.answer == REFUSAL:
+                answer.answer = period.empty_filter_refusal
             return answer
 
         if generator is None:
@@ -170,19 +163,6 @@ class Assistant:
                                                 CitationNumbering(self.store, result.passages), filters.describe()))
         out.on_done.append(finalize)
         return out
-
-    def _passages_mentioning(self, question: str, filters: Filters, years: tuple[str, ...]):
-        """The answer from passages of any date that mention one of ``years`` ("la rencontre de février
-        2019" in a 2020 report), or None when none of the retrieved passages does."""
-        result = self.retrieve(question, filters)
-        t0 = time.perf_counter()
-        kept = [p for p in result.passages if any(year in p.node.get_content() for year in years)]
-        if not kept:
-            return None
-        narrowed = Retrieval(kept, result.dense, result.lexical, result.timings)
-        answer = self.compose(question, narrowed, filters)
-        result.timings.add("compose", t0)
-        return narrowed, answer
 
 
 _assistants: dict = {}

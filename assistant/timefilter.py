@@ -1,17 +1,16 @@
-"""Explicit French time expressions in a question become date filters.
-
-"depuis 2019", "en 2018", "le bulletin de mars 2019", "avant 2020", "entre 2017 et 2019",
-"après 2018", "jusqu'en 2019", "en juillet 2017". Dates are YYYYMMDD integers, as stored.
+"""The grammar of French periods in a question: "depuis 2019", "en 2018", "le bulletin de mars 2019",
+"avant 2020", "entre 2017 et 2019", "après 2018", "jusqu'en 2019", "en juillet 2017", read as date ranges
+(YYYYMMDD integers, as stored). Whether a period restricts publication dates or only favours passages
+that cite it is decided in ``assistant.period``.
 """
 from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from veille.dates import MONTH_PATTERN, MONTHS
-from veille.filters import Filters
 
 _MONTH = f"(?:{MONTH_PATTERN})"
 _PERIOD = rf"(?:(?P<{{p}}m>{_MONTH})\s+)?(?P<{{p}}y>(?:19|20)\d\d)\b"
@@ -37,10 +36,13 @@ _PATTERNS = [
 class TimeFilter:
     date_from: int | None
     date_to: int | None
-    description: str  # French, shown with the answer
-    # Years an exact period names ("en 2005", "de février 2019"): such a period may date an event told
-    # inside a document rather than the document itself, so passages mentioning it are also searched.
+    description: str  # French, the documents the range keeps: « documents datés de 2019 »
+    # Years a passage may cite to speak of the period (none for an open past: « avant 2020 »), and the
+    # month when the period is one month (« juillet 2017 »).
     years: tuple[str, ...] = ()
+    month: int | None = None
+    label: str = ""  # the period as the question names it: « 2019 », « juillet 2017 », « depuis 2019 »
+    start: int = 0  # where the expression begins in the question
 
 
 def _bounds(month: str | None, year: str) -> tuple[int, int]:
@@ -61,36 +63,34 @@ def _label(month: str | None, year: str) -> str:
     return f"{month.lower()} {year}" if month else year
 
 
+def _years(first: int, last: int) -> tuple[str, ...]:
+    """The years from ``first`` to ``last`` a passage may cite, at most ten (a longer span is no evidence)."""
+    return tuple(str(y) for y in range(first, last + 1))[:10]
+
+
 def parse_time_expression(question: str) -> TimeFilter | None:
     for kind, pattern in _PATTERNS:
         m = pattern.search(question)
         if not m:
             continue
         a_start, a_end = _bounds(m.group("am"), m.group("ay"))
-        a = _label(m.group("am"), m.group("ay"))
+        a, year, at = _label(m.group("am"), m.group("ay")), int(m.group("ay")), m.start()
         if kind == "between":
-            b_start, b_end = _bounds(m.group("bm"), m.group("by"))
-            years = tuple(str(y) for y in range(int(m.group("ay")), int(m.group("by")) + 1))[:10]
-            return TimeFilter(a_start, b_end, f"documents datés entre {a} et {_label(m.group('bm'), m.group('by'))}",
-                              years)
+            b = _label(m.group("bm"), m.group("by"))
+            _b_start, b_end = _bounds(m.group("bm"), m.group("by"))
+            return TimeFilter(a_start, b_end, f"documents datés entre {a} et {b}", _years(year, int(m.group("by"))),
+                              label=f"entre {a} et {b}", start=at)
         if kind == "since":
-            return TimeFilter(a_start, None, f"documents datés depuis {a}")
+            return TimeFilter(a_start, None, f"documents datés depuis {a}", _years(year, date.today().year),
+                              label=f"depuis {a}", start=at)
         if kind == "after":
-            return TimeFilter(_shift(a_end, 1), None, f"documents datés après {a}")
+            first = year if m.group("am") else year + 1
+            return TimeFilter(_shift(a_end, 1), None, f"documents datés après {a}", _years(first, date.today().year),
+                              label=f"après {a}", start=at)
         if kind == "before":
-            return TimeFilter(None, _shift(a_start, -1), f"documents datés avant {a}")
+            return TimeFilter(None, _shift(a_start, -1), f"documents datés avant {a}", label=f"avant {a}", start=at)
         if kind == "until":
-            return TimeFilter(None, a_end, f"documents datés jusqu'à {a}")
-        return TimeFilter(a_start, a_end, f"documents datés de {a}", (m.group("ay"),))
+            return TimeFilter(None, a_end, f"documents datés jusqu'à {a}", label=f"jusqu'à {a}", start=at)
+        month = MONTHS[m.group("am").lower()] if m.group("am") else None
+        return TimeFilter(a_start, a_end, f"documents datés de {a}", (m.group("ay"),), month, a, at)
     return None
-
-
-def apply_time_expression(question: str, filters: Filters) -> tuple[Filters, TimeFilter | None]:
-    """Filters with the question's time expression added (and that expression), unless the user
-    already chose dates."""
-    if filters.date_from or filters.date_to:
-        return filters, None
-    found = parse_time_expression(question)
-    if not found:
-        return filters, None
-    return replace(filters, date_from=found.date_from, date_to=found.date_to), found

@@ -28,7 +28,7 @@ def print_answer(answer: Answer) -> None:
     if answer.mode != "extractif":
         out.print(f"[dim]Mode : {answer.mode}[/]", highlight=False)
     if answer.filter_note:
-        out.print(f"[dim]Filtre tiré de la question : {answer.filter_note}[/]")
+        out.print(f"[dim]{escape(answer.filter_note)}[/]", highlight=False)
     if answer.filters:
         described = Filters(**answer.filters).describe()
         if described:

@@ -71,7 +71,7 @@ def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | Non
     if answer.notice:
         lines.append(f"⚠️ {escape_markdown(answer.notice)}\n")
     if getattr(answer, "filter_note", None):
-        lines.append(f"*Filtre tiré de la question : {escape_markdown(answer.filter_note)}*\n")
+        lines.append(f"*{escape_markdown(answer.filter_note)}*\n")
     if answer.refused:
         lines.append(refusal_text(answer))
     else:
