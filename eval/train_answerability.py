@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from assistant.answerability import MODEL_PATH, LearnedModels, Selection
+from assistant.answerability import GATES, MODEL_PATH, LearnedModels, Selection
 from assistant.answerability.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -45,7 +45,7 @@ from eval.answerability import SharedQueries
 from eval.datasets import Bench, load_bench, load_training_questions
 from eval.gold_removal import GoldSplit, removal_store, split_by_gold
 from eval.metrics import fold
-from eval.stores import bench_store
+from eval.stores import CachedEmbedder, bench_store
 from veille.config import get_settings
 from veille.embeddings import get_embedder
 from veille.progress import make_progress
@@ -83,7 +83,8 @@ def collect(limit: int | None, progress: bool = True) -> tuple[list[dict], dict[
     piaf = load_bench("piaf", full=True)
     train = load_training_questions()
     bench = Bench("piaf", piaf.passages, train, "passage", piaf.origin)
-    full = bench_store(bench, base, "e5-small", embedder, progress)
+    full = bench_store(bench, base, "e5-small", CachedEmbedder(embedder, base.cache_dir / "eval" / "vectors-e5-small.npz"),
+                       progress)
     split = split_by_gold(bench)
     stores = {"A": removal_store(full, bench, _swap(split, bench), base),  # half A's gold removed
               "B": removal_store(full, bench, split, base)}
@@ -280,6 +281,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _subsets(names: tuple[str, ...]) -> list[tuple[str, ...]]:
+    return [tuple(n for i, n in enumerate(names) if mask >> i & 1) for mask in range(2 ** len(names))]
+
+
 def fit_models(exs: list[Example], folds: int):
     """Both models, their settings chosen by cross-validation grouped by article; (scorer, report)."""
     from sklearn.metrics import roc_auc_score
@@ -310,19 +315,30 @@ def fit_models(exs: list[Example], folds: int):
         by_cq[C] = prob
         report.setdefault("question_auc_by_C", {})[str(C)] = round(float(roc_auc_score(yq, prob)), 4)
     C_q = max(by_cq, key=lambda c: report["question_auc_by_C"][str(c)])
-    prob = by_cq[C_q]
-    threshold = choose_threshold(prob, yq, present, n_present, n_absent)
-    report.update(question_C=C_q, threshold=threshold,
+    # 3. Gates (refusals before the question model): each subset of GATES, kept when it raises the objective
+    # of the threshold (answered-and-cited + refused-when-absent) on the out-of-fold probabilities.
+    by_gates = {}
+    for gates in _subsets(tuple(GATES)):
+        gated = LearnedModels(None, None, 0.5, Selection(), gates)  # type: ignore[arg-type]
+        prob = by_cq[C_q] * np.array([0.0 if gated.gated(list(row)) else 1.0 for row in Xq])
+        threshold = choose_threshold(prob, yq, present, n_present, n_absent)
+        figures = rates(prob, yq, present, threshold, n_present, n_absent)
+        by_gates[gates] = (prob, threshold, figures)
+        report.setdefault("gates_tried", {})["+".join(gates) or "aucune"] = figures
+    gates = max(by_gates, key=lambda g: (by_gates[g][2]["answered_and_cited"] + by_gates[g][2]["refused_when_absent"],
+                                         -len(g)))
+    prob, threshold, _ = by_gates[gates]
+    report.update(question_C=C_q, threshold=threshold, gates=list(gates),
                   out_of_fold=rates(prob, yq, present, threshold, n_present, n_absent),
                   auc_present=round(float(roc_auc_score(present, prob)), 4),
                   auc_correct=round(float(roc_auc_score(yq, prob)), 4))
-    # 3. Final models on every training question.
+    # 4. Final models on every training question.
     train = [e for e in exs if e.record["condition"] == "present" and any(e.labels)]
     s_scaler, s_model = _fit_lr(np.array([r for e in train for r in e.rows]),
                                 np.array([lb for e in train for lb in e.labels]), C_s)
     q_scaler, q_model = _fit_lr(Xq, yq, C_q)
     scorer = LearnedModels(fitted(SENTENCE_FEATURES, s_scaler, s_model), fitted(QUESTION_FEATURES, q_scaler, q_model),
-                           threshold, Selection())
+                           threshold, Selection(), gates)
     return scorer, report
 
 
@@ -337,6 +353,10 @@ def _print_report(report: dict, scorer) -> None:
           f"seuil {report['threshold']:.3f} → répondu et cité {oof['answered_and_cited']:.3f}, "
           f"refusé si absent {oof['refused_when_absent']:.3f}, justes si confiance ≥ 0,8 : "
           f"{oof['high_confidence_correct']} ({oof['high_confidence_answers']} réponses)")
+    for name, figures in report.get("gates_tried", {}).items():
+        print(f"  règles de refus {name:32s} répondu et cité {figures['answered_and_cited']:.3f}, "
+              f"refusé si absent {figures['refused_when_absent']:.3f}")
+    print(f"Règles de refus retenues : {', '.join(report.get('gates', [])) or 'aucune'}")
     for name, w in zip(QUESTION_FEATURES, scorer.question.weights):
         print(f"  {name:28s} {w:+.3f}")
 
