@@ -14,7 +14,7 @@ from assistant.citations import centred_excerpt
 from assistant.conversation import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
-from veille.markup import defuse_autolinks, md_literal
+from veille.markup import defuse, md_literal
 from webui.context import UIContext, field_message, ui_error, ui_warning
 from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
@@ -39,8 +39,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
 # --- rendering ------------------------------------------------------------------------------------
 def escape_markdown(text: str) -> str:
     """Corpus text shown as literal text in the chat (which renders Markdown): HTML-escaped, then
-    Markdown punctuation backslash-escaped, bare addresses kept as text (not links)."""
-    return defuse_autolinks(_MD_SPECIAL.sub(r"\\\1", html.escape(text or "", quote=False)))
+    Markdown punctuation backslash-escaped, list markers and bare addresses kept as text."""
+    return defuse(_MD_SPECIAL.sub(r"\\\1", html.escape(text or "", quote=False)))
 
 
 def link_citations(escaped: str, turn: int) -> str:
