@@ -1,7 +1,7 @@
 """Corpus text is shown as text in every tab (issue 17, defects 3, 4 and 8).
 
-A document is untrusted: its Markdown (``![x](http://…/pixel.png)``: a request to an outside host when the page
-is shown, ``[lien](http://…)``), its HTML and every field it controls through a sidecar (title, site, author,
+A document is untrusted: its Markdown (``![logo [Bessin]](http://…/pixel.png)``, a form the ingestion clean-up
+leaves in place: a request to an outside host when the page is shown; ``[rapport [annuel]](http://…)``), its HTML and every field it controls through a sidecar (title, site, author,
 source, filières, tags) must read as the same text and never become an element, an image or a link. Checked
 over a real store (real e5 model), function by function for every tab, then in headless Chromium with every
 request leaving the app's origin logged — the « pixel » is a real HTTP server on loopback that counts its hits.
@@ -27,8 +27,8 @@ HOSTILE_FIELDS = ("title", "site", "author", "source")
 
 PIXEL_DOC = """Coopérative laitière du Bessin
 
-La coopérative laitière du Bessin collecte 120 millions de litres de lait par an ![x]({pixel}/pixel.png?fuite=1) \
-selon son rapport annuel publié sur [lien]({pixel}/lien) et sur https://www.exemple.fr/plan_lait-2026 (contact@exemple.fr).
+La coopérative laitière du Bessin collecte 120 millions de litres de lait par an ![logo [Bessin]]({pixel}/pixel.png?fuite=1) \
+selon son [rapport [annuel]]({pixel}/lien) publié sur https://www.exemple.fr/plan_lait-2026 (contact@exemple.fr).
 
 La coopérative laitière du Bessin emploie 85 salariés à Isigny-sur-Mer et transforme le lait en beurre AOP.
 """
@@ -162,7 +162,7 @@ def ctx(assistant, hostile_home):
 
 # --- the Markdown Veille writes ----------------------------------------------------------------------
 
-HOSTILE_TEXTS = ["![x](http://127.0.0.1:9/pixel.png?fuite=1)", "[lien](http://evil.example/)", PAYLOAD,
+HOSTILE_TEXTS = ["![x](http://127.0.0.1:9/pixel.png?fuite=1)", "![logo [a]](http://127.0.0.1:9/p.png)", "[lien](http://evil.example/)", PAYLOAD,
                  "**gras** _it_ `code` # titre", "- puce", "1. liste", "https://www.exemple.fr/a_b-c(d)",
                  "www.exemple.fr", "contact@exemple.fr", "a &amp; b &lt;c&gt;", "x\\y [3] ~~barré~~ | t |"]
 
@@ -244,7 +244,7 @@ def test_every_tab_shows_what_a_document_controls_as_text(assistant, ctx, hostil
     assert root not in note + note_sources(briefing)
     pixel_note = make_brief(assistant, "lait collecté par la coopérative laitière du Bessin").markdown()
     shown = assert_text_only(markdown_html(note_for_display(pixel_note)), where="note (image)")
-    assert "![x](http://127.0.0.1:" in shown.text and "[lien](http://127.0.0.1:" in shown.text
+    assert "![logo [Bessin]](http://127.0.0.1:" in shown.text and "[rapport [annuel]](http://127.0.0.1:" in shown.text
     assert root not in pixel_note
 
     # Documents: the list and the document page.
@@ -325,12 +325,13 @@ def test_in_chromium_nothing_leaves_the_page_and_hostile_fields_read_as_text(ser
         bot = page.locator('#chat [data-testid="bot"]').last
         said = bot.inner_text()
         assert "120 millions de litres" in said
-        assert f"![x]({pixel.url}/pixel.png?fuite=1)" in said and f"[lien]({pixel.url}/lien)" in said
+        assert f"![logo [Bessin]]({pixel.url}/pixel.png?fuite=1)" in said
+        assert f"[rapport [annuel]]({pixel.url}/lien)" in said
         assert "https://www.exemple.fr/plan_lait-2026" in said and "contact@exemple.fr" in said
         links = bot.locator("a").evaluate_all("els => els.map(a => a.getAttribute('href'))")
         assert all(h.startswith("#src-") for h in links), links  # only Veille's own [n] marks are links
         page.locator("#chat a.cite").first.click()
-        assert f"![x]({pixel.url}/pixel.png?fuite=1)" in page.locator("#sources-panel").inner_text()
+        assert f"![logo [Bessin]]({pixel.url}/pixel.png?fuite=1)" in page.locator("#sources-panel").inner_text()
         assert server_root(hostile_home) not in page.locator("#sources-panel").inner_text()
 
         # The source filter: the hostile site and « Presse/Normandie » as they are.
