@@ -288,6 +288,15 @@ def server(hostile_home, assistant):
     app.close()
 
 
+def source_options(page) -> list[str]:
+    """The labels the « Source / site » picker offers."""
+    page.click("#f-sources input")
+    page.wait_for_selector("[role=option]")
+    options = page.locator("[role=option]").all_inner_texts()
+    page.keyboard.press("Escape")
+    return options
+
+
 def test_public_description_holds_no_server_path(server, hostile_home):
     import httpx
 
@@ -335,10 +344,8 @@ def test_in_chromium_nothing_leaves_the_page_and_hostile_fields_read_as_text(ser
         assert server_root(hostile_home) not in page.locator("#sources-panel").inner_text()
 
         # The source filter: the hostile site and « Presse/Normandie » as they are.
-        page.click("#f-sources input")
-        options = page.locator("ul.options li").all_inner_texts()
+        options = source_options(page)
         assert any(PAYLOAD in o for o in options) and any("Presse/Normandie" in o for o in options), options
-        page.keyboard.press("Escape")
 
         # Note de synthèse: the image is text, nothing is fetched; the only links are the [n] marks.
         page.get_by_role("tab", name="Note de synthèse").click()
@@ -353,7 +360,7 @@ def test_in_chromium_nothing_leaves_the_page_and_hostile_fields_read_as_text(ser
         # Documents and Corpus tabs: the hostile fields as text.
         page.get_by_role("tab", name="Documents").click()
         page.wait_for_function("() => document.querySelector('#docs-table').innerText.includes('<img src=x')")
-        page.locator("#docs-table td", has_text="<img src=x").first.click()
+        page.locator("#docs-table").get_by_text(PAYLOAD, exact=True).locator("visible=true").first.click()
         page.wait_for_function("() => document.querySelector('#doc-view').innerText.includes('auteur : <img')")
         page.get_by_role("tab", name="Corpus").click()
         page.wait_for_function("() => document.querySelector('#corpus-sources').innerText.includes('<img src=x')")
@@ -365,10 +372,8 @@ def test_in_chromium_nothing_leaves_the_page_and_hostile_fields_read_as_text(ser
         Ingestor(hostile_home, store=assistant.store, embedder=embedder, progress=False).ingest_paths([late])
         page.get_by_role("tab", name="Questions").click()
         time.sleep(2)
-        page.click("#f-sources input")
-        options = page.locator("ul.options li").all_inner_texts()
+        options = source_options(page)
         assert any("Cinéma/Rouen" in o for o in options), options
-        page.keyboard.press("Escape")
 
         time.sleep(1)
         assert page.evaluate("document.querySelectorAll('img[src=\"x\"], img[src*=\"pixel\"]').length") == 0
