@@ -9,14 +9,12 @@ request leaving the app's origin logged — the « pixel » is a real HTTP serve
 from __future__ import annotations
 
 import json
-import threading
 import time
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from conftest import free_port
+from conftest import LoopbackSite, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -87,35 +85,13 @@ def assert_text_only(fragment: str, *literal: str, where: str = "") -> Page:
     return page
 
 
-class Pixel:
-    """A loopback HTTP server standing for an outside host: every request it gets is a leak."""
-
-    def __init__(self):
-        hits = self.hits = []
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                hits.append(self.path)
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture(scope="module")
 def pixel():
-    p = Pixel()
-    yield p
-    p.close()
+    """A loopback site standing for an outside host: every request it gets (``hits``) is a leak."""
+    site = LoopbackSite()
+    site.url, site.hits = f"http://127.0.0.1:{site.port}", site.log
+    yield site
+    site.close()
 
 
 @pytest.fixture(scope="module")
