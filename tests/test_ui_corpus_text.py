@@ -156,6 +156,14 @@ def test_literal_markdown_renders_as_the_same_text(text):
     assert md_unescape(md_literal(text)) == text  # the Word export writes the text back
 
 
+def test_a_site_name_with_a_slash_reads_whole_a_server_path_by_its_file_name():
+    from veille.filters import Filters
+
+    assert Filters(sources=["Presse/Normandie"]).describe() == "source : Presse/Normandie"
+    assert Filters(sources=["/srv/veille/in/port.md", "C:\\veille\\in\\note.txt"]).describe() == \
+        "source : port.md, note.txt"
+
+
 def test_the_word_export_keeps_corpus_marks_as_text(tmp_path):
     from docx import Document
 
