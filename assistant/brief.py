@@ -23,7 +23,8 @@ from assistant.period import PeriodBoost, apply_period
 from assistant.retrieve import Retrieval
 from veille import dates
 from veille.errors import VeilleError
-from veille.filters import Filters, source_label
+from veille.filters import Filters, safe_url, source_label
+from veille.markup import md_literal
 from veille.text import fold, tokens
 
 NOTHING_FOUND = ("Le corpus ne contient pas de passage assez pertinent sur ce sujet pour établir une note. "
@@ -64,28 +65,30 @@ class Briefing:
     empty: bool = False
 
     def markdown(self) -> str:
-        lines = [f"# Note de synthèse : {self.topic}", "",
+        lit = md_literal  # corpus text (and the topic typed) stays text: only the note's structure is Markdown
+        lines = [f"# Note de synthèse : {lit(self.topic)}", "",
                  f"*Établie le {french_date(date.today().isoformat())} par Veille · mode {self.mode} · "
                  f"{self.passages} passages de {self.documents} document{'s' if self.documents > 1 else ''}*", ""]
         if self.notice:
-            lines += [f"> **Avertissement** : {self.notice}", ""]
-        lines += ["## Vue d'ensemble", "", self.overview, ""]
+            lines += [f"> **Avertissement** : {lit(self.notice)}", ""]
+        lines += ["## Vue d'ensemble", "", lit(self.overview, marks=True), ""]
         if self.themes:
             lines += ["## Points clés par thème", ""]
             for theme in self.themes:
-                lines += [f"### {theme.title}", ""]
+                lines += [f"### {lit(theme.title)}", ""]
                 for p in theme.points:
                     marks = "".join(f"[{n}]" for n in p.numbers)
-                    lines.append(f"- **{french_date(p.date)}** — {p.text} {marks}")
+                    lines.append(f"- **{french_date(p.date)}** — {lit(p.text)} {marks}")
                 lines.append("")
         lines += ["## Sources", ""]
         if not self.sources:
             lines.append("Aucune source retenue.")
         for c in self.sources:
-            where = c.url or "document du corpus"  # a local file is named by its title, never by a server path
-            lines.append(f"{c.n}. **{c.title or source_label(c.source)}** — {c.doc_type}, {french_date(c.date)} — "
-                         f"{where}")
-        lines += ["", "## Filtres utilisés", "", self.filters or "Aucun filtre : tout le corpus.", ""]
+            # A web page by its address (as text), a local file by its title: never a server path.
+            where = lit(safe_url(c.url)) or "document du corpus"
+            lines.append(f"{c.n}. **{lit(c.title or source_label(c.source))}** — {c.doc_type}, "
+                         f"{french_date(c.date)} — {where}")
+        lines += ["", "## Filtres utilisés", "", lit(self.filters) or "Aucun filtre : tout le corpus.", ""]
         return "\n".join(lines)
 
 

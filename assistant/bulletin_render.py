@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from pathlib import Path
 
 from assistant.brief import french_date
 from assistant.bulletin import Bulletin, BulletinError, Item
 from veille.entity_names import LABEL_NAMES
 from veille.filters import safe_url, source_label
+from veille.markup import md_literal as md_escape
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~])")
 INTRO_SLOT = "Introduction éditoriale : à rédiger (option --introduction)."
-
-
-def md_escape(text: str | None) -> str:
-    """Corpus text made literal in Markdown (no link, emphasis, HTML or heading can come from a document)."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join((text or "").split()))
 
 
 def _copies_line(item: Item) -> str:

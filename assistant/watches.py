@@ -18,7 +18,8 @@ from assistant.compose import query_coverage, select_sentences, sentence_candida
 from assistant.service import Assistant
 from veille.config import Settings, get_settings
 from veille.errors import VeilleError
-from veille.filters import Filters
+from veille.filters import Filters, safe_url, source_label
+from veille.markup import md_literal
 from veille.store import get_store
 
 BATCH_DOCS = 16  # documents per retrieval: each gets a fair share of the candidate slots
@@ -214,14 +215,16 @@ def news_markdown(settings: Settings | None = None, include_seen: bool = True, m
     for name, hits in news(settings, include_seen=include_seen, mark_seen=mark_seen, restrict=restrict).items():
         w = watches[name]
         flt = Filters(**w.filters).describe()
-        parts.append(f"### {name}\n_Requête : {w.query}{' · ' + flt if flt else ''}_\n")
+        lit = md_literal  # corpus text (titles, snippets, addresses) stays text
+        parts.append(f"### {lit(name)}\n_Requête : {lit(w.query)}{' · ' + lit(flt) if flt else ''}_\n")
         if not hits:
             parts.append("Rien de nouveau.\n")
         for i, h in enumerate(hits, 1):
             date = f" · {h.date}" if h.date else ""
             new = " 🆕" if not h.seen else ""
-            parts.append(f"{i}. **{h.title or h.url}**{new} ({h.doc_type}{date}) — [{h.url}]({h.url})\n"
-                         f"   > « {h.snippet} »\n")
+            where = lit(safe_url(h.url) or source_label(h.url or ""))
+            parts.append(f"{i}. **{lit(h.title) or where}**{new} ({h.doc_type}{date}) — {where}\n"
+                         f"   > « {lit(h.snippet)} »\n")
     return "\n".join(parts)
 
 

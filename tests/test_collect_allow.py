@@ -4,54 +4,18 @@ hop must never reach them."""
 from __future__ import annotations
 
 import asyncio
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import PAGE, LoopbackSite
 
 from ingestion.collect.fetcher import Fetcher
 from ingestion.collect.safety import UnsafeURL, allowed, check_url
 from veille.config import load_settings
 
-PAGE = b"<html><body><p>Page de test de la collecte.</p></body></html>"
-
-
-class _Server:
-    def __init__(self):
-        self.log: list[str] = []
-        self.redirects: dict[str, str] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 - http.server's name
-                server.log.append(self.path)
-                if self.path in server.redirects:
-                    self.send_response(302)
-                    self.send_header("Location", server.redirects[self.path])
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(PAGE)))
-                self.end_headers()
-                self.wfile.write(PAGE)
-
-            def log_message(self, *args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
 
 @pytest.fixture(scope="module")
 def servers():
-    main, other = _Server(), _Server()
+    main, other = LoopbackSite(), LoopbackSite()
     p = main.port
     main.redirects = {
         "/to-localhost": f"http://localhost:{p}/page",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import PurePath
+from pathlib import PurePath, PureWindowsPath
 from urllib.parse import urlparse
 
 from veille.dates import filter_bound, format_day
@@ -14,8 +14,13 @@ DOC_TYPE_NAMES = {"article": "article", "rapport": "rapport", "bulletin": "bulle
 
 
 def source_label(source: str) -> str:
-    """How a source is shown: a site or URL as is, a local file by its name (never a server path)."""
-    return PurePath(source).name if source and "://" not in source and ("/" in source or "\\" in source) else source
+    """How a source is shown: a site or URL as is (« Presse/Normandie » too), a local file — an absolute path, as
+    ingestion stores it — by its name (never a server path)."""
+    if not source or "://" in source:
+        return source
+    if "\\" in source:  # a Windows path (its separators are not this machine's)
+        return PureWindowsPath(source).name
+    return PurePath(source).name if source.startswith("/") else source
 
 
 def safe_url(url: str | None) -> str | None:

@@ -146,8 +146,9 @@ def build_app(assistant=None, settings: Settings | None = None, extra_tabs: list
         shared: dict = {"examples": examples, "ctx": ctx}
         with gr.Tabs():
             for tab in tabs:
-                with gr.Tab(tab.name, elem_id=tab.elem_id):
+                with gr.Tab(tab.name, elem_id=tab.elem_id) as block:
                     shared.update(tab.build(ctx, shared) or {})
+                shared[f"tab:{tab.elem_id}"] = block
         _wire_corpus_refresh(app, shared)
     app.veille_context = ctx
     app.veille_launch_options = launch_options(ctx.settings)
@@ -157,11 +158,12 @@ def build_app(assistant=None, settings: Settings | None = None, extra_tabs: list
 
 
 def _wire_corpus_refresh(app: gr.Blocks, shared: dict) -> None:
-    """On page load: fresh corpus statistics; after an upload: fresh filter choices."""
+    """On page load: fresh corpus statistics and filter choices; after an upload, and on coming back to the
+    chat tab (a source ingested meanwhile from the command line): fresh filter choices."""
     if "stats" in shared:
         fn, outputs = shared["stats"]
         app.load(fn, None, outputs, api_name=False)
-    if "refresh_choices" in shared and shared["ctx"].restricted:  # per-user filter values, at page load
+    if "refresh_choices" in shared:  # the filter values of now (and of this user, with accounts), at page load
         fn, outputs = shared["refresh_choices"]
         app.load(fn, None, outputs, api_name=False)
     if "documents" in shared:  # the list of documents, within the session's audience
@@ -169,6 +171,9 @@ def _wire_corpus_refresh(app: gr.Blocks, shared: dict) -> None:
         app.load(fn, inputs, outputs, api_name=False)
         if "upload_event" in shared:
             shared["upload_event"].then(fn, inputs, outputs, api_name=False)
-    if "upload_event" in shared and "refresh_choices" in shared:
+    if "refresh_choices" in shared:
         fn, outputs = shared["refresh_choices"]
-        shared["upload_event"].then(fn, None, outputs, api_name=False)
+        if "upload_event" in shared:
+            shared["upload_event"].then(fn, None, outputs, api_name=False)
+        if "tab:tab-chat" in shared:
+            shared["tab:tab-chat"].select(fn, None, outputs, api_name=False, show_progress="hidden")

@@ -22,11 +22,10 @@ def run_brief(ctx: UIContext, topic: str, filters, request=None):
 
 
 def note_for_display(markdown: str) -> str:
-    """The note's Markdown with corpus text made inert (``&``, ``<`` escaped) and ``[n]`` linked to its
-    source in the panel beside it."""
-    safe = markdown.replace("&", "&amp;").replace("<", "&lt;")
-    return re.sub(r"\[(\d+)\]", lambda m: f'<a href="#{source_id("note", int(m.group(1)))}" class="cite">'
-                                          f'[{m.group(1)}]</a>', safe)
+    """The note's Markdown (its corpus text already literal: ``Briefing.markdown``) with Veille's marks ``[n]``
+    linked to their source in the panel beside it (an escaped ``\\[n\\]`` from a document stays text)."""
+    return re.sub(r"(?<!\\)\[(\d+)\]", lambda m: f'<a href="#{source_id("note", int(m.group(1)))}" class="cite">'
+                                          f'[{m.group(1)}]</a>', markdown)
 
 
 def note_sources(briefing) -> str:

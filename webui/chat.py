@@ -14,6 +14,7 @@ from assistant.citations import centred_excerpt
 from assistant.conversation import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
+from veille.markup import defuse, md_literal
 from webui.context import UIContext, field_message, ui_error, ui_warning
 from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
@@ -38,8 +39,8 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
 # --- rendering ------------------------------------------------------------------------------------
 def escape_markdown(text: str) -> str:
     """Corpus text shown as literal text in the chat (which renders Markdown): HTML-escaped, then
-    Markdown punctuation backslash-escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text or "", quote=False))
+    Markdown punctuation backslash-escaped, list markers and bare addresses kept as text."""
+    return defuse(_MD_SPECIAL.sub(r"\\\1", html.escape(text or "", quote=False)))
 
 
 def link_citations(escaped: str, turn: int) -> str:
@@ -57,7 +58,7 @@ def refusal_text(answer: Answer) -> str:
     tips = ["reformulez avec les mots des documents (noms d'organismes, de dispositifs, de lieux)"]
     active = describe_filters(answer.filters)
     if active:
-        tips.insert(0, f"retirez ou élargissez les filtres actifs ({active})")
+        tips.insert(0, f"retirez ou élargissez les filtres actifs ({escape_markdown(active)})")
     tips.append("consultez l'onglet « Corpus » pour voir ce qui est indexé")
     return ("**Le corpus ne couvre pas cette question.** Aucun document indexé ne permet d'y répondre "
             "de façon sûre, je préfère ne rien inventer.\n\nPour essayer autrement : "
@@ -139,26 +140,29 @@ DATE_HINT = "ex. : mars 2019"
 
 # --- export ---------------------------------------------------------------------------------------
 def conversation_markdown(conv: Conversation, mode_label: str) -> str:
+    """The conversation as Markdown; what the user typed and the corpus said stays text (``md_literal``)."""
+    lit = md_literal
     out = [f"# Conversation Veille — {datetime.now().strftime('%d/%m/%Y %H:%M')}", "",
            f"Mode de réponse : {mode_label}", ""]
     for i, t in enumerate(conv.turns, 1):
         a = t.answer
-        out += [f"## {i}. {t.question}", ""]
+        out += [f"## {i}. {lit(t.question)}", ""]
         if a.standalone_question:
-            out += [f"*Question comprise comme : {a.standalone_question}*", ""]
+            out += [f"*Question comprise comme : {lit(a.standalone_question)}*", ""]
         if a.filters:
-            out += [f"*Filtres actifs : {describe_filters(a.filters)}*", ""]
+            out += [f"*Filtres actifs : {lit(describe_filters(a.filters))}*", ""]
         if a.notice:
-            out += [f"> ⚠️ {a.notice}", ""]
-        out += [a.answer, ""]
+            out += [f"> ⚠️ {lit(a.notice)}", ""]
+        out += [lit(a.answer, marks=True), ""]
         if a.citations:
             out += ["**Sources**", ""]
             for c in a.citations:  # one number per document, each cited sentence in its context
-                out.append(f"{c.n}. **{c.title or 'Sans titre'}** — {DOC_TYPE_LABELS.get(c.doc_type, c.doc_type)}, "
-                           f"{format_date(c.date)}, {origin_label(c)}" + (f" <{c.url}>" if safe_url(c.url) else ""))
+                out.append(f"{c.n}. **{lit(c.title or 'Sans titre')}** — {DOC_TYPE_LABELS.get(c.doc_type, c.doc_type)}"
+                           f", {format_date(c.date)}, {lit(origin_label(c))}"
+                           + (f" — {lit(c.url)}" if safe_url(c.url) else ""))
                 excerpts = [centred_excerpt(p.text, sentence) for p in c.passages for sentence in p.sentences]
                 for excerpt in excerpts or [c.quote]:
-                    out.append(f"   > « {excerpt} »")
+                    out.append(f"   > « {lit(excerpt)} »")
             out.append("")
     return "\n".join(out)
 
@@ -173,9 +177,10 @@ def write_export(conv: Conversation | None, mode_label: str) -> list[str]:
 # --- the tab --------------------------------------------------------------------------------------
 def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
     """Build the chat tab inside the current ``gr.Blocks``; returns its components (for other tabs)."""
-    # With accounts, the choices depend on who is logged in: filled at page load (refresh_choices).
-    choices = ({"sources": [], "filieres": [], "languages": []} if ctx.restricted
-               else filter_choices(ctx.assistant.store))
+    # Filled at each page load and after an upload (refresh_choices): with accounts they depend on who is logged
+    # in; without, a source ingested since the server started appears, and no value (a local file's server path)
+    # is written in the app's public description (/gradio_api/info, /config).
+    choices = {"sources": [], "filieres": [], "languages": []}
     examples = examples or EXAMPLES
     conv_state = gr.State(None)
     with gr.Row(equal_height=False, elem_id="chat-row"):

@@ -11,11 +11,15 @@ import re
 import tempfile
 from pathlib import Path
 
+from veille.markup import md_unescape
+
 log = logging.getLogger("veille.ui")
 
-_INLINE = re.compile(r"\*\*(?P<bold>.+?)\*\*|__(?P<bold2>.+?)__|(?<![\w*])\*(?P<it>[^*\s][^*]*?)\*(?![\w*])"
-                     r"|(?<![\w_])_(?P<it2>[^_\s][^_]*?)_(?![\w_])|`(?P<code>[^`]+)`"
-                     r"|\[(?P<text>[^\]]+)\]\((?P<url>[^)\s]*)\)")
+# A mark escaped by a backslash (corpus text, see veille/markup.py) is text, never formatting or a link.
+_INLINE = re.compile(r"(?<!\\)\*\*(?P<bold>.+?)(?<!\\)\*\*|(?<!\\)__(?P<bold2>.+?)(?<!\\)__"
+                     r"|(?<![\w*\\])\*(?P<it>[^*\s][^*]*?)(?<!\\)\*(?![\w*])"
+                     r"|(?<![\w_\\])_(?P<it2>[^_\s][^_]*?)(?<!\\)_(?![\w_])|(?<!\\)`(?P<code>[^`]+)`"
+                     r"|(?<!\\)\[(?P<text>[^\]]+)(?<!\\)\]\((?P<url>[^)\s]*)\)")
 
 
 def _web(url: str) -> bool:
@@ -49,7 +53,7 @@ def add_inline(paragraph, text: str, links: list[str], bold: bool = False, itali
 
 
 def _run(paragraph, text: str, bold: bool, italic: bool):
-    run = paragraph.add_run(text.replace("\\*", "*").replace("\\_", "_"))
+    run = paragraph.add_run(md_unescape(text))
     run.bold, run.italic = bold or None, italic or None
     return run
 

@@ -116,10 +116,13 @@ def render_sources(answers: list[Answer]) -> str:
 
 
 def source_names(store, filters=None) -> dict[str, str]:
-    """How each value of the « source » facet (a site, or a local file's path) reads: the site as is, a local
-    file by its document's title — never « 001_ec2d28b11d5960b8.txt », never a server path."""
+    """How each value of the « source » facet (a site, or a local file's path) reads: the site as is (« a/b »
+    stays « a/b »), a local file by its document's title — never « 001_ec2d28b11d5960b8.txt », never a server
+    path."""
     names = {}
     for doc in store.documents(filters, limit=5000):
-        if not doc.get("site") and doc.get("source"):
+        if doc.get("site"):
+            names.setdefault(doc["site"], doc["site"])
+        elif doc.get("source"):
             names.setdefault(doc["source"], doc.get("title") or source_label(doc["source"]))
     return names
