@@ -35,6 +35,12 @@ def _is_heading_like(sentence: str) -> bool:
     return len(sentence.split()) < 14 and not re.search(r"[.!?…:;»)\]]\s*$", sentence)
 
 
+def _is_question(sentence: str) -> bool:
+    """A question asks, it does not answer: FAQ entry titles and headings (« Que peut financer un crédit
+    immobilier ? ») are never quoted as the answer."""
+    return sentence.rstrip(" »\"'”)").endswith("?")
+
+
 def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> list[ScoredSentence]:
     q_terms = set(tokens(question))
     if not q_terms:
@@ -47,7 +53,7 @@ def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> li
         rank_prior = 1.0 / (1.0 + 0.25 * i)
         for start, end in split_sentences(text):
             sentence = text[start:end]
-            if len(sentence.split()) < 4 or _is_heading_like(sentence):
+            if len(sentence.split()) < 4 or _is_heading_like(sentence) or _is_question(sentence):
                 continue
             s_terms = frozenset(tokens(sentence))
             coverage = sum(weights[t] for t in q_terms & s_terms) / total

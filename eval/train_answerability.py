@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
-from assistant.answerability import GATES, MODEL_PATH, LearnedModels, Selection
+from assistant.answerability import GATES, MODEL_PATH, LearnedEvidence, LearnedModels, Selection
 from assistant.answerability.features import (
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -67,7 +67,7 @@ class RecordingPolicy:
                      "dense": {n.node.node_id: round(float(n.score), 6) for n in retrieval.dense},
                      "lexical": {n.node.node_id: round(float(n.score), 6) for n in retrieval.lexical},
                      "idf": {t: round(draft.stats(t), 6) for t in set(tokens(draft.question))}}
-        return Decision(False, 0.0, None, forced=True)  # type: ignore[arg-type]
+        return Decision(False, 0.0, LearnedEvidence(), forced=True)
 
 
 def _swap(split, bench: Bench):
@@ -76,8 +76,28 @@ def _swap(split, bench: Bench):
     return GoldSplit(split.absent, split.present, removed, removed)
 
 
+def article_of(passage_id: str) -> str:
+    """« piaf-a012-p03 » -> « piaf-a012 »: the Wikipedia article a PIAF passage comes from."""
+    return passage_id.rsplit("-", 1)[0]
+
+
+def article_split(bench: Bench, seed: int = SEED) -> tuple[GoldSplit, GoldSplit]:
+    """Two stores that each lack every passage of half the articles: a question asked over the store
+    without its article meets a corpus that does not speak of its subject at all (the other negatives,
+    gold-passage removal, keep the article's other passages: same subject, answer gone)."""
+    articles = sorted({article_of(p.id) for p in bench.passages})
+    order = np.random.RandomState(seed).permutation(articles)
+    halves = (set(order[: len(order) // 2]), set(order[len(order) // 2:]))
+    return tuple(GoldSplit([], [], frozenset(h), frozenset(p.id for p in bench.passages if article_of(p.id) in h))
+                 for h in halves)  # type: ignore[return-value]
+
+
+NO_RECORD = {"passages": [], "dense_top": 0.0, "dense": {}, "lexical": {}, "idf": {}}
+
+
 def collect(limit: int | None, progress: bool = True) -> tuple[list[dict], dict[str, dict]]:
-    """Records of every training question asked with its gold present and removed (cached)."""
+    """Records of every training question asked with its gold present, with its gold passage removed, and
+    with its whole article removed (cached)."""
     base = get_settings()
     embedder = get_embedder(base, "e5-small")
     piaf = load_bench("piaf", full=True)
@@ -86,11 +106,15 @@ def collect(limit: int | None, progress: bool = True) -> tuple[list[dict], dict[
     full = bench_store(bench, base, "e5-small", CachedEmbedder(embedder, base.cache_dir / "eval" / "vectors-e5-small.npz"),
                        progress)
     split = split_by_gold(bench)
+    by_article = article_split(bench)
     stores = {"A": removal_store(full, bench, _swap(split, bench), base),  # half A's gold removed
-              "B": removal_store(full, bench, split, base)}
+              "B": removal_store(full, bench, split, base),
+              "articles-0": removal_store(full, bench, by_article[0], base),
+              "articles-1": removal_store(full, bench, by_article[1], base)}
     half = {q.id: "A" for q in split.present} | {q.id: "B" for q in split.absent}
     questions = train[:limit] if limit else train
-    key = hashlib.sha256(f"{full.settings.home.name}|{len(questions)}|{split.fingerprint()}".encode()).hexdigest()[:10]
+    key = hashlib.sha256(f"{full.settings.home.name}|{len(questions)}|{split.fingerprint()}|"
+                         f"{by_article[0].fingerprint()}".encode()).hexdigest()[:10]
     cache = base.cache_dir / "answerability" / f"train-{key}.jsonl.gz"
     texts = _chunk_texts(Store(full.settings))
     if cache.exists():
@@ -99,25 +123,24 @@ def collect(limit: int | None, progress: bool = True) -> tuple[list[dict], dict[
     shared = SharedQueries(embedder)
     recorder = RecordingPolicy()
     assistants = {name: Assistant(info.settings.with_(answerability="rules"), embedder=shared, policy=recorder)
-                  for name, info in (("present", full), ("A", stores["A"]), ("B", stores["B"]))}
+                  for name, info in (("present", full), *stores.items())}
     keys_of_doc = full.passages_of_doc
     records = []
     with make_progress("questions", progress) as bar:
-        task = bar.add_task("PIAF entraînement (présent, retiré)", total=len(questions))
+        task = bar.add_task("PIAF entraînement (présent, passage retiré, article retiré)", total=len(questions))
         for q in questions:
-            for condition, assistant in (("present", assistants["present"]), ("absent", assistants[half[q.id]])):
+            article = article_of(q.gold_ids[0])
+            without_article = "articles-0" if article in by_article[0].removed_units else "articles-1"
+            for condition, name in (("present", "present"), ("absent", half[q.id]), ("article_absent", without_article)):
                 recorder.last = None
-                assistant.ask(q.question)
-                rec = recorder.last or {"passages": [], "dense_top": 0.0, "dense": {}, "lexical": {}, "idf": {}}
+                assistants[name].ask(q.question)
+                rec = recorder.last or dict(NO_RECORD)
                 for p in rec["passages"]:
                     p.append(keys_of_doc.get(texts[p[0]]["doc_id"], []))
                 records.append({"id": q.id, "question": q.question, "answer": q.answer, "gold": q.gold_ids,
-                                "article": q.gold_ids[0].rsplit("-", 1)[0], "condition": condition, **rec})
+                                "article": article, "condition": condition, **rec})
             bar.advance(task)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    # The query vectors too: sentence-similarity features are computed from them without re-embedding.
-    np.savez_compressed(cache.with_name(cache.name.replace(".jsonl.gz", "-queries.npz")),
-                        questions=np.array(list(shared.vectors)), vectors=np.stack(list(shared.vectors.values())))
     with gzip.open(cache, "wt", encoding="utf-8") as fh:
         for rec in records:
             fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
@@ -328,6 +351,11 @@ def fit_models(exs: list[Example], folds: int):
     gates = max(by_gates, key=lambda g: (by_gates[g][2]["answered_and_cited"] + by_gates[g][2]["refused_when_absent"],
                                          -len(g)))
     prob, threshold, _ = by_gates[gates]
+    conditions = np.array([e.record["condition"] for e in exs if e.candidates])
+    for kind in ("absent", "article_absent"):
+        total = sum(e.record["condition"] == kind for e in exs)  # those without candidates are refused
+        answered = int(((prob >= threshold) & (conditions == kind)).sum())
+        report.setdefault("refused_by_kind", {})[kind] = round(1 - answered / max(1, total), 4)
     report.update(question_C=C_q, threshold=threshold, gates=list(gates),
                   out_of_fold=rates(prob, yq, present, threshold, n_present, n_absent),
                   auc_present=round(float(roc_auc_score(present, prob)), 4),
@@ -353,6 +381,9 @@ def _print_report(report: dict, scorer) -> None:
           f"seuil {report['threshold']:.3f} → répondu et cité {oof['answered_and_cited']:.3f}, "
           f"refusé si absent {oof['refused_when_absent']:.3f}, justes si confiance ≥ 0,8 : "
           f"{oof['high_confidence_correct']} ({oof['high_confidence_answers']} réponses)")
+    kinds = report.get("refused_by_kind", {})
+    print(f"Refusé si absent, par construction : passage retiré {kinds.get('absent')}, "
+          f"article entier retiré {kinds.get('article_absent')}")
     for name, figures in report.get("gates_tried", {}).items():
         print(f"  règles de refus {name:32s} répondu et cité {figures['answered_and_cited']:.3f}, "
               f"refusé si absent {figures['refused_when_absent']:.3f}")
