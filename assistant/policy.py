@@ -94,13 +94,6 @@ class AnswerabilityModel:
                             zip(self.weights, values, self.mean, self.scale))
         return 1.0 / (1.0 + math.exp(-z))
 
-    def save(self, path: Path = MODEL_PATH, report: dict | None = None) -> None:
-        data = asdict(self)
-        data["features"] = list(self.features)
-        if report:
-            data["calibration"] = report
-        path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-
 
 @lru_cache(maxsize=2)
 def load_model(path: Path = MODEL_PATH) -> AnswerabilityModel:

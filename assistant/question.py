@@ -4,6 +4,7 @@ about. Used by the composer (sentence choice) and the refusal policy (evidence).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from veille.dates import MONTH_PATTERN
 from veille.text import fold, tokens
@@ -62,10 +63,12 @@ _PHRASE_BREAK = {"de", "d", "du", "des", "en", "dans", "à", "a", "au", "aux", "
 _WORDS = re.compile(r"\d+(?:[ \u00a0\u202f.,]\d+)*|[^\W\d_]+|[,;:()!?.«»]")
 
 
+@lru_cache(maxsize=65536)  # word-level and pure: sentences of one corpus repeat the same words
 def _is_number(word: str) -> bool:
     return word[0].isdigit() or fold(word) in _NUMBER_WORDS
 
 
+@lru_cache(maxsize=65536)
 def _counted_noun_matches(word: str, head: str) -> bool:
     stem = (tokens(word) or [""])[0]
     wanted = tokens(head)

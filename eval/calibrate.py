@@ -1,6 +1,11 @@
-"""Fit the refusal model on the corpus set: answerable versus unanswerable questions.
+"""How well the rules policy's features separate the corpus set's answerable and unanswerable questions.
 
-    .venv/bin/python -m eval.calibrate [--write]
+    .venv/bin/python -m eval.calibrate
+
+The corpus set is a test set: nothing is fitted on it for the product any more (issue 12). The weights of
+``assistant/answerability.json`` were fitted here by an earlier version and are frozen, kept as the rules
+design the learned models are measured against (``veille eval --answerability``); this command only reports
+the leave-one-out figures below, it writes nothing.
 
 Runs every question of ``eval/corpus_set.jsonl`` through the public ``Assistant`` (follow-ups in their
 conversation), reads the answerability features of each answer (``Answer.evidence``), fits a logistic
@@ -9,7 +14,7 @@ maximises balanced accuracy on leave-one-out predictions (halfway between two qu
 the reported precision and recall are those of questions the model did not see. Questions refused
 before the model (nothing to quote, or sentences of the wrong kind:
 ``refusal.refused_before_model``) count as refused; the model is fitted on every question with a
-sentence to quote. ``--write`` stores the model in assistant/answerability.json.
+sentence to quote.
 """
 from __future__ import annotations
 
@@ -105,8 +110,8 @@ def fit(X: np.ndarray, y: np.ndarray, forced: np.ndarray, C: float = 1.0) -> tup
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description="Calibrer le refus sur le jeu de questions du corpus.")
-    parser.add_argument("--write", action="store_true", help="écrire le modèle dans assistant/answerability.json")
+    parser = argparse.ArgumentParser(description="Mesurer comment les indices du refus par règles séparent les "
+                                                 "questions du jeu du corpus (diagnostic : rien n'est écrit).")
     parser.add_argument("--C", type=float, default=1.0, help="régularisation de la régression logistique")
     args = parser.parse_args()
     X, y, _, forced = collect_features()
@@ -129,9 +134,6 @@ def main() -> int:
     for name, w in zip(FEATURES, model.weights):
         weights.add_row(name, f"{w:+.3f}")
     console.print(weights)
-    if args.write:
-        model.save(report=report)
-        console.print("Modèle écrit dans assistant/answerability.json")
     print(json.dumps(report, ensure_ascii=False))
     return 0
 

@@ -21,8 +21,10 @@ import argparse
 import gzip
 import hashlib
 import json
+import multiprocessing
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -189,6 +191,16 @@ def examples(records: list[dict], texts: dict[str, dict], similarity=None) -> li
     return out
 
 
+def examples_in_parallel(records: list[dict], texts: dict[str, dict], workers: int = 2) -> list[Example]:
+    """``examples`` over ``workers`` processes (pure Python sentence analysis: one core each), in order."""
+    if workers <= 1 or len(records) < 1000:
+        return examples(records, texts)
+    size = -(-len(records) // workers)
+    parts = [records[i:i + size] for i in range(0, len(records), size)]
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [e for part in pool.map(examples, parts, [texts] * len(parts)) for e in part]
+
+
 def _fit_lr(X, y, C: float, balanced: bool = False):
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -290,7 +302,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"{exc} Entraînement impossible.", file=sys.stderr)
         return 2
-    exs = examples(records, texts)
+    exs = examples_in_parallel(records, texts)
     scorer, report = fit_models(exs, args.folds)
     report["seconds"] = round(time.perf_counter() - started, 1)
     if args.write:

@@ -72,9 +72,11 @@ class Settings:
     fusion_dense_weight: float = 0.6  # tuned with veille eval on PIAF, SPF, CNIL (eval/README.md)
     candidates: int = 50
     refusal_threshold: float | None = None  # None: the threshold stored with the answerability model
-    # Which sentences to quote and whether to answer: "learned" (models trained on PIAF train,
-    # assistant/answerability/) or "rules" (lexical choice + the earlier logistic model, assistant/policy.py).
-    answerability: str = "learned"
+    # Which sentences to quote and whether to answer: "rules" (lexical choice + the logistic model of
+    # assistant/policy.py) or "learned" (models trained on PIAF train, assistant/answerability/). The learned
+    # pair refuses far more of the held-out questions whose answer is absent (SPF, PIAF) but fewer of the demo
+    # set's (`veille eval --answerability`, README « Réponse ou refus »): not the default yet.
+    answerability: str = "rules"
     watch_threshold: float = 0.50  # relevance a new document needs to appear in a saved watch
     # Optional OpenAI-compatible language model.
     llm_base_url: str | None = None
