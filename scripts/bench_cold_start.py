@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_cold_start.py [--runs 3] [--compare REF] [--top 15]
 
-Prints a table of wall times (each run a fresh `python -m cli ask --json`, median of ``--runs``) for this checkout
+Prints a table of wall and CPU times (each run a fresh `python -m cli ask --json`, median of ``--runs``) for this checkout
 and, with ``--compare REF``, for the commit REF checked out in a temporary git worktree (same store, runs
 alternated so that the machine's load weighs on both alike); then the import-time profile of one run
 (`python -X importtime`): total import time and the ``--top`` libraries by their own import time.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,11 +40,17 @@ def environment(home: Path, models: Path, checkout: Path) -> dict:
     return env
 
 
-def ask_once(checkout: Path, env: dict, importtime: bool = False) -> tuple[float, str]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def ask_once(checkout: Path, env: dict, importtime: bool = False) -> tuple[float, float, str]:
+    """(wall seconds, CPU seconds, stderr) of one new process; CPU time is what a busy machine distorts least."""
     command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "cli", "ask", "--json", QUESTION]
-    t0 = time.perf_counter()
+    cpu, t0 = _children_cpu(), time.perf_counter()
     done = subprocess.run(command, env=env, cwd=checkout, capture_output=True, text=True, check=True)
-    return time.perf_counter() - t0, done.stderr
+    return time.perf_counter() - t0, _children_cpu() - cpu, done.stderr
 
 
 def profile(stderr: str, top: int) -> tuple[float, list[tuple[str, float, float]]]:
@@ -84,19 +91,22 @@ def main() -> int:
                            capture_output=True)
             checkouts[args.compare] = peer
         times: dict[str, list[float]] = {label: [] for label in checkouts}
+        cpu: dict[str, list[float]] = {label: [] for label in checkouts}
         for _ in range(args.runs):
             for label, checkout in checkouts.items():
-                times[label].append(ask_once(checkout, environment(home, models, checkout))[0])
+                wall, used, _ = ask_once(checkout, environment(home, models, checkout))
+                times[label].append(wall)
+                cpu[label].append(used)
         table = Table(title=f"veille ask à froid, corpus de démonstration ({args.runs} exécutions)")
-        for col in ("version", "médiane (s)", "min (s)", "max (s)", "exécutions (s)"):
+        for col in ("version", "médiane (s)", "min (s)", "max (s)", "exécutions (s)", "temps CPU, médiane (s)"):
             table.add_column(col, justify="right")
         for label, values in times.items():
             table.add_row(label, f"{statistics.median(values):.2f}", f"{min(values):.2f}", f"{max(values):.2f}",
-                          " ".join(f"{v:.2f}" for v in values))
+                          " ".join(f"{v:.2f}" for v in values), f"{statistics.median(cpu[label]):.2f}")
         console.print(table)
 
         for label, checkout in checkouts.items():
-            _, stderr = ask_once(checkout, environment(home, models, checkout), importtime=True)
+            *_, stderr = ask_once(checkout, environment(home, models, checkout), importtime=True)
             total, ranked = profile(stderr, args.top)
             imports = Table(title=f"Imports de « veille ask » ({label}) : {total:.2f} s au total, "
                                   f"les {args.top} bibliothèques les plus lentes (python -X importtime)")
