@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ingestion.chunk import chunk_text
-from ingestion.embed import embed_texts, embedding_text
+from ingestion.embed import embed_key, embed_texts, embed_with_cache, embedding_text
 from ingestion.enrich import Enrichment
 from ingestion.extract import Extracted, extract
 from ingestion.metadata import normalise_meta, read_sidecar
@@ -42,6 +42,8 @@ class IngestReport:
     recovered: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    embedded: int = 0  # passages the model computed
+    reused: int = 0  # passages whose stored vector was reused (embedding cache)
     enrich_seconds: dict = field(default_factory=dict)  # entities, near_duplicates
     enriched: int = 0  # stored documents read again by the enrichment stages (backfill)
     warnings: list[str] = field(default_factory=list)
@@ -62,6 +64,7 @@ class IngestReport:
             **{s: self.count(s) for s in ("added", "updated", "unchanged", "skipped", "failed", "removed")},
             "chunks_written": self.chunks_written, "recovered": self.recovered,
             "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3),
+            "embedded": self.embedded, "reused": self.reused,
             **{f"{k}_seconds": round(v, 3) for k, v in self.enrich_seconds.items()}, "enriched": self.enriched,
             "warnings": list(self.warnings),
             "problems": [{"source": o.source, "status": o.status, "reason": o.reason}
@@ -273,12 +276,23 @@ class Ingestor:
         if not batch:
             return
         texts = [embedding_text(d.meta.get("title", ""), c) for d in batch for c in d.chunks]
+        model = f"{self.settings.embedder}|{self.settings.embed_quantize}"
+        keys = [embed_key(model, t) for t in texts]
         t0 = time.perf_counter()
-        vectors = embed_texts(self.embedder, texts, self.settings.embed_batch_size, progress=bar.chunks)
+        if self.settings.embed_cache == "off":
+            vectors = embed_texts(self.embedder, texts, self.settings.embed_batch_size, progress=bar.chunks)
+            report.embedded += len(texts)
+        else:
+            result = embed_with_cache(lambda: self.embedder, texts, keys, self.store.cached_vectors,
+                                      self.settings.embed_batch_size, progress=bar.chunks)
+            vectors = result.vectors
+            report.embedded += result.embedded
+            report.reused += result.reused
         report.embed_seconds += time.perf_counter() - t0
         offset = 0
         for doc in batch:
             doc.embeddings = vectors[offset:offset + len(doc.chunks)]
+            doc.embed_keys = keys[offset:offset + len(doc.chunks)]
             offset += len(doc.chunks)
         statuses = [doc.meta.pop("_status") for doc in batch]
         self.enrichment.prepare(batch)

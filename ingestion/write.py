@@ -34,6 +34,7 @@ class PreparedDocument:
     sources: list[dict] = field(default_factory=list)  # {source, size, mtime, file_hash}
     embeddings: np.ndarray | None = None
     pages: list[int] = field(default_factory=list)  # offset in ``text`` where each page starts (paged formats)
+    embed_keys: list[str] = field(default_factory=list)  # per chunk: model + embedded text hash (embedding cache)
 
     def chunk_id(self, chunk: Chunk) -> str:
         return f"{self.doc_id}-{chunk.position:04d}"
@@ -99,16 +100,19 @@ class StoreWriter:
         by_id = {d.doc_id: d for d in docs}
         on_each = (lambda doc_id: self.on_write(by_id[doc_id])) if self.on_write is not None else None
         doomed = self.store.commit_documents([{"doc_id": d.doc_id, "sources": d.sources,
-                                               "chunks": [self._chunk_row(d, c) for c in d.chunks]} for d in docs],
+                                               "chunks": [self._chunk_row(d, c, k) for c, k in
+                                                          zip(d.chunks, d.embed_keys or [None] * len(d.chunks))]}
+                                              for d in docs],
                                              on_each)
         kill_point("after_commit")
         self._delete_marked(doomed)
 
     @staticmethod
-    def _chunk_row(doc: PreparedDocument, chunk: Chunk) -> dict:
+    def _chunk_row(doc: PreparedDocument, chunk: Chunk, embed_key: str | None) -> dict:
         first, last = doc.chunk_pages(chunk)
         return {"chunk_id": doc.chunk_id(chunk), "position": chunk.position, "start": chunk.start, "end": chunk.end,
                 "heading": chunk.heading, "text": chunk.text, "page_start": first, "page_end": last,
+                "embed_key": embed_key,
                 "terms": analyze(" ".join(filter(None, [doc.meta.get("title"), chunk.heading, chunk.text])))}
 
     def _nodes(self, docs: list[PreparedDocument]):

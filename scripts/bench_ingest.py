@@ -1,9 +1,11 @@
 """Benchmark: Veille's ingestion against the plain llama-index pipeline, same model, same documents.
 
-    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30] [--int8]
+    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30] [--int8] [--update-only]
 
 Prints a table: documents/s and chunks/s of both pipelines and their ratio (measured in the same run),
-the time of an unchanged re-ingest, `veille ask` cold start and warm latency, and peak memory.
+the time of an unchanged re-ingest, the updated-document case (a long report with one paragraph changed,
+re-ingested with the chunk-level embedding cache and without: time and passages embedded),
+`veille ask` cold start and warm latency, and peak memory.
 Models are loaded before timing starts for both pipelines (load time is reported apart).
 """
 from __future__ import annotations
@@ -91,6 +93,59 @@ def run_llama_index(files_dir: Path, model_path: str, store_dir: Path) -> dict:
     return {"docs": len(docs), "chunks": collection.count(), "seconds": seconds}
 
 
+def long_report(paragraphs: int, changed: int | None = None) -> str:
+    """A long report: ``paragraphs`` SPF passages (fixed seed) under their own headings, else demo corpus files;
+    ``changed``: that paragraph gets one sentence more (an edit)."""
+    corpus = REPO.parent / "shared" / "bench" / "spf" / "corpus.jsonl"
+    if corpus.exists():
+        rows = [json.loads(line) for line in corpus.open(encoding="utf-8")]
+        random.Random(7).shuffle(rows)
+        parts = [(r["title"], r["text"]) for r in rows[:paragraphs]]
+    else:
+        files = sorted(p for p in (REPO / "corpus").rglob("*") if p.suffix in (".md", ".txt"))
+        parts = [(p.stem, p.read_text(encoding="utf-8")) for p in files][:paragraphs]
+    if changed is not None:
+        title, text = parts[changed]
+        parts[changed] = (title, text + "\nMise à jour : ces dispositions sont prolongées jusqu'au 31 décembre 2027.")
+    return "# Rapport de veille réglementaire\n\n" + "\n\n".join(f"## {t}\n\n{x}" for t, x in parts) + "\n"
+
+
+def run_updated_document(work: Path, models: Path, embedder, paragraphs: int) -> dict:
+    """First ingestion of the long report, then the same report with one paragraph changed, cache on and off."""
+    from ingestion.pipeline import Ingestor
+    from veille.config import Settings
+
+    results = {}
+    for cache in ("on", "off"):
+        folder = work / f"report-{cache}"
+        folder.mkdir(parents=True, exist_ok=True)
+        report = folder / "rapport.md"
+        report.write_text(long_report(paragraphs), encoding="utf-8")
+        settings = Settings(home=work / f"veille-report-{cache}", models_path=models, embed_cache=cache)
+        first = Ingestor(settings, embedder=embedder, progress=False).ingest_paths([folder])
+        report.write_text(long_report(paragraphs, changed=paragraphs // 2), encoding="utf-8")
+        t0 = time.perf_counter()
+        update = Ingestor(settings, embedder=embedder, progress=False).ingest_paths([folder])
+        seconds = time.perf_counter() - t0
+        assert update.count("updated") == 1
+        results[cache] = {"chunks": update.chunks_written, "embedded": update.embedded, "reused": update.reused,
+                          "seconds": seconds, "embed_seconds": update.embed_seconds, "first_seconds": first.seconds}
+    return results
+
+
+def print_updated_document(results: dict, paragraphs: int) -> None:
+    table = Table(title=f"Document modifié : rapport de {paragraphs} sections, une section changée, ré-ingéré")
+    for col in ("cache d'embeddings", "passages", "passages vectorisés", "repris du stockage", "durée (s)",
+                "dont embedding (s)", "accélération"):
+        table.add_column(col, justify="right")
+    off = results["off"]["seconds"]
+    for cache, label in (("on", "oui (défaut)"), ("off", "non (embed_cache=off)")):
+        r = results[cache]
+        table.add_row(label, str(r["chunks"]), str(r["embedded"]), str(r["reused"]), f"{r['seconds']:.2f}",
+                      f"{r['embed_seconds']:.2f}", f"{off / r['seconds']:.1f}×")
+    console.print(table)
+
+
 def ask_latency(settings, questions: list[str]) -> dict:
     from assistant.service import Assistant
 
@@ -117,6 +172,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description="Banc d'ingestion : Veille contre le pipeline llama-index simple.")
     parser.add_argument("--spf-limit", type=int, default=400, help="passages SPF à ingérer (0 = aucun)")
     parser.add_argument("--questions", type=int, default=30)
+    parser.add_argument("--report-paragraphs", type=int, default=80,
+                        help="sections du long rapport du cas « document modifié »")
+    parser.add_argument("--update-only", action="store_true", help="seulement le cas « document modifié »")
     parser.add_argument("--int8", action="store_true",
                         help="ajouter Veille avec le modèle quantifié int8 (VEILLE_EMBED_QUANTIZE=int8)")
     args = parser.parse_args()
@@ -129,8 +187,16 @@ def main() -> int:
     t0 = time.perf_counter()
     base = Settings(home=work / "unused", models_path=models)
     model_path, _, _ = resolve_model_path("e5-small", base)
-    get_embedder(base)
+    embedder = get_embedder(base)
     load_seconds = time.perf_counter() - t0
+    import chromadb  # noqa: F401  (imported before timing: only the work is measured)
+
+    updated = run_updated_document(work, models, embedder, args.report_paragraphs)
+    if args.update_only:
+        print_updated_document(updated, args.report_paragraphs)
+        print(json.dumps({"updated_document": updated}, ensure_ascii=False, default=float))
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
 
     datasets = {"corpus de démonstration": REPO / "corpus"}
     if args.spf_limit:
@@ -165,6 +231,8 @@ def main() -> int:
                       f"{plain['docs'] / plain['seconds']:.2f}", f"{plain['chunks'] / plain['seconds']:.2f}",
                       "1.00×", "1.00×", "–", "–")
     console.print(table)
+    print_updated_document(updated, args.report_paragraphs)
+    results["updated_document"] = updated
 
     demo = Settings(home=work / "veille-demo", models_path=models)
     questions = [line.strip() for line in (REPO / "scripts" / "bench_questions.txt").read_text(encoding="utf-8")

@@ -27,12 +27,19 @@ def test_embeddings_rank_the_relevant_french_passage_first(embedder):
     assert 0.8 < same < 0.999
 
 
-def test_token_budget_batching_gives_the_vectors_of_a_plain_encode(embedder):
+def test_token_budget_batching_gives_the_vectors_of_a_plain_encode(embedder, models_dir):
+    from sentence_transformers import SentenceTransformer
+
+    from veille.config import Settings
+    from veille.embeddings import resolve_model_path
+
     # Mixed lengths, in an order that is not sorted: each text must get its own vector back.
     texts = ["Court.", "Une phrase moyenne sur les pôles de compétitivité normands et leur financement. " * 4,
              "Le port du Havre.", "Les filières de la Région Normandie préparent leur feuille de route. " * 12]
     vectors = embedder.embed_passages(texts, batch_size=2)
-    reference = embedder.model.encode(["passage: " + t for t in texts], normalize_embeddings=True)
+    # The reference is sentence-transformers' own encode, whichever backend the embedder runs on.
+    plain = SentenceTransformer(resolve_model_path("e5-small", Settings(models_path=models_dir))[0], device="cpu")
+    reference = plain.encode(["passage: " + t for t in texts], normalize_embeddings=True)
     assert np.allclose((vectors * reference).sum(axis=1), 1.0, atol=1e-4)
 
 

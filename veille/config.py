@@ -56,6 +56,10 @@ class Settings:
     embed_batch_size: int = 64  # at most this many texts per forward pass
     embed_batch_tokens: int = 2048  # ... and at most this many tokens (padded): measured fastest on these CPUs
     embed_quantize: str = "none"  # "int8": dynamic int8 quantisation of linear layers (faster on CPU)
+    # "on": a passage whose exact text (same model) is already stored reuses its vector; "off": embed every passage.
+    embed_cache: str = "on"
+    # "transformers": e5/MiniLM run by transformers alone (same vectors, faster start); "sentence-transformers".
+    embed_backend: str = "transformers"
     threads: int = 0  # 0 = let torch decide
     # Ingestion.
     chunk_tokens: int = 220  # target chunk size in (approximate) words

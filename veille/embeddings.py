@@ -8,6 +8,7 @@ Any other value is handed to sentence-transformers as a local folder or a hub na
 """
 from __future__ import annotations
 
+import json
 import threading
 import warnings
 from dataclasses import dataclass
@@ -75,9 +76,7 @@ class SentenceTransformerEmbedder:
     quantize: str = "none"
 
     def __post_init__(self) -> None:
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(self.path, device="cpu")
+        self._load()
         if self.quantize == "int8":
             import torch
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -88,25 +87,34 @@ class SentenceTransformerEmbedder:
                 warnings.simplefilter("ignore", UserWarning)
                 self.model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig},
                                               dtype=torch.qint8)
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads for speed
+
+    def _load(self) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(self.path, device="cpu")
+        self.tokenizer, self.max_length = self.model.tokenizer, self.model.max_seq_length
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim())
-        self._lock = threading.Lock()  # torch modules are not re-entrant across threads for speed
+
+    def _forward(self, features: dict):
+        return self.model(dict(features))["sentence_embedding"]
 
     def _encode(self, texts: Sequence[str], prefix: str, batch_size: int, progress=None) -> np.ndarray:
         import torch
 
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        tokenizer = self.model.tokenizer
+        tokenizer = self.tokenizer
         # Tokenise once: the lengths drive the batching and the ids are reused for the forward passes.
-        encoded = tokenizer([prefix + t for t in texts], truncation=True, max_length=self.model.max_seq_length)
+        encoded = tokenizer([prefix + t for t in texts], truncation=True, max_length=self.max_length)
         lengths = [len(ids) for ids in encoded["input_ids"]]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock, torch.inference_mode():
             for idx in token_budget_batches(lengths, self.batch_tokens, batch_size):
                 features = tokenizer.pad({key: [encoded[key][i] for i in idx] for key in encoded.keys()},
                                          return_tensors="pt")
-                vecs = self.model(dict(features))["sentence_embedding"]
+                vecs = self._forward(features)
                 out[idx] = torch.nn.functional.normalize(vecs, p=2, dim=1).float().numpy()
                 if progress is not None:
                     progress(len(idx))
@@ -117,6 +125,41 @@ class SentenceTransformerEmbedder:
 
     def embed_passages(self, texts: Sequence[str], batch_size: int | None = None, progress=None) -> np.ndarray:
         return self._encode(list(texts), self.passage_prefix, batch_size or self.batch_size, progress)
+
+
+def mean_pooled(path: str) -> bool:
+    """Whether a sentence-transformers folder is transformer → mean pooling → normalisation (e5, MiniLM)."""
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((Path(path) / "modules.json").read_text())]
+        pooling = json.loads((Path(path) / "1_Pooling" / "config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+    return modules == ["Transformer", "Pooling", "Normalize"] and modes == {"pooling_mode_mean_tokens"}
+
+
+class TransformersEmbedder(SentenceTransformerEmbedder):
+    """The same model run by ``transformers`` alone: mean pooling and normalisation done here, as
+    sentence-transformers does them for these folders (``mean_pooled``), so the vectors are the same while a
+    process that only asks questions skips importing sentence-transformers and what it pulls in (scikit-learn,
+    SciPy, pandas: ~1.3 s of the cold start, README)."""
+
+    def _load(self) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.model = AutoModel.from_pretrained(self.path).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        try:
+            config = json.loads((Path(self.path) / "sentence_bert_config.json").read_text())
+            self.max_length = int(config["max_seq_length"])
+        except (OSError, ValueError, KeyError):
+            self.max_length = min(self.tokenizer.model_max_length, 512)
+        self.dim = int(self.model.config.hidden_size)
+
+    def _forward(self, features: dict):
+        tokens = self.model(**features).last_hidden_state
+        mask = features["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+        return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
 
 
 @dataclass
@@ -181,18 +224,21 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
     if name == "use-m3":
         return USEEmbedder()
     path, qp, pp = resolve_model_path(name, settings)
-    return SentenceTransformerEmbedder(name=name, path=path, query_prefix=qp, passage_prefix=pp,
-                                       batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
-                                       quantize=settings.embed_quantize)
+    kind = (TransformersEmbedder if settings.embed_backend == "transformers" and mean_pooled(path)
+            else SentenceTransformerEmbedder)
+    return kind(name=name, path=path, query_prefix=qp, passage_prefix=pp, batch_size=settings.embed_batch_size,
+                batch_tokens=settings.embed_batch_tokens, quantize=settings.embed_quantize)
 
 
 _lock = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _cached(name: str, models_dir: Path, threads: int, batch_size: int, batch_tokens: int, quantize: str) -> Embedder:
+def _cached(name: str, models_dir: Path, threads: int, batch_size: int, batch_tokens: int, quantize: str,
+            backend: str) -> Embedder:
     return build_embedder(name, Settings(models_path=models_dir, threads=threads, embed_batch_size=batch_size,
-                                         embed_batch_tokens=batch_tokens, embed_quantize=quantize))
+                                         embed_batch_tokens=batch_tokens, embed_quantize=quantize,
+                                         embed_backend=backend))
 
 
 def get_embedder(settings: Settings | None = None, name: str | None = None) -> Embedder:
@@ -200,4 +246,4 @@ def get_embedder(settings: Settings | None = None, name: str | None = None) -> E
     settings = settings or get_settings()
     with _lock:
         return _cached(name or settings.embedder, settings.models_dir, settings.threads, settings.embed_batch_size,
-                       settings.embed_batch_tokens, settings.embed_quantize)
+                       settings.embed_batch_tokens, settings.embed_quantize, settings.embed_backend)

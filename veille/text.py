@@ -2,12 +2,13 @@
 sentence splitting, and folding. Index and query go through the same ``analyze`` so they agree."""
 from __future__ import annotations
 
+import importlib.util
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_FRENCH
 
 # Elided articles and pronouns: "l'innovation" -> "innovation", "qu'il" -> "il".
 _ELISION = re.compile(r"\b(?:l|d|j|m|n|s|t|c|qu|jusqu|lorsqu|puisqu|quoiqu)['’](?=\w)", re.IGNORECASE)
@@ -20,7 +21,18 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-_STOP = frozenset(fold(w) for w in STOPWORDS_FRENCH) | frozenset(
+def _bm25s_french_stopwords() -> tuple[str, ...]:
+    """bm25s's French stop words, read from its data module alone (``bm25s/stopwords.py``, no imports): importing
+    the package would load SciPy, 0.3-0.8 s of every command's start, for a tuple of words."""
+    package = importlib.util.find_spec("bm25s")  # locates the package without running its __init__
+    spec = importlib.util.spec_from_file_location("bm25s_stopwords_data",
+                                                  Path(package.submodule_search_locations[0]) / "stopwords.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.STOPWORDS_FRENCH
+
+
+_STOP = frozenset(fold(w) for w in _bm25s_french_stopwords()) | frozenset(
     {"les", "des", "est", "sont", "une", "dans", "pour", "par", "sur", "qui", "que", "quoi", "quel", "quels",
      "quelle", "quelles", "comment", "combien", "ou", "donc", "ni", "car", "cette", "ces", "ce", "cet", "il",
      "elle", "ils", "elles", "leur", "leurs", "aux", "du", "au", "a", "y", "en", "se", "sa", "son", "ses",

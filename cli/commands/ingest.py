@@ -49,6 +49,9 @@ def print_ingest_report(report) -> None:
     if report.documents_written and report.embed_seconds > 0:
         out.print(f"Débit : {decimal(report.documents_written / report.seconds, 2)} documents/s, "
                   f"{decimal(report.chunks_written / report.seconds, 1)} passages/s")
+    if report.reused:
+        out.print(f"Vecteurs repris du stockage (texte déjà vectorisé) : {plural(report.reused, 'passage')} ; "
+                  f"passages vectorisés : {report.embedded}.")
 
 
 

@@ -9,7 +9,8 @@ Two parts, written together by ingestion and read together by retrieval:
 
 Everyone else asks the store questions through its methods (``veille/store/corpus.py``: documents,
 statistics, facets, lexical search, term statistics within an audience; ``writes.py``: the ingestion's
-write protocol; ``watches.py``; ``collect.py``; ``entities.py``, ``clusters.py``, ``bulletins.py``,
+write protocol; ``embedcache.py``: stored vectors found by embedded text; ``watches.py``; ``collect.py``;
+``entities.py``, ``clusters.py``, ``bulletins.py``,
 ``schedule.py``: the watch job).
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ from veille.store.bulletins import BulletinQueries
 from veille.store.clusters import ClusterQueries
 from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
+from veille.store.embedcache import EmbedCacheQueries
 from veille.store.entities import EntityQueries
 from veille.store.schedule import ScheduleQueries
 from veille.store.schema import SCHEMA, migrate
@@ -35,8 +37,8 @@ from veille.store.writes import WriteQueries
 
 
 @dataclass
-class Store(CorpusQueries, WriteQueries, WatchQueries, CollectQueries, EntityQueries, ClusterQueries,
-            BulletinQueries, ScheduleQueries):
+class Store(CorpusQueries, WriteQueries, EmbedCacheQueries, WatchQueries, CollectQueries, EntityQueries,
+            ClusterQueries, BulletinQueries, ScheduleQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _vector_store: object = field(default=None, repr=False)

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     char_start INTEGER NOT NULL, char_end INTEGER NOT NULL,
     heading TEXT,
     text TEXT NOT NULL,
-    page_start INTEGER, page_end INTEGER  -- pages of the passage (paged formats: PDF, multi-page scans)
+    page_start INTEGER, page_end INTEGER, -- pages of the passage (paged formats: PDF, multi-page scans)
+    embed_key TEXT                    -- hash of the model and the exact text embedded: its vector is reused
 );
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks(doc_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(terms, tokenize='unicode61 remove_diacritics 2');
@@ -143,7 +144,9 @@ SCHEMA += WATCH_JOB_SCHEMA
 
 # Columns added after the first release: stores created before get them on opening.
 MIGRATIONS = {"documents": {"extra": "TEXT NOT NULL DEFAULT '{}'"},
-              "chunks": {"page_start": "INTEGER", "page_end": "INTEGER"}}
+              "chunks": {"page_start": "INTEGER", "page_end": "INTEGER", "embed_key": "TEXT"}}
+# Indexes on migrated columns: created once the column exists.
+MIGRATED_INDEXES = ["CREATE INDEX IF NOT EXISTS chunks_embed_key ON chunks(embed_key)"]
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -156,3 +159,5 @@ def migrate(conn: sqlite3.Connection) -> None:
                 except sqlite3.OperationalError as exc:  # another process added it meanwhile
                     if "duplicate column" not in str(exc):
                         raise
+    for statement in MIGRATED_INDEXES:
+        conn.execute(statement)

@@ -75,7 +75,7 @@ class WriteQueries:
 
     def commit_documents(self, documents: list[dict], on_each=None) -> list[str]:
         """Step 3, one transaction: chunks (``chunks``: chunk_id, position, start, end, heading, text, terms,
-        page_start, page_end), lexical terms, source links, ``state='done'``; the documents this left without a
+        page_start, page_end, embed_key), lexical terms, source links, ``state='done'``; the documents this left without a
         source (superseded versions) are marked for deletion. Returns them. ``on_each(doc_id)`` runs inside the
         transaction before a document is done (the enrichment stages store its entities and cluster there)."""
         replaced: list[str] = []
@@ -84,9 +84,9 @@ class WriteQueries:
                 for c in d["chunks"]:
                     cur = tx.execute(
                         "INSERT INTO chunks(chunk_id, doc_id, position, char_start, char_end, heading, text, "
-                        "page_start, page_end) VALUES(?,?,?,?,?,?,?,?,?)",
+                        "page_start, page_end, embed_key) VALUES(?,?,?,?,?,?,?,?,?,?)",
                         (c["chunk_id"], d["doc_id"], c["position"], c["start"], c["end"], c["heading"], c["text"],
-                         c["page_start"], c["page_end"]))
+                         c["page_start"], c["page_end"], c.get("embed_key")))
                     tx.execute("INSERT INTO chunks_fts(rowid, terms) VALUES(?, ?)", (cur.lastrowid, c["terms"]))
                 for info in d["sources"]:
                     old = tx.execute("SELECT doc_id FROM sources WHERE source=?", (info["source"],)).fetchone()
