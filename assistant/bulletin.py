@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from accounts import enforce
+from assistant.answer import Copy
 from assistant.cards import DocumentCard
 from assistant.citations import CitationNumbering
 from assistant.compose import select_sentences, sentence_candidates
@@ -116,15 +117,6 @@ class Rubrique:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "terms": list(self.terms)}
-
-
-@dataclass
-class Copy:
-    doc_id: str
-    title: str
-    source: str
-    url: str | None
-    date: str | None
 
 
 @dataclass
