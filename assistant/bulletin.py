@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from accounts import enforce
 from assistant.answer import Copy
 from assistant.cards import DocumentCard
+from assistant.citation_extras import copies_of
 from assistant.citations import CitationNumbering
 from assistant.compose import select_sentences, sentence_candidates
 from assistant.entities import Entities
 from veille.errors import VeilleError
-from veille.filters import Filters, source_label
+from veille.filters import Filters
 from veille.text import analyze
 
 PER_RUBRIQUE = 8
@@ -242,7 +243,7 @@ def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filter
         by_doc.setdefault(p.node.metadata.get("doc_id", ""), []).append(p)
     ranked = list(by_doc) + sorted(d for d in matched if d not in by_doc)  # lexical matches past top-k last
     clusters = store.clusters_of(ranked)
-    members = store.cluster_members(sorted(set(clusters.values())), Filters(audience=filters.audience))
+    copies_by_doc = copies_of(store, ranked, filters.audience)
     idf = assistant.term_stats(filters)
     items, seen = [], set()
     for rank, doc_id in enumerate(ranked):
@@ -253,9 +254,7 @@ def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filter
         doc = store.document(doc_id) or {}
         passages = by_doc.get(doc_id, [])
         chosen = select_sentences(sentence_candidates(query, passages, idf), max_sentences=2) if passages else []
-        copies = [Copy(m["doc_id"], m["title"] or "", m["site"] or source_label(m["source"] or ""), m["url"], m["date"])
-                  for m in members.get(cluster, []) if m["doc_id"] != doc_id]
-        item = Item(**DocumentCard.fields_of({**doc, "doc_id": doc_id}), cluster=cluster, copies=copies,
+        item = Item(**DocumentCard.fields_of({**doc, "doc_id": doc_id}), cluster=cluster, copies=copies_by_doc[doc_id],
                     score=round(1.0 / (1 + rank), 4))
         item.pending = [(passages[s.passage], s.text.strip()) for s in chosen]
         items.append(item)

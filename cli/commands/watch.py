@@ -72,11 +72,13 @@ def _since_visit(args) -> int:
         out.print("  Rien de nouveau qui concerne vos veilles, entités suivies ou filières.")
     for i, item in enumerate(found.items, 1):
         meta = " · ".join(x for x in (item.doc_type, item.date or "", item.url or item.source) if x)
-        copies = f" — repris par {item.copies + 1} sources" if item.copies else ""
-        out.print(f"[{i}] [bold]{item.title or item.source}[/] ({meta}){copies}", highlight=False)
+        copies = f" — {item.copies_label()}" if item.copies_label() else ""
+        out.print(f"[{i}] [bold]{escape(item.title or item.source)}[/] ({escape(meta)}){copies}", highlight=False)
         out.print(f"    pour : {', '.join(item.reasons)}", highlight=False, markup=False)
         for sentence in item.sentences:
             out.print(f"    « {sentence} »", markup=False, highlight=False)
+        for k in item.copies:
+            out.print(f"    aussi : {k.source} — {k.title or 'Sans titre'}", markup=False, highlight=False)
     return 0
 
 
