@@ -4,7 +4,9 @@ entities; an editorial introduction; the sources; the audience it was built for.
 
 Built only from what the audience may see: every query goes through the store's SQL filter with the asker's
 audience (``accounts.enforce``), copies of an item included. Extractive: the key sentences are copied from the
-documents (``assistant.compose``) and numbered once for the whole bulletin (``assistant.citations``).
+documents (``assistant.compose``) and numbered once for the whole bulletin (``assistant.citations``); with a
+language model configured, each item also gets a summary written by the model and verified
+(``assistant.bulletin_summary``).
 Several advisors build one bulletin together: a named draft keeps each item's choice (pinned, dropped) and
 comment with its author (``veille/store/bulletins.py``); rendering is in ``assistant/bulletin_render.py``.
 """
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 
 from accounts import enforce
 from assistant.answer import Copy
+from assistant.bulletin_summary import summarise_items
 from assistant.cards import DocumentCard
 from assistant.citation_extras import copies_of
 from assistant.citations import CitationNumbering
@@ -130,6 +133,7 @@ class Item(DocumentCard):
     comment: str = ""
     author: str = ""
     score: float = 0.0
+    summary: str = ""  # written by the language model and verified, with its [n] marks ('' when extractive)
     pending: list = field(default_factory=list, repr=False)  # (passage, sentence) to number once the item is kept
 
     @property
@@ -158,6 +162,8 @@ class Bulletin:
     built_at: dt.datetime
     name: str | None = None
     note: str = ""  # the period itself holds nothing
+    mode: str = "extractif"  # the items' summaries: extractive, or the generator's mode
+    notice: str = ""  # why the model was not used after all (French)
 
     @property
     def item_count(self) -> int:
@@ -196,6 +202,7 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
     numbering = CitationNumbering(store, numbering_passages)
     entities = Entities(assistant.settings, store)
     sections, placed = [], set()
+    generator, notice = assistant.generator, ""
     for rubrique in rubriques:
         if not candidates:
             sections.append(Section(rubrique, [], note="Aucun document dans la période."))
@@ -214,6 +221,10 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
         kept = pinned + [i for i in kept if i.choice != "pinned"][: max(0, per_rubrique - len(pinned))]
         placed.update(i.cluster for i in kept)
         _number(kept, numbering, numbering_passages)
+        if generator is not None:
+            notice = summarise_items(generator, f"{rubrique.name} : {', '.join(rubrique.terms)}", kept, numbering,
+                                     numbering_passages) or ""
+            generator = None if notice else generator
         chips = entities.of_documents([i.doc_id for i in kept])
         for item in kept:
             item.entities = chips.get(item.doc_id, [])
@@ -223,7 +234,9 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
     note = "" if candidates else (f"Aucun document consultable n'est paru sur la période : {period.description}.")
     return Bulletin(title or f"Bulletin de veille — {period.description.split(' (')[0]}", period,
                     describe_audience(filters), introduction.strip(), sections, numbering.citations,
-                    filters.describe(), dt.datetime.now(), name, note)
+                    filters.describe(), dt.datetime.now(), name, note,
+                    mode=assistant.generator.mode if assistant.generator is not None and not notice else "extractif",
+                    notice=notice)
 
 
 def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filters: Filters, numbering,
