@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from veille.filters import source_label
+
 
 @dataclass
 class CitedPassage:
@@ -12,6 +14,16 @@ class CitedPassage:
     sentences: list[str] = field(default_factory=list)
     char_start: int | None = None  # offsets in the document text
     char_end: int | None = None
+
+
+@dataclass
+class Copy:
+    """Another member of a cited document's near-duplicate cluster (the same text on another site)."""
+    doc_id: str
+    title: str
+    source: str  # the site, or a local file's label: never a server path
+    url: str | None
+    date: str | None
 
 
 @dataclass
@@ -36,6 +48,17 @@ class Citation:
     page: int | None = None  # first page of the passage (paged formats: PDF, multi-page scans)
     page_end: int | None = None
     ocr: bool = False  # the text was read from a scan by OCR
+    copies: list[Copy] = field(default_factory=list)  # its cluster's other members the asker may see
+    entities: list[list[str]] = field(default_factory=list)  # [name, type] of its most mentioned entities
+
+    @property
+    def sources_count(self) -> int:
+        """Distinct sources carrying the document (itself included): « repris par N sources » when above 1."""
+        return len({self.site or source_label(self.source)} | {c.source for c in self.copies})
+
+    def copies_label(self) -> str:
+        n = self.sources_count
+        return f"repris par {n} sources" if n > 1 else ""
 
     @property
     def sentences(self) -> list[str]:

@@ -14,6 +14,7 @@ from datetime import date
 import numpy as np
 from llama_index.core.schema import NodeWithScore
 
+from assistant.citation_extras import enrich_citations
 from assistant.citations import CitationNumbering
 from assistant.compose import select_sentences, sentence_candidates
 from assistant.generate import format_passages
@@ -87,7 +88,8 @@ class Briefing:
             # A web page by its address (as text), a local file by its title: never a server path.
             where = lit(safe_url(c.url)) or "document du corpus"
             lines.append(f"{c.n}. **{lit(c.title or source_label(c.source))}** — {c.doc_type}, "
-                         f"{french_date(c.date)} — {where}")
+                         f"{french_date(c.date)} — {where}" + (f" — {c.copies_label()}" if c.copies_label() else ""))
+            lines += [f"   - aussi : {lit(k.source)} — {lit(k.title or 'Sans titre')}" for k in c.copies]
         lines += ["", "## Filtres utilisés", "", lit(self.filters) or "Aucun filtre : tout le corpus.", ""]
         return "\n".join(lines)
 
@@ -181,6 +183,7 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
         if points:
             themes.append(Theme(theme_title(subset, passages, topic), sorted(points, key=lambda p: p.date or "")))
     docs = {p.node.metadata.get("doc_id") for p in passages}
+    enrich_citations(assistant.settings, assistant.store, number.citations, filters)
     return Briefing(topic, described, overview, themes, number.citations, mode=mode, notice=notice,
                     passages=len(passages), documents=len(docs))
 

@@ -4,7 +4,9 @@ entities; an editorial introduction; the sources; the audience it was built for.
 
 Built only from what the audience may see: every query goes through the store's SQL filter with the asker's
 audience (``accounts.enforce``), copies of an item included. Extractive: the key sentences are copied from the
-documents (``assistant.compose``) and numbered once for the whole bulletin (``assistant.citations``).
+documents (``assistant.compose``) and numbered once for the whole bulletin (``assistant.citations``); with a
+language model configured, each item also gets a summary written by the model and verified
+(``assistant.bulletin_summary``).
 Several advisors build one bulletin together: a named draft keeps each item's choice (pinned, dropped) and
 comment with its author (``veille/store/bulletins.py``); rendering is in ``assistant/bulletin_render.py``.
 """
@@ -16,12 +18,15 @@ import re
 from dataclasses import dataclass, field
 
 from accounts import enforce
+from assistant.answer import Copy
+from assistant.bulletin_summary import summarise_items
 from assistant.cards import DocumentCard
+from assistant.citation_extras import copies_of
 from assistant.citations import CitationNumbering
 from assistant.compose import select_sentences, sentence_candidates
 from assistant.entities import Entities
 from veille.errors import VeilleError
-from veille.filters import Filters, source_label
+from veille.filters import Filters
 from veille.text import analyze
 
 PER_RUBRIQUE = 8
@@ -119,15 +124,6 @@ class Rubrique:
 
 
 @dataclass
-class Copy:
-    doc_id: str
-    title: str
-    source: str
-    url: str | None
-    date: str | None
-
-
-@dataclass
 class Item(DocumentCard):
     cluster: str = ""
     sentences: list[tuple[str, int]] = field(default_factory=list)  # (key sentence, citation number)
@@ -137,6 +133,7 @@ class Item(DocumentCard):
     comment: str = ""
     author: str = ""
     score: float = 0.0
+    summary: str = ""  # written by the language model and verified, with its [n] marks ('' when extractive)
     pending: list = field(default_factory=list, repr=False)  # (passage, sentence) to number once the item is kept
 
     @property
@@ -165,6 +162,8 @@ class Bulletin:
     built_at: dt.datetime
     name: str | None = None
     note: str = ""  # the period itself holds nothing
+    mode: str = "extractif"  # the items' summaries: extractive, or the generator's mode
+    notice: str = ""  # why the model was not used after all (French)
 
     @property
     def item_count(self) -> int:
@@ -203,6 +202,7 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
     numbering = CitationNumbering(store, numbering_passages)
     entities = Entities(assistant.settings, store)
     sections, placed = [], set()
+    generator, notice = assistant.generator, ""
     for rubrique in rubriques:
         if not candidates:
             sections.append(Section(rubrique, [], note="Aucun document dans la période."))
@@ -221,6 +221,10 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
         kept = pinned + [i for i in kept if i.choice != "pinned"][: max(0, per_rubrique - len(pinned))]
         placed.update(i.cluster for i in kept)
         _number(kept, numbering, numbering_passages)
+        if generator is not None:
+            notice = summarise_items(generator, f"{rubrique.name} : {', '.join(rubrique.terms)}", kept, numbering,
+                                     numbering_passages) or ""
+            generator = None if notice else generator
         chips = entities.of_documents([i.doc_id for i in kept])
         for item in kept:
             item.entities = chips.get(item.doc_id, [])
@@ -230,7 +234,9 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
     note = "" if candidates else (f"Aucun document consultable n'est paru sur la période : {period.description}.")
     return Bulletin(title or f"Bulletin de veille — {period.description.split(' (')[0]}", period,
                     describe_audience(filters), introduction.strip(), sections, numbering.citations,
-                    filters.describe(), dt.datetime.now(), name, note)
+                    filters.describe(), dt.datetime.now(), name, note,
+                    mode=assistant.generator.mode if assistant.generator is not None and not notice else "extractif",
+                    notice=notice)
 
 
 def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filters: Filters, numbering,
@@ -250,7 +256,7 @@ def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filter
         by_doc.setdefault(p.node.metadata.get("doc_id", ""), []).append(p)
     ranked = list(by_doc) + sorted(d for d in matched if d not in by_doc)  # lexical matches past top-k last
     clusters = store.clusters_of(ranked)
-    members = store.cluster_members(sorted(set(clusters.values())), Filters(audience=filters.audience))
+    copies_by_doc = copies_of(store, ranked, filters.audience)
     idf = assistant.term_stats(filters)
     items, seen = [], set()
     for rank, doc_id in enumerate(ranked):
@@ -261,9 +267,7 @@ def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filter
         doc = store.document(doc_id) or {}
         passages = by_doc.get(doc_id, [])
         chosen = select_sentences(sentence_candidates(query, passages, idf), max_sentences=2) if passages else []
-        copies = [Copy(m["doc_id"], m["title"] or "", m["site"] or source_label(m["source"] or ""), m["url"], m["date"])
-                  for m in members.get(cluster, []) if m["doc_id"] != doc_id]
-        item = Item(**DocumentCard.fields_of({**doc, "doc_id": doc_id}), cluster=cluster, copies=copies,
+        item = Item(**DocumentCard.fields_of({**doc, "doc_id": doc_id}), cluster=cluster, copies=copies_by_doc[doc_id],
                     score=round(1.0 / (1 + rank), 4))
         item.pending = [(passages[s.passage], s.text.strip()) for s in chosen]
         items.append(item)

@@ -26,6 +26,13 @@ def _copies_line(item: Item) -> str:
 
 # --- Markdown -------------------------------------------------------------------------------------------
 
+def summaries_line(b: Bulletin) -> str:
+    """How the items' summaries were written: by the model (verified), or why not after all."""
+    if b.notice:
+        return f"Résumés : {b.notice}."
+    return f"Résumés rédigés par le modèle de langue ({b.mode}) et vérifiés sur les sources citées."
+
+
 def to_markdown(b: Bulletin) -> str:
     lines = [f"# {md_escape(b.title)}", "",
              f"*{b.period.description} · établi le {french_date(b.built_at.date().isoformat())} · "
@@ -33,6 +40,8 @@ def to_markdown(b: Bulletin) -> str:
              f"**Audience** : {md_escape(b.audience)}", ""]
     if b.filters:
         lines += [f"**Filtres** : {md_escape(b.filters)}", ""]
+    if b.mode != "extractif" or b.notice:
+        lines += [f"*{md_escape(summaries_line(b))}*", ""]
     lines += ["## Introduction", "", md_escape(b.introduction) if b.introduction else f"*{INTRO_SLOT}*", ""]
     if b.note:
         lines += [f"> {md_escape(b.note)}", ""]
@@ -45,6 +54,8 @@ def to_markdown(b: Bulletin) -> str:
             lines.append(f"### {md_escape(item.title or item.source)}{pin}")
             meta = " · ".join(x for x in (french_date(item.date), md_escape(item.source), _copies_line(item)) if x)
             lines += ["", f"*{meta}*", ""]
+            if item.summary:
+                lines += [f"**Résumé** : {md_escape(item.summary, marks=True)}", ""]
             for text, n in item.sentences:
                 lines.append(f"> « {md_escape(text)} » [{n}]")
             if item.sentences:
@@ -101,7 +112,8 @@ def to_html(b: Bulletin) -> str:
            f'<h1 style="{_S["h1"]}">{_e(b.title)}</h1>',
            f'<p style="{_S["meta"]}">{_e(b.period.description)} · établi le '
            f'{_e(french_date(b.built_at.date().isoformat()))} · {b.item_count} élément{"s" if b.item_count != 1 else ""}'
-           f'<br>Audience : {_e(b.audience)}' + (f"<br>Filtres : {_e(b.filters)}" if b.filters else "") + "</p>",
+           f'<br>Audience : {_e(b.audience)}' + (f"<br>Filtres : {_e(b.filters)}" if b.filters else "")
+           + (f"<br>{_e(summaries_line(b))}" if b.mode != "extractif" or b.notice else "") + "</p>",
            f'<h2 style="{_S["h2"]}">Introduction</h2>',
            f"<p>{_e(b.introduction)}</p>" if b.introduction else f'<p style="{_S["note"]}">{_e(INTRO_SLOT)}</p>']
     if b.note:
@@ -115,6 +127,8 @@ def to_html(b: Bulletin) -> str:
             out.append(f'<h3 style="{_S["h3"]}">{_link(item.title or item.source, item.url)}{_e(pin)}</h3>')
             meta = " · ".join(x for x in (french_date(item.date), item.source, _copies_line(item)) if x)
             out.append(f'<p style="{_S["meta"]}">{_e(meta)}</p>')
+            if item.summary:
+                out.append(f"<p><strong>Résumé</strong> : {_e(item.summary)}</p>")
             for text, n in item.sentences:
                 out.append(f'<p style="{_S["quote"]}">« {_e(text)} » <sup>[{n}]</sup></p>')
             if item.entities:
@@ -144,7 +158,8 @@ def to_docx(b: Bulletin, path: Path) -> Path:
     doc.add_heading(b.title, level=0)
     doc.add_paragraph(f"{b.period.description} · établi le {french_date(b.built_at.date().isoformat())} · "
                       f"{b.item_count} élément(s)")
-    doc.add_paragraph(f"Audience : {b.audience}" + (f" · Filtres : {b.filters}" if b.filters else ""))
+    doc.add_paragraph(f"Audience : {b.audience}" + (f" · Filtres : {b.filters}" if b.filters else "")
+                      + (f" · {summaries_line(b)}" if b.mode != "extractif" or b.notice else ""))
     doc.add_heading("Introduction", level=1)
     para = doc.add_paragraph(b.introduction or INTRO_SLOT)
     para.runs[0].italic = not b.introduction
@@ -158,6 +173,8 @@ def to_docx(b: Bulletin, path: Path) -> Path:
             doc.add_heading((item.title or item.source) + (" (épinglé)" if item.choice == "pinned" else ""), level=2)
             doc.add_paragraph(" · ".join(x for x in (french_date(item.date), item.source, safe_url(item.url) or "",
                                                       _copies_line(item)) if x))
+            if item.summary:
+                doc.add_paragraph(f"Résumé : {item.summary}")
             for text, n in item.sentences:
                 doc.add_paragraph(f"« {text} » [{n}]", style="Intense Quote")
             if item.entities:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
+from assistant.citation_extras import answer_enricher
 from assistant.followup import depends_on_previous, rewrite
 from assistant.generate import ready_stream
 from assistant.llm import LLMError
@@ -119,7 +120,9 @@ class Conversation:
             out.on_done.append(self._recorder(question, self.last.standalone))
             return out
         standalone = self.standalone(question, assistant.generator)
-        out = assistant.ask_stream(standalone, self.filters_for(question), stream=stream)
+        asked = self.filters_for(question)
+        out = assistant.ask_stream(standalone, asked, stream=stream)
+        out.on_done.append(answer_enricher(assistant, asked))
         out.on_done.append(self._recorder(question, standalone))
         return out
 

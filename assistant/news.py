@@ -12,7 +12,9 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from accounts import active_user, enforce
+from assistant.answer import Copy
 from assistant.cards import DocumentCard
+from assistant.citation_extras import copies_of
 from assistant.compose import select_sentences, sentence_candidates
 from assistant.watches import list_watches
 from veille.filters import Filters
@@ -25,8 +27,13 @@ FIRST_VISIT_DAYS = 7
 class NewsItem(DocumentCard):
     reasons: list[str] = field(default_factory=list)  # « veille « X » », « entité Région Normandie », « filière … »
     sentences: list[str] = field(default_factory=list)
-    copies: int = 0  # other members of its cluster the user may see
+    copies: list[Copy] = field(default_factory=list)  # other members of its cluster the user may see
     ingested_at: float = 0.0
+
+    def copies_label(self) -> str:
+        """« repris par N sources » (distinct sources, itself included), empty without copies elsewhere."""
+        n = len({self.source} | {c.source for c in self.copies})
+        return f"repris par {n} sources" if n > 1 else ""
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -72,7 +79,7 @@ def whats_new(assistant, filters: Filters | None = None, now: float | None = Non
             reasons.setdefault(doc_id, []).append(f"filière {filiere}")
     concerned = [d for d in reversed(arrived) if d in reasons]  # newest first
     clusters = store.clusters_of(concerned)
-    members = store.cluster_members(sorted(set(clusters.values())), Filters(audience=filters.audience))
+    copies = copies_of(store, concerned, filters.audience)
     seen_clusters: set[str] = set()
     idf = assistant.term_stats(filters)
     for doc_id in concerned:
@@ -84,7 +91,7 @@ def whats_new(assistant, filters: Filters | None = None, now: float | None = Non
         sentences = snippets.get(doc_id) or _key_sentences(assistant, doc_id, reasons[doc_id], filters, idf)
         news.items.append(NewsItem(**DocumentCard.fields_of({**doc, "doc_id": doc_id}), reasons=reasons[doc_id],
                                    sentences=sentences[:2],
-                                   copies=len([m for m in members.get(cluster, []) if m["doc_id"] != doc_id]),
+                                   copies=copies.get(doc_id, []),
                                    ingested_at=doc.get("ingested_at") or 0.0))
         if len(news.items) >= limit:
             break

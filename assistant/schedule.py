@@ -139,20 +139,30 @@ class Plan:
     jobs: list[Job] = field(default_factory=list)
 
 
+def watch_job(name: str) -> str:
+    """The schedule's name for a watch's job (``veille run --regler``, ``veille watch add --intervalle``)."""
+    return f"veille:{name}"
+
+
+def set_interval(settings: Settings, job: str, text: str | None) -> Interval | None:
+    """Store the interval of ``job`` (None: back to the planning file's); a bad interval stores nothing."""
+    interval = Interval.parse(text) if text is not None else None
+    get_store(settings).set_job_interval(job, interval.text if interval else None)
+    return interval
+
+
 def planning_path(settings: Settings) -> Path:
     return settings.home / "planning.yaml"
 
 
 def load_plan(settings: Settings, path: Path | None = None, collector_factory=None) -> Plan:
-    """The jobs of the planning file (default ``$VEILLE_HOME/planning.yaml``; none when it does not exist)."""
+    """The jobs of the planning file (default ``$VEILLE_HOME/planning.yaml``; only the watches without one)."""
     path = Path(path) if path else planning_path(settings)
     plan = Plan(path if path.exists() else None)
-    if not path.exists():
-        if path != planning_path(settings):
-            raise ScheduleError(f"Fichier de planification introuvable : {path}")
-        return plan
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not path.exists() and path != planning_path(settings):
+        raise ScheduleError(f"Fichier de planification introuvable : {path}")
+    try:  # without a planning file the watches still run, at their own or the default interval
+        data = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else {}
     except (OSError, yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ScheduleError(f"Fichier de planification illisible ({path}) : {exc}") from None
     if not isinstance(data, dict):
@@ -182,7 +192,7 @@ def load_plan(settings: Settings, path: Path | None = None, collector_factory=No
                                  lambda now, source=source: _collect(settings, source, collector_factory)))
     default_watch = data.get("veilles") or DEFAULT_WATCHES
     for watch in list_watches(settings):
-        job = f"veille:{watch.name}"
+        job = watch_job(watch.name)
         plan.jobs.append(Job(job, interval(job, default_watch), lambda now, name=watch.name: _watch(settings, name)))
     for entry in data.get("bulletins") or []:
         plan.jobs.append(_bulletin_job(settings, entry, base, interval))

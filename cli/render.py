@@ -52,6 +52,13 @@ def print_citation(c: Citation) -> None:
     excerpts = [centred_excerpt(p.text, s) for p in c.passages for s in p.sentences] or [c.quote]
     for excerpt in excerpts:
         out.print(f"    « {excerpt} »", markup=False, highlight=False)
+    if c.entities:
+        out.print("    Entités : " + ", ".join(name for name, _ in c.entities), markup=False, highlight=False)
+    if c.copies:
+        out.print(f"    {c.copies_label() or 'Autre version du même texte'} :", markup=False, highlight=False)
+        for k in c.copies:
+            out.print(f"      - {k.source} — {k.title or 'Sans titre'}" + (f" ({k.date})" if k.date else ""),
+                      markup=False, highlight=False)
 
 
 def print_watch_summary(counts: dict[str, int], warning: str | None = None) -> None:

@@ -309,3 +309,37 @@ def test_advisors_build_one_draft_together(bulletin_home, env):
     md = (root / "t3.md").read_text(encoding="utf-8")
     assert "Ragnarok" not in md and "À relayer auprès de la filière mécanique." in md and "(épinglé)" in md
     assert json.loads(store.bulletin_row("T3")["rubriques"])[0]["name"] == "Cybersécurité"
+
+
+@pytest.mark.parametrize("scenario", ["normal", "unsupported", "error500"])
+def test_item_summaries_written_by_the_model_are_verified(bulletin_home, scenario):
+    from openai_server import FakeOpenAIServer
+
+    from assistant.bulletin import build_bulletin
+    from assistant.bulletin_render import to_markdown
+    from assistant.service import Assistant
+    from veille.markup import md_literal
+
+    settings, _ = bulletin_home
+    with FakeOpenAIServer() as server:
+        llm = settings.with_(llm_base_url=server.url, llm_model=scenario, llm_timeout=2.0, llm_retries=0)
+        b = build_bulletin(Assistant(llm), "2026-T3", RUBRIQUES[1::2])
+        asked = [r["messages"][-1]["content"] for r in server.requests]
+    md = to_markdown(b)
+    items = [i for s in b.sections for i in s.items]
+    assert items and all(i.sentences for i in items)  # the cited key sentences stay, whatever the model did
+    if scenario == "normal":
+        assert any("résumé d'un document sur le sujet : Cybersécurité" in a for a in asked)
+        summarised = [i for i in items if i.summary]
+        assert summarised and "Résumés rédigés par le modèle de langue" in md
+        listed = {c.n: c for c in b.sources}
+        for item in summarised:
+            marks = {int(n) for n in re.findall(r"\[(\d+)\]", item.summary)}
+            assert marks and marks <= set(listed)  # every mark is a listed source
+            assert f"**Résumé** : {md_literal(item.summary, marks=True)}" in md
+    elif scenario == "unsupported":
+        # Made-up sentences cited [1]: taken out by the verifier, the item stays extractive.
+        assert asked and not any(i.summary for i in items) and "**Résumé**" not in md
+    else:
+        assert len(asked) == 1  # the first failure stops the model for the bulletin
+        assert not any(i.summary for i in items) and "résumés génératifs indisponibles" in md

@@ -53,7 +53,8 @@ def test_news_since_the_last_visit(tmp_path, settings, embedder, env):
     visit = whats_new(assistant, now=later + VISIT_GAP_S + 60)  # back after the gap: a new visit
     assert not visit.first_visit and abs(visit.since - later) < 30
     assert [i.title for i in visit.items] == [i.title for i in visit.items if "Guichet" not in i.title]
-    assert len(visit.items) == 1 and visit.items[0].copies == 1  # the copy, once, « repris par 2 sources »
+    assert len(visit.items) == 1 and len(visit.items[0].copies) == 1  # the copy, once, and the other listed
+    assert visit.items[0].copies_label() == "repris par 2 sources"
 
     # An account sees what concerns its filières, within its audience only.
     add_user(settings, "paul", "motdepasse-paul-2026", role="conseiller", filieres=["cybersecurite"])

@@ -160,3 +160,27 @@ def test_serve_runs_the_schedule_in_the_background(settings, tmp_path):
         scheduler.shutdown(wait=False)
     assert get_store(settings).schedule_rows()[f"dossier:{folder}"]["status"] == "ok"
     assert any("fait" in line and "1 ajouté" in line for line in said), said
+
+
+def test_watch_add_sets_the_interval_run_due_follows(env):
+    # A bad interval is refused in French before anything is stored.
+    res = veille("watch", "add", "rançongiciel", "--name", "rapide", "--intervalle", "souvent", env=env)
+    assert res.returncode == 2 and "Intervalle illisible : « souvent »" in res.stderr
+    res = veille("watch", "list", "--json", env=env)
+    assert json.loads(res.stdout) == []
+
+    res = veille("watch", "add", "rançongiciel", "--name", "rapide", "--intervalle", "6h", env=env)
+    assert res.returncode == 0, res.stderr
+    assert "Intervalle : 6h" in res.stdout
+    res = veille("run", "--etat", "--json", env=env)
+    assert {s["tâche"]: s for s in json.loads(res.stdout)}["veille:rapide"]["intervalle"] == "6h"
+
+    def due_at(when: str) -> str:
+        res = veille("run", "--due", "--maintenant", when, "--json", env=env)
+        assert res.returncode == 0, res.stderr
+        return {o["job"]: o["status"] for o in json.loads(res.stdout)}["veille:rapide"]
+
+    # 6 h, not the default day: not due 3 h later, due again 7 h later.
+    assert due_at("2026-10-01T08:00") == "fait"
+    assert due_at("2026-10-01T11:00") == "pas dû"
+    assert due_at("2026-10-01T15:00") == "fait"

@@ -60,6 +60,8 @@ CSS = """
 .src-pane .src-active { outline: 3px solid var(--color-accent); }
 .src-pane .src-turn { margin: 10px 0 4px; font-size: 0.95em; }
 .src-pane .src-links { font-size: 0.85em; margin-top: 4px; }
+.src-pane .entity-chip { display: inline-block; font-size: 0.8em; padding: 0 6px; margin: 0 4px 2px 0; border-radius: 10px; border: 1px solid var(--border-color-primary); }
+.src-pane .src-copies { font-size: 0.85em; } .src-pane .src-copies ul { margin: 2px 0 2px 18px; }
 #sources-panel, #brief-sources { max-height: 640px; overflow-y: auto; }
 #chat a.cite, #brief-note a.cite { font-weight: 600; text-decoration: none; }
 .answer-meta { color: var(--body-text-color-subdued); }

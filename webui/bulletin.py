@@ -46,6 +46,8 @@ def review_html(b: Bulletin) -> str:
             badge = f" <strong>[{state}]</strong>" if state else ""
             copies = f" · repris par {item.sources_count} sources" if item.sources_count > 1 else ""
             body = "".join(f"<blockquote class='src-quote'>« {esc(t)} » [{n}]</blockquote>" for t, n in item.sentences)
+            if item.summary:
+                body = f"<p><strong>Résumé</strong> : {esc(item.summary)}</p>" + body
             chips = " ".join(f"<code>{esc(n)}</code>" for n, _ in item.entities)
             note = (f"<p><strong>Commentaire</strong> ({esc(item.author)}) : {esc(item.comment)}</p>"
                     if item.comment else "")

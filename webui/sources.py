@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 import nh3
 
 from assistant.answer import Answer, Citation
+from veille.entity_names import LABEL_NAMES
 from veille.filters import (
     safe_url,  # noqa: F401 - the UI's tabs import it from here
     source_label,
@@ -91,10 +92,28 @@ def render_citation(turn: int, c: Citation, open_: bool = False) -> str:
     quotes = "".join(f'<blockquote class="src-quote">{highlight(p.text, p.sentences)}</blockquote>' for p in passages) \
         or f'<blockquote class="src-quote">{highlight(c.quote, c.sentence)}</blockquote>'
     count = f' <small class="src-count">({len(passages)} passages)</small>' if len(passages) > 1 else ""
+    chips = "".join(f'<span class="entity-chip" title="{esc(LABEL_NAMES.get(kind, kind))}">{esc(name)}</span>'
+                    for name, kind in c.entities)
+    chips = f'<div class="src-entities">{chips}</div>' if chips else ""
     return (f'<details class="src" id="{source_id(turn, c.n)}"{" open" if open_ else ""}>'
             f'<summary><span class="src-n">[{c.n}]</span> <strong>{esc(c.title or "Sans titre")}</strong>{count}'
-            f'</summary><div class="src-meta">{esc(meta)}</div>{quotes}'
+            f'</summary><div class="src-meta">{esc(meta)}</div>{chips}{quotes}{render_copies(c)}'
             f'<div class="src-links">{" · ".join(links)}</div></details>')
+
+
+def render_copies(c: Citation) -> str:
+    """« repris par N sources » and the other copies of the text (the asker's audience only: filled so)."""
+    if not c.copies:
+        return ""
+    items = "".join(f'<li>{_copy_link(k)} — {esc(k.title or "Sans titre")}'
+                    f'{" (" + esc(format_date(k.date)) + ")" if k.date else ""}</li>' for k in c.copies)
+    label = c.copies_label() or "autre version du même texte"
+    return f'<div class="src-copies"><small>{esc(label)} :</small><ul>{items}</ul></div>'
+
+
+def _copy_link(k) -> str:
+    url = safe_url(k.url)
+    return f'<a href="{esc(url)}" target="_blank">{esc(k.source)}</a>' if url else esc(k.source)
 
 
 def render_sources(answers: list[Answer]) -> str:

@@ -62,8 +62,11 @@ def render_since_visit(ctx: UIContext, request=None) -> str:
         url = safe_url(item.url)
         label = esc(item.title or item.source)
         link = f'<a href="{esc(url)}" target="_blank">{label}</a>' if url else label
-        copies = f" · repris par {item.copies + 1} sources" if item.copies else ""
+        copies = f" · {item.copies_label()}" if item.copies_label() else ""
         quotes = "".join(f'<blockquote class="src-quote">« {esc(t)} »</blockquote>' for t in item.sentences)
+        if item.copies:
+            quotes += "<ul>" + "".join(f"<li>aussi : {esc(k.source)} — {esc(k.title or 'Sans titre')}</li>"
+                                       for k in item.copies) + "</ul>"
         parts.append(f'<details class="src" open><summary>{link} <span class="src-meta">'
                      f'{DOC_TYPE_LABELS.get(item.doc_type, "Autre")} · {format_date(item.date)}{copies} · pour : '
                      f'{esc(", ".join(item.reasons))}</span></summary>{quotes}</details>')

@@ -6,7 +6,7 @@ import json
 
 from rich.table import Table
 
-from assistant.schedule import Interval, ScheduleError, load_plan, planning_path, run_due
+from assistant.schedule import ScheduleError, load_plan, planning_path, run_due, set_interval
 from cli.console import err, out
 from veille.config import get_settings
 from veille.store import get_store
@@ -28,7 +28,7 @@ def cmd_run(args) -> int:
     settings = get_settings()
     if args.set:
         job, value = args.set
-        get_store(settings).set_job_interval(job, None if value == "défaut" else Interval.parse(value).text)
+        set_interval(settings, job, None if value == "défaut" else value)
         out.print(f"Intervalle de « {job} » : {value}.", highlight=False)
         return 0
     if args.state:

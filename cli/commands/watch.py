@@ -9,6 +9,7 @@ from rich.table import Table
 
 from accounts import restrict, user_for_cli
 from assistant.news import whats_new
+from assistant.schedule import Interval, set_interval, watch_job
 from assistant.service import get_assistant
 from assistant.watches import add_watch, apply_to_existing, list_watches, news, remove_watch, run_watches
 from cli.console import err, out
@@ -25,9 +26,13 @@ def cmd_watch(args) -> int:
 
 
 def _add(args) -> int:
+    interval = Interval.parse(args.interval) if args.interval else None  # checked before anything is stored
     watch = add_watch(" ".join(args.query), filters_from_args(args), name=args.name, threshold=args.threshold)
     out.print(f"Veille « {watch.name} » enregistrée. Elle examinera les documents ajoutés à partir de maintenant "
               f"(après chaque « veille ingest » ou « veille collect »).", highlight=False)
+    if interval is not None:
+        set_interval(get_settings(), watch_job(watch.name), interval.text)
+        out.print(f"Intervalle : {interval.text} (« veille run --due » la passe quand il est écoulé).", highlight=False)
     if args.existing:
         with err.status("Passage de la veille sur les documents déjà présents…"):
             hits = apply_to_existing(watch)
@@ -72,11 +77,13 @@ def _since_visit(args) -> int:
         out.print("  Rien de nouveau qui concerne vos veilles, entités suivies ou filières.")
     for i, item in enumerate(found.items, 1):
         meta = " · ".join(x for x in (item.doc_type, item.date or "", item.url or item.source) if x)
-        copies = f" — repris par {item.copies + 1} sources" if item.copies else ""
-        out.print(f"[{i}] [bold]{item.title or item.source}[/] ({meta}){copies}", highlight=False)
+        copies = f" — {item.copies_label()}" if item.copies_label() else ""
+        out.print(f"[{i}] [bold]{escape(item.title or item.source)}[/] ({escape(meta)}){copies}", highlight=False)
         out.print(f"    pour : {', '.join(item.reasons)}", highlight=False, markup=False)
         for sentence in item.sentences:
             out.print(f"    « {sentence} »", markup=False, highlight=False)
+        for k in item.copies:
+            out.print(f"    aussi : {k.source} — {k.title or 'Sans titre'}", markup=False, highlight=False)
     return 0
 
 
@@ -126,6 +133,8 @@ def configure(p) -> None:
     a.add_argument("--name", metavar="NOM", help="nom de la veille (par défaut : la requête)")
     a.add_argument("--existants", "--existing", dest="existing", action="store_true",
                    help="appliquer aussi la veille aux documents déjà présents dans le corpus")
+    a.add_argument("--intervalle", dest="interval", metavar="INTERVALLE",
+                   help="intervalle de passage par « veille run --due » (30min, 6h, 1j, 2sem, semaine, mois…)")
     a.add_argument("--seuil", dest="threshold", type=float, metavar="SEUIL",
                    help="pertinence minimale entre 0 et 1 (défaut : le seuil de refus, VEILLE_REFUSAL_THRESHOLD)")
     add_filter_args(a)
