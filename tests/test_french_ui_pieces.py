@@ -92,6 +92,7 @@ def test_cli_count_tables_fit_80_columns():
 
     class Report:
         recovered, documents_written, chunks_written, seconds, embed_seconds, outcomes = 0, 3, 12345, 123.4, 5, []
+        embedded, reused = 12345, 12345
 
         def count(self, status):
             return 12345
