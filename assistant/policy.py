@@ -112,6 +112,11 @@ class Decision:
     forced: bool = False  # refused before the model: nothing to quote, or sentences of the wrong kind
 
 
+def effective_threshold(settings: Settings, stored: float) -> float:
+    """``VEILLE_REFUSAL_THRESHOLD`` when set, else the threshold stored with the model."""
+    return settings.refusal_threshold if settings.refusal_threshold is not None else stored
+
+
 @dataclass(frozen=True)
 class RefusalPolicy:
     model: AnswerabilityModel
@@ -120,8 +125,7 @@ class RefusalPolicy:
     @classmethod
     def from_settings(cls, settings: Settings, path: Path = MODEL_PATH) -> "RefusalPolicy":
         model = load_model(path)
-        threshold = settings.refusal_threshold if settings.refusal_threshold is not None else model.threshold
-        return cls(model, threshold)
+        return cls(model, effective_threshold(settings, model.threshold))
 
     def evidence(self, draft: Draft, retrieval: Retrieval) -> AnswerabilityFeatures:
         return compute_features(draft.question, draft.passages, draft.chosen, draft.stats, retrieval.dense_top,

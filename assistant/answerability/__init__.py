@@ -29,7 +29,7 @@ from assistant.answerability.features import (
 )
 from assistant.answerability.model import LinearModel
 from assistant.compose import Draft, ScoredSentence, jaccard, query_coverage, sentence_candidates
-from assistant.policy import Decision
+from assistant.policy import Decision, effective_threshold
 from assistant.retrieve import Retrieval
 from veille.config import Settings
 from veille.errors import VeilleError
@@ -159,8 +159,7 @@ class LearnedPolicy:
     @classmethod
     def from_settings(cls, settings: Settings, path: Path = MODEL_PATH) -> "LearnedPolicy":
         models = load_models(path)
-        threshold = settings.refusal_threshold if settings.refusal_threshold is not None else models.threshold
-        return cls(models, threshold)
+        return cls(models, effective_threshold(settings, models.threshold))
 
     def decide(self, draft: Draft, retrieval: Retrieval) -> Decision:
         ranking = draft.ranking
