@@ -83,6 +83,7 @@ class Soak:
         self.retries = 0  # connections that needed another try (a loaded server)
         self.memory: list[tuple[float, float]] = []
         self.disabled_at: float | None = None
+        self.disabling = False  # set before `veille users disable` runs: the server may refuse before it returns
         self.ingested = self.collected = 0
 
     # --- set-up -----------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class Soak:
             except Exception as exc:  # noqa: BLE001
                 with self.lock:
                     self.requests += 1
-                if phase == "après" and login == DISABLED:
+                if login == DISABLED and (phase == "après" or self.disabling):
                     self.refused_after[login] += 1
                     time.sleep(1)
                 else:
@@ -222,6 +223,7 @@ class Soak:
                                   f"{self.collected} collectes · serveur {self.memory[-1][1]:.0f} Mo"
                                   + (f" · {dict(self.errors)}" if self.errors else ""), highlight=False)
                 if self.disabled_at is None and elapsed >= self.seconds / 2:
+                    self.disabling = True
                     r = veille("users", "disable", DISABLED, env=self.env)
                     self.disabled_at = elapsed
                     if r.returncode != 0:
