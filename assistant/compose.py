@@ -22,12 +22,14 @@ class ScoredSentence:
     text: str
     score: float
     terms: frozenset
+    # The kind of answer asked for (a date, a number, a name) beside what is asked about: 1 there, 0 absent,
+    # 0.5 when the question asks for no kind (``expected_type_found``, the refusal's own test). Computed once
+    # here; the score's bonus and the learned models' features both read it.
+    answer_type: float = 0.5
 
 
-def _answer_type_bonus(question: str, sentence: str, context: str) -> float:
-    """Questions of time, quantity and person look for sentences holding a date, a number, a name, beside
-    what is asked about: the same test the refusal applies to the chosen sentences (assistant/policy.py)."""
-    return 0.15 if expected_type_found(question, [sentence], [context]) == 1.0 else 0.0
+# Questions of time, quantity and person look for sentences holding a date, a number, a name.
+ANSWER_TYPE_BONUS = 0.15
 
 
 def _is_heading_like(sentence: str) -> bool:
@@ -57,8 +59,9 @@ def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> li
                 continue
             s_terms = frozenset(tokens(sentence))
             coverage = sum(weights[t] for t in q_terms & s_terms) / total
-            score = 0.7 * coverage + 0.3 * rank_prior + _answer_type_bonus(question, sentence, preceding(text, start))
-            out.append(ScoredSentence(i, start, end, sentence, score, s_terms))
+            answer_type = expected_type_found(question, [sentence], [preceding(text, start)])
+            score = 0.7 * coverage + 0.3 * rank_prior + (ANSWER_TYPE_BONUS if answer_type == 1.0 else 0.0)
+            out.append(ScoredSentence(i, start, end, sentence, score, s_terms, answer_type))
     return out
 
 

@@ -2,9 +2,9 @@
 answers?) and one row per question (does the corpus answer at all?).
 
 The same functions build the training rows (eval/train_answerability.py) and the rows scored at answer
-time, so what the models were fitted on is what they see. Everything here is cheap: term sets already
-computed by ``answer.sentence_candidates``, the branch scores of the retrieval, and optionally one cosine
-per sentence (question vector against sentence vectors, see ``sentence_vectors.py``).
+time, so what the models were fitted on is what they see. Everything here is cheap: term sets and answer
+types already computed by ``compose.sentence_candidates`` and the branch scores of the retrieval. The
+similarity columns stay 0: no sentence vectors are computed (their weights in model.json are 0).
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 
 from assistant.compose import ScoredSentence
-from assistant.question import expected_type_found, has_term, occurrence_found, preceding
+from assistant.question import has_term, occurrence_found
 from assistant.retrieve import Retrieval
 from veille.text import tokens
 
@@ -132,8 +132,7 @@ def sentence_rows(question: str, passages, candidates: list[ScoredSentence], idf
     best_similarity = max(similarities, default=0.0) if similarities else 0.0
     rows = []
     for n, c in enumerate(candidates):
-        text = passages[c.passage].node.get_content()
-        kind = expected_type_found(question, [c.text], [preceding(text, c.start)])
+        kind = c.answer_type
         sentence_terms = list(dict.fromkeys(tokens(c.text)))
         dense = retrieved.dense[c.passage] if c.passage < len(retrieved.dense) else None
         lexical = retrieved.lexical[c.passage] if c.passage < len(retrieved.lexical) else None
