@@ -19,8 +19,8 @@ from assistant.citations import CitationNumbering
 from assistant.compose import select_sentences, sentence_candidates
 from assistant.generate import format_passages
 from assistant.llm import LLMError
-from assistant.prompts import render
 from assistant.period import PeriodBoost, apply_period
+from assistant.prompts import render
 from assistant.retrieve import Retrieval
 from veille import dates
 from veille.errors import VeilleError

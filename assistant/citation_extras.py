@@ -6,7 +6,7 @@ audience of the account they carry is re-read here (``accounts.enforce``), whate
 from __future__ import annotations
 
 from accounts import enforce
-from assistant.answer import Answer, Citation, Copy
+from assistant.answer import Citation, Copy
 from assistant.entities import Entities
 from veille.filters import Filters, source_label
 
@@ -33,11 +33,3 @@ def enrich_citations(settings, store, citations: list[Citation], filters: Filter
         c.copies = copies.get(c.doc_id, [])
         c.entities = [[name, kind] for name, kind in chips.get(c.doc_id, [])]
     return citations
-
-
-def answer_enricher(assistant, filters: Filters | None):
-    """An ``AnswerStream.on_done`` hook that enriches the final answer's citations."""
-    def hook(answer: Answer) -> Answer:
-        enrich_citations(assistant.settings, assistant.store, answer.citations, filters)
-        return answer
-    return hook

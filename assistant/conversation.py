@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
-from assistant.citation_extras import answer_enricher
 from assistant.followup import depends_on_previous, rewrite
 from assistant.generate import ready_stream
 from assistant.llm import LLMError
@@ -122,7 +121,6 @@ class Conversation:
         standalone = self.standalone(question, assistant.generator)
         asked = self.filters_for(question)
         out = assistant.ask_stream(standalone, asked, stream=stream)
-        out.on_done.append(answer_enricher(assistant, asked))
         out.on_done.append(self._recorder(question, standalone))
         return out
 

@@ -14,19 +14,19 @@ from dataclasses import dataclass
 from accounts import audit, enforce
 from assistant.answer import REFUSAL, Answer
 from assistant.answerability import LearnedComposer, LearnedPolicy
+from assistant.citation_extras import enrich_citations
 from assistant.citations import CitationNumbering
 from assistant.compose import Draft, ExtractiveComposer
 from assistant.generate import Generator, ready_stream
 from assistant.llm import llm_configured
-from assistant.policy import Decision, RefusalPolicy
 from assistant.period import PeriodBoost, apply_period, period_found
+from assistant.policy import Decision, RefusalPolicy
 from assistant.retrieve import Boost, Retrieval, Search
 from veille.config import Settings, get_settings
 from veille.embeddings import get_embedder
 from veille.errors import choose
 from veille.filters import Filters
 from veille.store import Store, get_store
-
 
 # How sentences are chosen and answerability decided (``Settings.answerability``): composer and policy
 # go in pairs, the learned policy reading the learned composer's sentence scores.
@@ -149,6 +149,8 @@ class Assistant:
             answer.timings_ms = result.timings.values
             answer.filters = filters.as_dict()
             answer.filter_note = period.note if period else None
+            # Copies (« repris par N sources ») and entity chips of the final citations, within the audience.
+            enrich_citations(self.settings, self.store, answer.citations, filters)
             if answer.refused and period and period.publication and answer.answer == REFUSAL:
                 answer.answer = period.empty_filter_refusal
             return answer

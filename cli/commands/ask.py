@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import sys
 
-from assistant.citation_extras import answer_enricher
 from assistant.service import get_assistant
 from cli.console import err
 from cli.options import add_filter_args, filters_from_args
@@ -18,7 +17,7 @@ def cmd_ask(args) -> int:
         err.print("Aucune question : passez-la en argument ou une par ligne sur l'entrée standard.")
         return 2
     for question in questions:
-        emit_answer(answer_enricher(assistant, filters)(assistant.ask(question, filters)), args.json)
+        emit_answer(assistant.ask(question, filters), args.json)
     return 0
 
 
