@@ -99,6 +99,14 @@ class Answer:
         data["timings_ms"] = {k: round(v, 2) for k, v in self.timings_ms.items()}
         return data
 
+    @classmethod
+    def from_json(cls, data: dict) -> "Answer":
+        """The inverse of ``as_json`` (an answer computed by another process: ``assistant/ask_socket.py``)."""
+        citations = [Citation(**{**c, "passages": [CitedPassage(**p) for p in c.get("passages", [])],
+                                 "copies": [Copy(**k) for k in c.get("copies", [])]})
+                     for c in data.get("citations", [])]
+        return cls(**{**data, "citations": citations})
+
 
 REFUSAL = ("Le corpus ne contient pas d'information permettant de répondre à cette question. "
            "Essayez d'autres termes, élargissez la période ou retirez des filtres.")

@@ -5,10 +5,13 @@ One number per document: a second passage or sentence of a document already cite
 the sentences the answer relies on; the passages stay whole in ``context``."""
 from __future__ import annotations
 
-from llama_index.core.schema import NodeWithScore
+from typing import TYPE_CHECKING
 
 from assistant.answer import Citation, CitedPassage
 from veille.store import Store
+
+if TYPE_CHECKING:  # annotations only: rendering an answer (cli.render) must not load llama-index
+    from llama_index.core.schema import NodeWithScore
 
 QUOTE_WIDTH = 320  # characters of a quote around one cited sentence, context included
 

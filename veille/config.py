@@ -82,6 +82,9 @@ class Settings:
     # set's (`veille eval --answerability`, README « Réponse ou refus »): not the default yet.
     answerability: str = "rules"
     watch_threshold: float = 0.50  # relevance a new document needs to appear in a saved watch
+    # "on": `veille serve` also answers `veille ask` on a socket in home (assistant/ask_socket.py) and
+    # `veille ask` asks it first, skipping seconds of model load; "off": neither (always in-process).
+    ask_server: str = "on"
     # Optional OpenAI-compatible language model.
     llm_base_url: str | None = None
     llm_model: str | None = None

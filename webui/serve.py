@@ -5,6 +5,7 @@ import os
 import socket
 import time
 
+from assistant.ask_socket import serve_asks
 from assistant.schedule import background_scheduler
 from assistant.service import get_assistant
 from veille.config import Settings, get_settings
@@ -29,9 +30,10 @@ def ensure_port_free(host: str, port: int) -> None:
 
 def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None, assistant=None,
           concurrency: int = 8, block: bool = True, warm: bool = True, say=print, schedule_minutes: float | None = None,
-          **app_options):
+          ask_socket: bool = False, **app_options):
     """Warm the models, build the app and launch it; returns the Blocks (already serving). With
-    ``schedule_minutes``, ``veille run --due`` also runs every that many minutes in a background thread."""
+    ``schedule_minutes``, ``veille run --due`` also runs every that many minutes in a background thread; with
+    ``ask_socket``, `veille ask` is answered too, on a socket in the home (``app.veille_ask_socket``)."""
     offline_gradio()
 
     settings = settings or get_settings()
@@ -50,6 +52,9 @@ def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None =
                **app.veille_launch_options)
     shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
     say(f"Veille est prête : http://{shown}:{port}  (Ctrl-C pour arrêter)")
+    app.veille_ask_socket = serve_asks(assistant, settings, say) if ask_socket else None
+    if app.veille_ask_socket:
+        say(f"« veille ask » passe par ce serveur (socket {app.veille_ask_socket.path}).")
     if schedule_minutes:
         app.veille_scheduler = background_scheduler(settings, schedule_minutes, say)
         say(f"Planification active : ce qui est dû est fait toutes les {schedule_minutes:g} min.")
@@ -57,5 +62,7 @@ def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None =
         try:
             app.block_thread()
         finally:
+            if app.veille_ask_socket:
+                app.veille_ask_socket.close()
             app.close()
     return app

@@ -1,28 +1,44 @@
-"""`veille ask`."""
+"""`veille ask`: answered by a running `veille serve` when there is one (``assistant.ask_socket``), else here.
+
+Everything imported at the top is light: torch, llama-index and Chroma load (seconds) only once no server has
+answered, through ``IN_PROCESS`` — named here, loaded by name, as ``cli.commands`` loads a sub-command."""
 from __future__ import annotations
 
+import importlib
 import sys
 
-from assistant.service import get_assistant
+from assistant.ask_socket import AskClient
 from cli.console import err
 from cli.options import add_filter_args, filters_from_args
 from cli.render import emit_answer
+from veille.config import get_settings
+
+IN_PROCESS = "assistant.service"  # its get_assistant() loads the model and opens the store
 
 
 def cmd_ask(args) -> int:
-    filters = filters_from_args(args)
-    assistant = get_assistant()
+    filters = filters_from_args(args)  # --as checked here, on both paths: a disabled account never gets further
     questions = [" ".join(args.question)] if args.question else [l.strip() for l in sys.stdin if l.strip()]
     if not questions:
         err.print("Aucune question : passez-la en argument ou une par ligne sur l'entrée standard.")
         return 2
+    settings = get_settings()
+    server = AskClient(settings, warn=lambda text: err.print(text, markup=False, highlight=False),
+                       skip=args.local)
+    assistant = None
     for question in questions:
-        emit_answer(assistant.ask(question, filters), args.json)
+        answer = server.ask(question, filters)
+        if answer is None:
+            assistant = assistant or importlib.import_module(IN_PROCESS).get_assistant(settings)
+            answer = assistant.ask(question, filters)
+        emit_answer(answer, args.json)
     return 0
 
 
 def configure(p) -> None:
     p.add_argument("question", nargs="*", help="la question (sinon une par ligne sur l'entrée standard)")
     p.add_argument("--json", action="store_true", help="un objet JSON par question")
+    p.add_argument("--local", action="store_true",
+                   help="répondre dans ce processus même si un « veille serve » tourne (VEILLE_ASK_SERVER=off : toujours)")
     add_filter_args(p)
     p.set_defaults(func=cmd_ask)

@@ -8,7 +8,7 @@ from webui.serve import start
 def cmd_serve(args) -> int:
     try:
         start(host=args.host, port=args.port, concurrency=args.concurrency, allow_upload=not args.no_upload,
-              schedule_minutes=args.schedule)
+              schedule_minutes=args.schedule, ask_socket=True)
     except OSError as exc:
         err.print(f"Impossible de démarrer le serveur sur {args.host}:{args.port} : {exc}. "
                   "Un autre programme l'utilise peut-être : choisissez un autre port avec --port.")
