@@ -43,8 +43,11 @@ def socket_path(settings: Settings) -> Path:
 
 
 def settings_digest(settings: Settings) -> str:
-    """What must be equal for the server's answer to be the in-process one (the API key is hashed, not sent)."""
-    return hashlib.sha256(repr(settings).encode("utf-8")).hexdigest()
+    """What must be equal for the server's answer to be the in-process one (the API key is hashed, not sent);
+    paths resolved, so that a relative and an absolute ``VEILLE_HOME`` naming one folder agree."""
+    resolved = settings.with_(home=settings.home.resolve(),
+                              models_path=settings.models_path.resolve() if settings.models_path else None)
+    return hashlib.sha256(repr(resolved).encode("utf-8")).hexdigest()
 
 
 def _read_timeout(settings: Settings) -> float:

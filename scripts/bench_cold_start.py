@@ -1,12 +1,14 @@
 """Benchmark: `veille ask "…"` in a new process (cold start) on the demo corpus, and where its import time goes.
 
-    .venv/bin/python scripts/bench_cold_start.py [--runs 3] [--compare REF] [--top 15]
+    .venv/bin/python scripts/bench_cold_start.py [--runs 3] [--compare REF] [--top 15] [--no-serve]
 
-Prints a table of wall and CPU times (each run a fresh `python -m cli ask --json`, median of ``--runs``) for this checkout
-and, with ``--compare REF``, for the commit REF checked out in a temporary git worktree (same store, runs
-alternated so that the machine's load weighs on both alike); then the import-time profile of one run
-(`python -X importtime`): total import time and the ``--top`` libraries by their own import time.
-The demo corpus is ingested once into a temporary home first (not timed).
+Prints a table of wall and CPU times (each run a fresh `python -m cli ask --json`, median of ``--runs``) for this
+checkout answering in-process (``--local``) and through a `veille serve` started for the benchmark (its socket in
+the home; the server's own CPU per question is shown beside the client's) and, with ``--compare REF``, for the
+commit REF checked out in a temporary git worktree (same store; all runs alternated so that the machine's load
+weighs on each alike); then the import-time profile of one run of each (`python -X importtime`): total import
+time, the heavy libraries loaded, and the ``--top`` libraries by their own import time.
+The demo corpus is ingested once into a temporary home first, and the server warmed up (neither timed).
 """
 from __future__ import annotations
 
@@ -15,10 +17,13 @@ import os
 import re
 import resource
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -32,6 +37,8 @@ from rich.table import Table  # noqa: E402
 console = Console()
 QUESTION = "Quels sont les pôles de compétitivité en Normandie ?"
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)")
+HEAVY = ("torch", "transformers", "sentence_transformers", "llama_index", "chromadb", "gradio", "sklearn", "scipy")
+LOCAL, SERVED = "en processus (--local)", "par veille serve"
 
 
 def environment(home: Path, models: Path, checkout: Path) -> dict:
@@ -45,12 +52,42 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def ask_once(checkout: Path, env: dict, importtime: bool = False) -> tuple[float, float, str]:
-    """(wall seconds, CPU seconds, stderr) of one new process; CPU time is what a busy machine distorts least."""
-    command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "cli", "ask", "--json", QUESTION]
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a running process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def ask_once(checkout: Path, env: dict, importtime: bool = False, extra: tuple[str, ...] = (),
+             server: subprocess.Popen | None = None) -> tuple[float, float, str, float]:
+    """(wall seconds, CPU seconds, stderr, server CPU seconds) of one new process; CPU time is what a busy
+    machine distorts least. The server's CPU counts too when it answered: its work is not free."""
+    command = [sys.executable, *(["-X", "importtime"] if importtime else []), "-m", "cli", "ask", "--json", *extra,
+               QUESTION]
+    served = _process_cpu(server.pid) if server else 0.0
     cpu, t0 = _children_cpu(), time.perf_counter()
     done = subprocess.run(command, env=env, cwd=checkout, capture_output=True, text=True, check=True)
-    return time.perf_counter() - t0, _children_cpu() - cpu, done.stderr
+    wall, used = time.perf_counter() - t0, _children_cpu() - cpu
+    return wall, used, done.stderr, (_process_cpu(server.pid) - served) if server else 0.0
+
+
+def start_server(env: dict) -> tuple[subprocess.Popen, float]:
+    """`veille serve` on a free loopback port, returned (with its start-up seconds) once it says `veille ask`
+    goes through it; the rest of its output is drained in a thread (a full pipe would block it)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if "passe par ce serveur" in line:
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
+            return proc, time.perf_counter() - t0
+    proc.wait()
+    raise SystemExit("veille serve n'a pas démarré :\n" + "".join(seen))
 
 
 def profile(stderr: str, top: int) -> tuple[float, list[tuple[str, float, float]]]:
@@ -74,6 +111,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--compare", metavar="REF", help="commit à mesurer aussi (avant les changements)")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--no-serve", action="store_true", help="ne pas mesurer la réponse par « veille serve »")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="veille-cold-"))
@@ -81,7 +119,9 @@ def main() -> int:
     if not models.exists() and Path(os.environ.get("VEILLE_TEST_MODELS", "")).exists():
         models = Path(os.environ["VEILLE_TEST_MODELS"])
     home = work / "home"
-    checkouts = {"cette version": REPO}
+    # label -> (checkout, extra arguments of `veille ask`, answered by the server)
+    variants: dict[str, tuple[Path, tuple[str, ...], bool]] = {LOCAL: (REPO, ("--local",), False)}
+    server = None
     try:
         subprocess.run([sys.executable, "-m", "cli", "ingest", str(REPO / "corpus")], check=True,
                        env=environment(home, models, REPO), cwd=REPO, capture_output=True)
@@ -89,26 +129,39 @@ def main() -> int:
             peer = work / "peer"
             subprocess.run(["git", "worktree", "add", "--detach", str(peer), args.compare], cwd=REPO, check=True,
                            capture_output=True)
-            checkouts[args.compare] = peer
-        times: dict[str, list[float]] = {label: [] for label in checkouts}
-        cpu: dict[str, list[float]] = {label: [] for label in checkouts}
+            variants[args.compare] = (peer, (), False)  # an older `veille ask` knows no server: in-process
+        if not args.no_serve:
+            server, ready = start_server(environment(home, models, REPO))
+            console.print(f"veille serve prêt en {ready:.1f} s (modèle préchauffé compris) ; "
+                          f"il répond à « veille ask » par {home / 'ask.sock'}")
+            variants[SERVED] = (REPO, (), True)
+        times: dict[str, list[float]] = {label: [] for label in variants}
+        cpu: dict[str, list[float]] = {label: [] for label in variants}
+        server_cpu: dict[str, list[float]] = {label: [] for label in variants}
         for _ in range(args.runs):
-            for label, checkout in checkouts.items():
-                wall, used, _ = ask_once(checkout, environment(home, models, checkout))
+            for label, (checkout, extra, served) in variants.items():
+                wall, used, _, on_server = ask_once(checkout, environment(home, models, checkout), extra=extra,
+                                                    server=server if served else None)
                 times[label].append(wall)
                 cpu[label].append(used)
+                server_cpu[label].append(on_server)
         table = Table(title=f"veille ask à froid, corpus de démonstration ({args.runs} exécutions)")
-        for col in ("version", "médiane (s)", "min (s)", "max (s)", "exécutions (s)", "temps CPU, médiane (s)"):
+        for col in ("version", "médiane (s)", "min (s)", "max (s)", "exécutions (s)", "temps CPU, médiane (s)",
+                    "CPU du serveur, médiane (s)"):
             table.add_column(col, justify="right")
         for label, values in times.items():
             table.add_row(label, f"{statistics.median(values):.2f}", f"{min(values):.2f}", f"{max(values):.2f}",
-                          " ".join(f"{v:.2f}" for v in values), f"{statistics.median(cpu[label]):.2f}")
+                          " ".join(f"{v:.2f}" for v in values), f"{statistics.median(cpu[label]):.2f}",
+                          f"{statistics.median(server_cpu[label]):.2f}" if variants[label][2] else "–")
         console.print(table)
 
-        for label, checkout in checkouts.items():
-            *_, stderr = ask_once(checkout, environment(home, models, checkout), importtime=True)
+        for label, (checkout, extra, served) in variants.items():
+            *_, stderr, _ = ask_once(checkout, environment(home, models, checkout), importtime=True, extra=extra,
+                                     server=server if served else None)
             total, ranked = profile(stderr, args.top)
+            loaded = [name for name in HEAVY if re.search(rf"\|\s*{name}$", stderr, flags=re.M)]
             imports = Table(title=f"Imports de « veille ask » ({label}) : {total:.2f} s au total, "
+                                  f"bibliothèques lourdes chargées : {', '.join(loaded) or 'aucune'} ; "
                                   f"les {args.top} bibliothèques les plus lentes (python -X importtime)")
             for col in ("bibliothèque", "temps propre (s)", "cumulé du premier import (s)"):
                 imports.add_column(col, justify="right")
@@ -116,6 +169,12 @@ def main() -> int:
                 imports.add_row(name, f"{own:.3f}", f"{cumulative:.3f}")
             console.print(imports)
     finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop, which removes its socket
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                server.kill()
         if args.compare:
             subprocess.run(["git", "worktree", "remove", "--force", str(work / "peer")], cwd=REPO,
                            capture_output=True)

@@ -25,6 +25,9 @@ DOCS = {
                                           "son site de Gravenchon. Trois cent dix emplois seraient concernés."),
 }
 QUESTION = "Normacier va-t-elle fermer son site de Gravenchon ?"
+HEAVY = ("torch", "transformers", "sentence_transformers", "llama_index", "chromadb", "gradio")
+LIGHT_PROBE = ("import sys\nfrom cli.main import main\nmain(['ask', '--json', sys.argv[1]])\n"
+               f"print([m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)")
 
 
 def _store(tmp_path, models_dir, embedder) -> Settings:
@@ -98,6 +101,11 @@ def test_ask_through_a_running_serve_then_without_it(tmp_path, models_dir, embed
         served_as = veille("ask", "--as", "ent-a", "--json", QUESTION, env=env)
         assert served.returncode == 0 and served_as.returncode == 0, served.stderr + served_as.stderr
         assert "confidentiel" in _cited(served.stdout)  # the operator sees everything
+        # Answered by the server, the command never loaded the libraries that make a cold start slow.
+        probe = subprocess.run([sys.executable, "-c", LIGHT_PROBE, QUESTION], env=env, cwd=REPO, text=True,
+                               capture_output=True, timeout=120)
+        assert probe.returncode == 0 and _same(probe.stdout, served.stdout), probe.stderr
+        assert probe.stderr.strip() == "[]", probe.stderr
         assert "confidentiel" not in _cited(served_as.stdout) and "Gravenchon" not in json.loads(served_as.stdout)["answer"]
         assert veille("users", "disable", "lea", env=env).returncode == 0
         refused = veille("ask", "--as", "lea", "--json", QUESTION, env=env)
