@@ -45,6 +45,10 @@ class Conversation:
     turns: list[Turn] = field(default_factory=list)
     filters: Filters = field(default_factory=Filters)  # chosen by the user; carried over every turn
     max_history: int = 3  # turns shown to the condense prompt
+    # Turns kept (None: all). A server holds every open conversation, and redraws all of it at each answer: a
+    # session asking without end would grow the memory and the work of each answer without bound.
+    max_turns: int | None = None
+    dropped: int = 0  # oldest turns let go to stay within ``max_turns``
 
     @property
     def last(self) -> Turn | None:
@@ -53,6 +57,7 @@ class Conversation:
     def reset(self) -> None:
         self.turns.clear()
         self.filters = Filters()
+        self.dropped = 0
 
     def is_follow_up(self, question: str) -> bool:
         """True when ``question`` needs the previous turn to be understood (see ``depends_on_previous``)."""
@@ -137,3 +142,7 @@ class Conversation:
 
     def record(self, question: str, standalone: str, answer: Answer) -> None:
         self.turns.append(Turn(question, standalone, answer))
+        if self.max_turns is not None and len(self.turns) > self.max_turns:
+            excess = len(self.turns) - self.max_turns
+            del self.turns[:excess]
+            self.dropped += excess

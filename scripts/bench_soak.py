@@ -1,6 +1,6 @@
 """Soak test: mixed load on loopback for a bounded time, then the store's integrity.
 
-    .venv/bin/python scripts/bench_soak.py [--minutes 30] [--sessions 20] [--port 0]
+    .venv/bin/python scripts/bench_soak.py [--minutes 30] [--sessions 20] [--port 0] [--memtrace]
 
 What runs at once against one store (a fresh $VEILLE_HOME under /tmp, vectors in a ``chroma run`` server on
 127.0.0.1 — the deployment for several processes, see README « Déploiement serveur » —, the demo corpus
@@ -14,8 +14,12 @@ ingested first):
   from then on, and only they.
 
 Every loop is bounded in time and count and stops by itself. Printed at the end: requests, errors by kind,
-latency p50/p95 per phase, the server's memory over time, and the store's integrity (documents, passages =
-vectors, no orphan, nothing left pending). Not a CI test: a benchmark command.
+latency p50/p95 per phase, the server's memory over time (table; every sample in ``soak-memory.csv``; RSS start,
+peak, end and its slope per question over the second half), and the store's integrity (documents, passages =
+vectors, no orphan, nothing left pending). ``--memtrace`` adds a probe in the server (scripts/memtrace/
+sitecustomize.py: tracemalloc's top allocations by traceback, glibc's bytes in use and free) to tell a Python-heap
+growth from a native one or from fragmentation; run with ``MALLOC_ARENA_MAX=2`` to compare allocator settings.
+Not a CI test: a benchmark command.
 """
 from __future__ import annotations
 
@@ -45,7 +49,7 @@ PASSWORD = "soak-motdepasse"
 ACCOUNTS = ["soak-a", "soak-b", "soak-c"]
 DISABLED = "soak-c"
 MAX_REQUESTS_PER_SESSION = 5000
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 140)  # a log file: lines not cut at 80
 
 
 def free_port() -> int:
@@ -69,7 +73,7 @@ def veille(*args: str, env: dict, input: str | None = None, timeout: float = 600
 
 
 class Soak:
-    def __init__(self, minutes: float, sessions: int, port: int):
+    def __init__(self, minutes: float, sessions: int, port: int, memtrace: bool = False):
         self.home = Path(tempfile.mkdtemp(prefix="veille-soak-"))
         self.env = dict(os.environ, VEILLE_HOME=str(self.home), PYTHONUNBUFFERED="1",
                         VEILLE_MODELS_PATH=str(REPO / ".veille" / "models"))
@@ -81,7 +85,8 @@ class Soak:
         self.refused_after: Counter[str] = Counter()
         self.requests = 0
         self.retries = 0  # connections that needed another try (a loaded server)
-        self.memory: list[tuple[float, float]] = []
+        self.memory: list[tuple[float, float, int]] = []  # (seconds, server RSS in MB, questions answered so far)
+        self.memtrace = memtrace
         self.disabled_at: float | None = None
         self.disabling = False  # set before `veille users disable` runs: the server may refuse before it returns
         self.ingested = self.collected = 0
@@ -113,7 +118,12 @@ class Soak:
             r = veille("users", "add", login, "--role", "entreprise", "--password-stdin", env=self.env,
                        input=PASSWORD + "\n")
             assert r.returncode == 0, r.stderr
-        server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(self.port)], env=self.env,
+        server_env = dict(self.env)
+        if self.memtrace:  # scripts/memtrace/sitecustomize.py, for the server process only
+            server_env.update(VEILLE_MEMTRACE_DIR=str(self.home),
+                              PYTHONPATH=os.pathsep.join([str(REPO / "scripts" / "memtrace"),
+                                                          self.env.get("PYTHONPATH", str(REPO))]))
+        server = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(self.port)], env=server_env,
                                   cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for line in server.stdout:
             if "Veille est prête" in line:
@@ -215,7 +225,9 @@ class Soak:
         last_line = 0.0
         try:
             while (elapsed := time.monotonic() - started) < self.seconds:
-                self.memory.append((elapsed, rss_mb(server.pid)))
+                self.memory.append((elapsed, rss_mb(server.pid), self.requests))
+                if self.memtrace and elapsed >= 60:  # warm by now: the probe starts tracing (scripts/memtrace)
+                    (self.home / "memtrace.start").touch()
                 if elapsed - last_line >= 30:
                     last_line = elapsed
                     console.print(f"{elapsed / 60:4.1f} min · {self.requests} questions · "
@@ -272,17 +284,42 @@ class Soak:
         for key, value in integrity.items():
             table.add_row(key, str(value))
         console.print(table)
-        memory = Table(title="Mémoire du serveur (RSS)")
-        memory.add_column("instant")
-        memory.add_column("Mo", justify="right")
-        step = max(1, len(self.memory) // 12)
-        for elapsed, mb in self.memory[::step]:
-            memory.add_row(f"{elapsed / 60:.1f} min", f"{mb:.0f}")
-        console.print(memory)
+        self.report_memory()
         ok = (not self.errors and integrity["passages"] == integrity["vecteurs"]
               and not integrity["inachevés (pending/deleting/sans source)"] and not integrity["passages sans document"])
         console.print("[bold green]Intégrité et service : OK[/]" if ok else "[bold red]Problèmes relevés ci-dessus[/]")
         console.print(f"Journal du serveur : {self.home / 'serve.log'}")
+        if self.memtrace:
+            console.print(f"Sonde mémoire (tracemalloc, malloc) : {self.home / 'memtrace.jsonl'}")
+
+    def report_memory(self) -> None:
+        """RSS over time (table, and every sample in a CSV file), and its slope per question fitted over the second
+        half of the run: the first half includes warm-up (caches, lazily loaded parts), which is not a leak."""
+        if not self.memory:
+            return
+        memory = Table(title="Mémoire du serveur (RSS)" + (f", MALLOC_ARENA_MAX={os.environ['MALLOC_ARENA_MAX']}"
+                                                           if os.environ.get("MALLOC_ARENA_MAX") else ""))
+        for col in ("instant", "questions", "Mo"):
+            memory.add_column(col, justify="right")
+        step = max(1, len(self.memory) // 12)
+        rows = self.memory[::step]
+        if rows[-1] is not self.memory[-1]:
+            rows.append(self.memory[-1])
+        for elapsed, mb, asked in rows:
+            memory.add_row(f"{elapsed / 60:.1f} min", str(asked), f"{mb:.0f}")
+        console.print(memory)
+        csv = self.home / "soak-memory.csv"
+        csv.write_text("secondes,questions,rss_mo\n" + "".join(f"{e:.0f},{q},{mb:.1f}\n" for e, mb, q in self.memory),
+                       encoding="utf-8")
+        half = [m for m in self.memory if m[0] >= self.memory[-1][0] / 2]
+        start, end = self.memory[0][1], self.memory[-1][1]
+        line = f"RSS : {start:.0f} Mo au départ, {max(m[1] for m in self.memory):.0f} Mo au plus, {end:.0f} Mo à la fin"
+        if len(half) >= 3 and half[-1][2] > half[0][2]:
+            per_question = statistics.linear_regression([m[2] for m in half], [m[1] for m in half]).slope
+            per_minute = statistics.linear_regression([m[0] / 60 for m in half], [m[1] for m in half]).slope
+            line += (f" ; pente sur la seconde moitié : {per_question * 1024:+.0f} Ko par question, "
+                     f"{per_minute:+.1f} Mo par minute")
+        console.print(line + f" (chaque relevé : {csv})", highlight=False)
 
 
 def main() -> int:
@@ -290,8 +327,10 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--memtrace", action="store_true",
+                        help="sonde tracemalloc et malloc dans le serveur (scripts/memtrace), plus lent")
     args = parser.parse_args()
-    Soak(args.minutes, args.sessions, args.port).run()
+    Soak(args.minutes, args.sessions, args.port, memtrace=args.memtrace).run()
     return 0
 
 

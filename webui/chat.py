@@ -15,7 +15,7 @@ from assistant.conversation import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
 from veille.markup import defuse, md_literal
-from webui.context import UIContext, field_message, ui_error, ui_warning
+from webui.context import UIContext, field_message, ui_error, ui_info, ui_warning
 from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
 from webui.sources import DOC_TYPE_LABELS, format_date, origin_label, render_sources, safe_url, source_id, source_names
@@ -32,6 +32,10 @@ EXAMPLES = [
 # After an answer: the question just asked at the top of the conversation, its answer below it.
 KEEP_QUESTION_IN_VIEW = """() => { const users = document.querySelectorAll('#chat [data-testid="user"]');
   if (users.length) users[users.length - 1].scrollIntoView({block: 'start', behavior: 'instant'}); }"""
+
+# Exchanges a chat keeps (Conversation.max_turns): the server holds every open conversation and redraws it whole
+# at each answer, so an endless one would make memory and answer time grow without bound.
+CHAT_MAX_TURNS = 20
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
 
@@ -144,6 +148,9 @@ def conversation_markdown(conv: Conversation, mode_label: str) -> str:
     lit = md_literal
     out = [f"# Conversation Veille — {datetime.now().strftime('%d/%m/%Y %H:%M')}", "",
            f"Mode de réponse : {mode_label}", ""]
+    if conv.dropped:
+        out += [f"*Les {conv.dropped} premiers échanges ne sont plus conservés (au plus {CHAT_MAX_TURNS} le sont).*",
+                ""]
     for i, t in enumerate(conv.turns, 1):
         a = t.answer
         out += [f"## {i}. {lit(t.question)}", ""]
@@ -223,28 +230,35 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
 
     def respond(text, conv, types, since, until, srcs, fils, langs, request: gr.Request):
         text = (text or "").strip()
-        conv = conv or Conversation()
+        conv = conv or Conversation(max_turns=CHAT_MAX_TURNS)
         past = history_of(conv, ctx.mode_label)
+        # The sources panel is sent again as it stands rather than left with gr.skip(): Gradio makes a new gr.HTML for
+        # each such « update » and kept every panel sent before it (≈ 0.2 MB a question, scripts/bench_soak.py).
+        panel = render_sources([t.answer for t in conv.turns])
         problem = date_problems(since, until)
         if problem:  # said beside the date fields; the conversation and the question stay as they were
-            yield past, conv, gr.skip(), text, field_message(problem)
+            yield past, conv, panel, text, field_message(problem)
             return
         if not text:
             ui_warning("Écrivez une question avant d'envoyer.")
-            yield past, conv, gr.skip(), "", ""
+            yield past, conv, panel, "", ""
             return
         filters = make_filters(types, since, until, srcs, fils, langs)
-        turn = len(conv.turns)
+        turn, dropped_before = len(conv.turns), conv.dropped
         user_msg = {"role": "user", "content": escape_markdown(text)}
         try:
             for event in ctx.stream_chat(conv, text, filters, request):
                 if event.kind == "status":
-                    yield (past + [user_msg, {"role": "assistant", "content": f"*{event.text}*"}], conv, gr.skip(), "",
+                    yield (past + [user_msg, {"role": "assistant", "content": f"*{event.text}*"}], conv, panel, "",
                            "")
                 elif event.kind == "text":
                     yield (past + [user_msg, {"role": "assistant", "content": render_partial(event.text, turn)}],
-                           conv, gr.skip(), "", "")
+                           conv, panel, "", "")
                 else:
+                    if dropped_before == 0 < conv.dropped:  # said once, when the first exchange goes
+                        ui_info(f"Cette conversation ne garde que ses {CHAT_MAX_TURNS} derniers échanges : le plus "
+                                "ancien vient d'être retiré. Exportez-la au fil de l'eau pour tout garder, ou ouvrez "
+                                "une « Nouvelle conversation ».")
                     answers = [t.answer for t in conv.turns]
                     yield history_of(conv, ctx.mode_label), conv, render_sources(answers), "", ""
         except gr.Error:  # a refused or disabled account: Gradio's error, the session is over
@@ -253,7 +267,7 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
             log.exception("question failed: %s", text)
             msg = ("Une erreur interne a empêché de répondre. Réessayez ; si le problème persiste, "
                    "signalez-le à l'administrateur (le détail est dans le journal du serveur).")
-            yield past + [user_msg, {"role": "assistant", "content": msg}], conv, gr.skip(), text, ""
+            yield past + [user_msg, {"role": "assistant", "content": msg}], conv, panel, text, ""
 
     outputs = [chatbot, conv_state, sources, question, dates_msg]
     ev_args = dict(fn=respond, inputs=[question, conv_state, *filter_inputs], outputs=outputs,
@@ -271,7 +285,7 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
         **{**ev_args, "api_name": False}).then(None, None, None, js=KEEP_QUESTION_IN_VIEW)
 
     def reset(conv):
-        return [], Conversation(), render_sources([]), "", gr.update(value=None, visible=False)
+        return [], Conversation(max_turns=CHAT_MAX_TURNS), render_sources([]), "", gr.update(value=None, visible=False)
 
     new_conv.click(reset, conv_state, [chatbot, conv_state, sources, question, export_file], api_name="reset")
     chatbot.clear(reset, conv_state, [chatbot, conv_state, sources, question, export_file], api_name=False)
