@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from accounts import audit, enforce
 from assistant.answer import REFUSAL, Answer
 from assistant.answerability import LearnedComposer, LearnedPolicy
+from assistant.answerability.consensus import ConsensusPolicy
 from assistant.citation_extras import enrich_citations
 from assistant.citations import CitationNumbering
 from assistant.compose import Draft, ExtractiveComposer
@@ -31,6 +32,7 @@ from veille.store import Store, get_store
 # How sentences are chosen and answerability decided (``Settings.answerability``): composer and policy
 # go in pairs, the learned policy reading the learned composer's sentence scores.
 ANSWERABILITY = {
+    "consensus": (lambda settings: ExtractiveComposer(), ConsensusPolicy.from_settings),
     "learned": (lambda settings: LearnedComposer.load(), LearnedPolicy.from_settings),
     "rules": (lambda settings: ExtractiveComposer(), RefusalPolicy.from_settings),
 }

@@ -1,6 +1,6 @@
 """Answerability at scale: does Veille answer when its corpus holds the answer, and refuse when it does not?
 
-    python -m eval.answerability [--sets piaf,spf,cnil,demo,demo-echelle] [--scorer rules,learned]
+    python -m eval.answerability [--sets piaf,spf,cnil,demo,demo-echelle] [--scorer rules,learned,consensus]
                                  [--limit N] [--json] [--out DOSSIER] [--no-report]
 
 Sets (see eval/gold_removal.py for how the stores are built):
@@ -10,7 +10,7 @@ Sets (see eval/gold_removal.py for how the stores are built):
   the passages of the three benchmarks and the html_fr pages. A test set: nothing is fitted on it.
 
 Every question is asked once per answerability mode (``Settings.answerability``: ``rules``, the earlier
-design; ``learned``, the models trained on PIAF train) through the public ``Assistant`` (extractive path,
+design; ``learned``, the models trained on PIAF train; ``consensus``, both must agree) through the public ``Assistant`` (extractive path,
 no language model) with the refusal threshold set to 0, so the answer it *would* give is always known; the
 mode's own threshold then decides (refused = refused before any model, or confidence below the threshold).
 The query embedding is computed once per question and shared by the modes; its cost is added back to each
@@ -44,8 +44,9 @@ from veille.embeddings import get_embedder
 from veille.progress import make_progress
 
 SETS = ("piaf", "spf", "cnil", "demo", "demo-echelle")
-SCORERS = ("rules", "learned")
-LABELS = {"rules": "règles (modèle ajusté sur le jeu du corpus)", "learned": "appris (PIAF train)"}
+SCORERS = ("rules", "learned", "consensus")
+LABELS = {"rules": "règles (modèle ajusté sur le jeu du corpus)", "learned": "appris (PIAF train)",
+          "consensus": "consensus (règles et appris d'accord)"}
 HIGH_CONFIDENCE = 0.8
 
 
@@ -137,8 +138,21 @@ class SharedQueries:
 
 
 def scorer_threshold(name: str) -> float:
-    """The threshold a mode refuses under, as stored with its model."""
-    return load_models().threshold if name == "learned" else load_model().threshold
+    """The threshold a mode refuses under, as stored with its model (consensus: each judge's own, see
+    ``refused``; the stricter is reported)."""
+    return {"rules": load_model().threshold, "learned": load_models().threshold,
+            "consensus": max(load_model().threshold, load_models().threshold)}[name]
+
+
+def refused(row: dict, threshold: float) -> bool:
+    """Would the mode refuse, at its own threshold(s)? (Asked with the threshold at 0, every answer is known.)"""
+    if row["forced"]:
+        return True
+    if row["scorer"] == "consensus":  # each judge at its own threshold, as ConsensusPolicy decides
+        evidence = row["evidence"]
+        return (evidence["rules_confidence"] < load_model().threshold
+                or evidence.get("learned_confidence", 1.0) < load_models().threshold)
+    return row["confidence"] < threshold
 
 
 def ask_cases(cases: list[Case], store, embedder, scorers: list[str], progress=None) -> list[dict]:
@@ -201,13 +215,13 @@ def auc(labels: list[bool], scores: list[float]) -> float | None:
 
 def metrics(rows: list[dict], threshold: float) -> dict:
     """Refusal, answers and calibration of one scorer on one set, at its threshold."""
-    def refused(r: dict) -> bool:
-        return r["forced"] or r["confidence"] < threshold
+    def refused_here(r: dict) -> bool:
+        return refused(r, threshold)
 
     present = [r for r in rows if r["present"]]
     absent = [r for r in rows if not r["present"]]
-    answered = [r for r in rows if not refused(r)]
-    refusals = [r for r in rows if refused(r)]
+    answered = [r for r in rows if not refused_here(r)]
+    refusals = [r for r in rows if refused_here(r)]
     cited = sum(r["cited_sentences"] for r in answered)
     supported = sum(r["supported_sentences"] for r in answered)
     answered_present = [r for r in answered if r["present"]]
@@ -216,9 +230,9 @@ def metrics(rows: list[dict], threshold: float) -> dict:
     latencies = [r["latency_ms"] for r in rows]
     out = {
         "questions": len(rows), "present": len(present), "absent": len(absent), "threshold": round(threshold, 4),
-        "answered_and_cited": _rate(sum(not refused(r) and r["gold_cited"] for r in present), len(present)),
-        "answered_when_present": _rate(sum(not refused(r) for r in present), len(present)),
-        "refused_when_absent": _rate(sum(refused(r) for r in absent), len(absent)),
+        "answered_and_cited": _rate(sum(not refused_here(r) and r["gold_cited"] for r in present), len(present)),
+        "answered_when_present": _rate(sum(not refused_here(r) for r in present), len(present)),
+        "refused_when_absent": _rate(sum(refused_here(r) for r in absent), len(absent)),
         "refusal_precision": _rate(sum(not r["present"] for r in refusals), len(refusals)),
         "citation_precision": _rate(supported, cited),
         "first_citation_gold": _rate(sum(r["first_cited_gold"] for r in answered_present), len(answered_present)),
@@ -230,7 +244,7 @@ def metrics(rows: list[dict], threshold: float) -> dict:
         "latency_p50_ms": round(percentile(latencies, 50), 1), "latency_p95_ms": round(percentile(latencies, 95), 1),
     }
     if any(r["coverage"] is not None for r in present):
-        out["coverage"] = _rate(sum((r["coverage"] or 0.0) for r in present if not refused(r)), len(present))
+        out["coverage"] = _rate(sum((r["coverage"] or 0.0) for r in present if not refused_here(r)), len(present))
     return out
 
 
@@ -407,7 +421,7 @@ def main(argv: list[str] | None = None) -> int:
 def add_arguments(parser) -> None:
     parser.add_argument("--sets", default=",".join(SETS), help=f"jeux, séparés par des virgules (défaut : {','.join(SETS)})")
     parser.add_argument("--scorer", default=",".join(SCORERS),
-                        help="modes de réponse, côte à côte : rules,learned (défaut : les deux)")
+                        help="modes de réponse, côte à côte : rules,learned,consensus (défaut : les trois)")
     parser.add_argument("--limit", type=int, help="au plus N questions par jeu (essais)")
     parser.add_argument("--json", action="store_true", help="imprimer le résumé en JSON sur la sortie standard")
     parser.add_argument("--out", help="dossier des rapports (défaut : eval/reports)")

@@ -89,7 +89,9 @@ def test_the_setting_selects_how_answers_are_judged(stores):
     full, _, embedder = stores
     assert "best_logit" in Assistant(full.settings.with_(answerability="learned"), embedder=embedder).ask(QUESTION).evidence
     assert "best_sentence" in Assistant(full.settings.with_(answerability="rules"), embedder=embedder).ask(QUESTION).evidence
-    with pytest.raises(UnknownChoice, match="learned"):
+    assert "learned_best_logit" in Assistant(full.settings.with_(answerability="consensus"),
+                                             embedder=embedder).ask(QUESTION).evidence
+    with pytest.raises(UnknownChoice, match="consensus"):
         Assistant(full.settings.with_(answerability="devin"), embedder=embedder)
 
 
@@ -187,3 +189,27 @@ def test_removal_store_is_the_full_store_without_half_b_gold(settings, embedder)
     assert len(doc_ids) == len(texts) - len(split.removed_passages)
     assert {k for keys in bench_store(bench, settings, "e5-small", embedder, progress=False).passages_of_doc.values()
             for k in keys} == {p.id for p in passages}
+
+
+def test_consensus_answers_only_when_both_judges_would(stores):
+    full, without, embedder = stores
+    consensus = Assistant(full.settings.with_(answerability="consensus"), embedder=embedder)
+    answer = consensus.ask(QUESTION)
+    rules = Assistant(full.settings.with_(answerability="rules"), embedder=embedder).ask(QUESTION)
+    assert not answer.refused
+    assert answer.answer == rules.answer  # the rules composer's sentences are quoted
+    evidence = answer.evidence
+    assert answer.confidence == pytest.approx(min(evidence["rules_confidence"], evidence["learned_confidence"]), abs=1e-3)
+    # Over the store that lost the passages on the subject, the learned judge refuses (test above), so
+    # the consensus does too, whatever the rules say.
+    assert Assistant(without.settings.with_(answerability="consensus"), embedder=embedder).ask(QUESTION).refused
+
+
+def test_a_lexical_only_search_is_judged_by_the_rules_alone(stores):
+    full, _, embedder = stores
+    consensus = Assistant(full.settings.with_(answerability="consensus"), embedder=embedder, retriever="bm25")
+    rules = Assistant(full.settings.with_(answerability="rules"), embedder=embedder, retriever="bm25")
+    answer, expected = consensus.ask(QUESTION), rules.ask(QUESTION)
+    assert not answer.refused  # the learned models, which read the dense branch's scores, do not sit
+    assert (answer.answer, answer.confidence) == (expected.answer, expected.confidence)
+    assert "learned_confidence" not in answer.evidence

@@ -77,10 +77,11 @@ class Settings:
     candidates: int = 50
     refusal_threshold: float | None = None  # None: the threshold stored with the answerability model
     # Which sentences to quote and whether to answer: "rules" (lexical choice + the logistic model of
-    # assistant/policy.py) or "learned" (models trained on PIAF train, assistant/answerability/). The learned
-    # pair refuses far more of the held-out questions whose answer is absent (SPF, PIAF) but fewer of the demo
-    # set's (`veille eval --answerability`, README « Réponse ou refus »): not the default yet.
-    answerability: str = "rules"
+    # assistant/policy.py), "learned" (models trained on PIAF train, assistant/answerability/) or "consensus"
+    # (the rules' sentences, answered only when both judges would). Consensus refuses far more of the held-out
+    # questions whose answer is absent (SPF 0.41 against 0.06) for a few answers fewer
+    # (`veille eval --answerability`, README « Réponse ou refus »).
+    answerability: str = "consensus"
     watch_threshold: float = 0.50  # relevance a new document needs to appear in a saved watch
     # "on": `veille serve` also answers `veille ask` on a socket in home (assistant/ask_socket.py) and
     # `veille ask` asks it first, skipping seconds of model load; "off": neither (always in-process).
