@@ -147,9 +147,8 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
     boost = PeriodBoost(period.time, assistant.store) if period and not period.publication else None
     result = assistant.retrieve(topic, filters, top_k=n_passages, boost=boost)
     passages = result.passages
-    probe = (assistant.compose(topic, Retrieval(passages[: assistant.settings.top_k], result.dense), filters)
-             if passages else None)
-    if not passages or probe is None or probe.refused:
+    if not passages or not assistant.covers(topic, Retrieval(passages[: assistant.settings.top_k], result.dense),
+                                            filters):
         return Briefing(topic, described, NOTHING_FOUND, [], [], passages=0, empty=True)
     idf = assistant.term_stats(filters)  # the asker's audience only, as for answers
     number = CitationNumbering(assistant.store, passages)

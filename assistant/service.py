@@ -62,6 +62,7 @@ class Assistant:
         self.composer = composer or make_composer(self.settings)
         self.policy = policy or make_policy(self.settings)
         self._generator = generator
+        self._topic_policy: RefusalPolicy | None = None
         if search is None:
             Search(self.store, None, self.retriever_mode, self.fusion)  # validates the names now
 
@@ -109,6 +110,15 @@ class Assistant:
     def composition(self, question: str, retrieval: Retrieval, filters: Filters | None = None) -> Composition:
         draft = self.composer.draft(question, retrieval, self.term_stats(filters))
         return Composition(draft, self.policy.decide(draft, retrieval))
+
+    def covers(self, topic: str, retrieval: Retrieval, filters: Filters | None = None) -> bool:
+        """Does the corpus speak of ``topic`` (a briefing's subject)? The rules judge the sentences they would
+        quote, whatever the answer mode: a note gathers several subjects, and no one sentence has to answer it
+        (the learned models judge exactly that, and refuse such topics)."""
+        if self._topic_policy is None:
+            self._topic_policy = RefusalPolicy.from_settings(self.settings)
+        draft = ExtractiveComposer().draft(topic, retrieval, self.term_stats(filters))
+        return self._topic_policy.decide(draft, retrieval).answer
 
     def compose(self, question: str, retrieval: Retrieval, filters: Filters | None = None) -> Answer:
         """The extractive answer to ``question`` from ``retrieval``, or a refusal with its confidence."""

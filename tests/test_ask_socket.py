@@ -116,7 +116,7 @@ def test_ask_through_a_running_serve_then_without_it(tmp_path, models_dir, embed
         assert _same(served_as.stdout, local_as.stdout)
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop removes the socket
-        rest = proc.communicate(timeout=60)[0]
+        rest = proc.communicate(timeout=180)[0]
     assert not sock.exists() and "Traceback" not in rest
 
     _stale_socket(sock)
