@@ -86,8 +86,11 @@ def test_ask_through_a_running_serve_then_without_it(tmp_path, models_dir, embed
     settings = _store(tmp_path, models_dir, embedder)
     sock = settings.home / "ask.sock"
     _stale_socket(sock)  # a previous server was killed: this one replaces its file
+    # Ctrl-C reaches the server as it would from a terminal: a child inherits an ignored SIGINT (something in
+    # the test process may ignore it), and Python then installs no KeyboardInterrupt handler.
     proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(free_port())], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         lines, deadline = [], time.time() + 240
         for line in proc.stdout:
