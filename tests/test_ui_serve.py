@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import httpx
 from conftest import REPO, free_port
@@ -32,10 +33,11 @@ def test_veille_serve_warms_up_then_serves_offline(env):
         deadline = time.time() + 240
         for line in proc.stdout:
             lines.append(line.rstrip())
-            if "Veille est prête" in line or time.time() > deadline:
+            if "« veille ask » passe par ce serveur" in line or time.time() > deadline:
                 break
         out = "\n".join(lines)
         assert f"Veille est prête : http://127.0.0.1:{port}" in out, out
+        assert (Path(env["VEILLE_HOME"]) / "ask.sock").exists(), out
         assert out.index("Préchauffage") < out.index("Modèle prêt") < out.index("Veille est prête")
         page = httpx.get(f"http://127.0.0.1:{port}/", timeout=30)
         assert page.status_code == 200 and "Veille" in page.text
@@ -47,8 +49,10 @@ def test_veille_serve_warms_up_then_serves_offline(env):
         tabs = {c.get("props", {}).get("label") for c in config["components"] if c.get("type") == "tabitem"}
         assert README_TABS <= tabs, tabs
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        proc.terminate()  # SIGTERM, as a service manager stops it: the same clean stop as Ctrl-C
+        rest = proc.communicate(timeout=60)[0]
+    assert "Traceback" not in rest and "Arrêt demandé" in rest, rest
+    assert not (Path(env["VEILLE_HOME"]) / "ask.sock").exists()  # `veille ask` is not sent to a dead server
 
 
 def test_veille_serve_busy_port_fails_fast_in_french(env):

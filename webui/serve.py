@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import threading
 import time
 
 from assistant.ask_socket import serve_asks
@@ -26,6 +28,16 @@ def ensure_port_free(host: str, port: int) -> None:
             s.bind((host, port))
         except OSError as exc:
             raise OSError(f"port {port} indisponible ({exc.strerror or exc})") from None
+
+
+def stop_on_sigterm() -> None:
+    """A service manager (systemd, docker stop, kill) stops the server with SIGTERM: make it a Ctrl-C, so the
+    same clean stop runs (Gradio closes, the `veille ask` socket file is removed) instead of an abrupt exit."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
 
 
 def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None = None, assistant=None,
@@ -59,8 +71,12 @@ def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None =
         app.veille_scheduler = background_scheduler(settings, schedule_minutes, say)
         say(f"Planification active : ce qui est dû est fait toutes les {schedule_minutes:g} min.")
     if block:
+        stop_on_sigterm()
         try:
-            app.block_thread()
+            while app.is_running:  # Gradio's block_thread, with the stop said in French
+                time.sleep(0.2)
+        except KeyboardInterrupt:
+            say("Arrêt demandé : fermeture du serveur.")
         finally:
             if app.veille_ask_socket:
                 app.veille_ask_socket.close()
