@@ -336,11 +336,13 @@ def reliability_plot(rows: list[dict], path: Path) -> Path:
     return path
 
 
-def absent_answered_sample(rows: list[dict], threshold: dict[str, float], n: int = 30, seed: int = 42) -> list[dict]:
-    """Cases whose gold was removed and that were answered anyway (SPF, CNIL), to read by hand: does
-    another entry really answer?"""
-    pool = [r for r in rows if r["set"] in ("spf", "cnil") and not r["present"] and not r["forced"]
-            and r["confidence"] >= threshold[r["scorer"]] and r["scorer"] == "learned"]
+def absent_answered_sample(rows: list[dict], threshold: dict[str, float], n: int = 30, seed: int = 42,
+                           scorer: str | None = None) -> list[dict]:
+    """Cases whose gold was removed (SPF, CNIL) and that the default answer mode (``Settings.answerability``)
+    answered anyway, decided as ``refused`` decides, to read by hand: does another entry really answer?"""
+    scorer = scorer or get_settings().answerability
+    pool = [r for r in rows if r["set"] in ("spf", "cnil") and not r["present"] and r["scorer"] == scorer
+            and not refused(r, threshold[r["scorer"]])]
     random.Random(seed).shuffle(pool)
     return [{k: r[k] for k in ("set", "id", "question", "reference", "answer", "cited", "confidence")}
             for r in pool[:n]]
@@ -404,7 +406,8 @@ def write_report(summary: dict, rows: list[dict], meta: dict, root: Path) -> Pat
              "Passages par stockage : " + ", ".join(f"{k} {v['passages']}" for k, v in meta["stores"].items()), "",
              markdown_table(summary), "", "## Cibles du ticket 12", "", *targets_lines(summary), "",
              "Fiabilité : `reliability.png` (part des réponses justes par tranche de confiance). Cas absents "
-             "répondus à relire : `absent_answered_sample.json`.", ""]
+             f"répondus par le mode par défaut ({get_settings().answerability}) à relire : "
+             "`absent_answered_sample.json`.", ""]
     (folder / "report.md").write_text("\n".join(lines), encoding="utf-8")
     return folder
 
