@@ -6,7 +6,7 @@ already holds a warm ``Assistant``. The server listens on ``home/ask.sock`` (``s
 `veille ask` already has, since that user reads the store's files anyway. The request carries the question,
 the ``Filters`` the CLI built (``--as`` already applied; the ``Assistant`` re-applies the account's current
 audience on every retrieval, as in-process) and a digest of the client's settings: a server started with
-other settings (model, fusion, threshold…) answers 409 and the CLI answers in-process, so that an answer never
+other settings (model, fusion, threshold…) or other code (an upgrade or an edit since it started) answers 409 and the CLI answers in-process, so that an answer never
 depends on which path gave it. The response is ``Answer.as_json()``, read back by ``Answer.from_json``.
 
 This module stays light (the standard library; httpx only once a socket is there): the CLI imports it before
@@ -15,6 +15,7 @@ it knows whether it must load the models. Transport: the standard library's HTTP
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -42,12 +43,34 @@ def socket_path(settings: Settings) -> Path:
     return settings.home / SOCKET_NAME
 
 
-def settings_digest(settings: Settings) -> str:
-    """What must be equal for the server's answer to be the in-process one (the API key is hashed, not sent);
-    paths resolved, so that a relative and an absolute ``VEILLE_HOME`` naming one folder agree."""
+# The code that answers: Veille's packages and the model files shipped in them (``assistant/answerability.json``).
+CODE_ROOT = Path(__file__).resolve().parents[1]
+CODE_PACKAGES = ("veille", "ingestion", "accounts", "assistant", "cli", "webui", "prompts")
+CODE_SUFFIXES = (".py", ".json", ".txt", ".md")
+
+
+@functools.cache
+def code_fingerprint(root: Path = CODE_ROOT) -> str:
+    """Path, size and modification time of every file of the running code (≈ 200 ``stat`` calls, a few ms): a
+    server started before an upgrade or an edit answers with the old code, and is told apart like one started
+    with other settings."""
+    digest = hashlib.sha256()
+    for package in CODE_PACKAGES:
+        for path in sorted((root / package).rglob("*")):
+            if path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
+                info = path.stat()
+                digest.update(f"{path.relative_to(root)}\0{info.st_size}\0{info.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def settings_digest(settings: Settings, code: str | None = None) -> str:
+    """What must be equal for the server's answer to be the in-process one: the settings (the API key is hashed,
+    not sent; paths resolved, so that a relative and an absolute ``VEILLE_HOME`` naming one folder agree) and
+    the code (``code_fingerprint``)."""
     resolved = settings.with_(home=settings.home.resolve(),
                               models_path=settings.models_path.resolve() if settings.models_path else None)
-    return hashlib.sha256(repr(resolved).encode("utf-8")).hexdigest()
+    code = code_fingerprint() if code is None else code
+    return hashlib.sha256(f"{resolved!r}\0{code}".encode("utf-8")).hexdigest()
 
 
 def _read_timeout(settings: Settings) -> float:
@@ -79,7 +102,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (ValueError, KeyError, TypeError) as exc:
             return self._reply(400, {"error": f"Requête illisible : {exc}"})
         if digest != self.server.digest:
-            return self._reply(409, {"error": "Ce serveur tourne avec d'autres réglages."})
+            return self._reply(409, {"error": "Ce serveur tourne avec d'autres réglages ou une autre version."})
         try:
             answer = self.server.assistant.ask(question, filters)
         except VeilleError as exc:
@@ -223,7 +246,8 @@ class AskClient:
         if response.status_code == 422:
             raise AskServerError(body["error"], body.get("exit_code", 2))
         if response.status_code == 409:
-            self.warn("« veille serve » tourne avec d'autres réglages : la question est traitée ici.")
+            self.warn("« veille serve » tourne avec d'autres réglages ou une autre version de Veille (relancez-le "
+                      "après une mise à jour) : la question est traitée ici.")
         else:
             self.warn(f"« veille serve » a refusé la question ({response.status_code} : {body.get('error', '')}) : "
                       "elle est traitée ici.")

@@ -136,3 +136,37 @@ def test_ask_through_a_running_serve_then_without_it(tmp_path, models_dir, embed
     assert dropped.returncode == 0 and "Traceback" not in dropped.stderr
     assert "n'a pas répondu jusqu'au bout" in dropped.stderr and "traitée ici" in dropped.stderr
     assert _same(served_as.stdout, dropped.stdout)
+
+
+def test_code_fingerprint_follows_the_code_not_the_rest(tmp_path):
+    from assistant.ask_socket import code_fingerprint
+
+    (tmp_path / "assistant" / "__pycache__").mkdir(parents=True)
+    source = tmp_path / "assistant" / "compose.py"
+    source.write_text("X = 1\n", encoding="utf-8")
+    before = code_fingerprint.__wrapped__(tmp_path)
+    (tmp_path / "assistant" / "__pycache__" / "compose.cpython-311.pyc").write_bytes(b"\0")  # not the code
+    (tmp_path / "notes.py").write_text("", encoding="utf-8")  # outside Veille's packages
+    assert code_fingerprint.__wrapped__(tmp_path) == before
+    source.write_text("X = 2  # upgraded\n", encoding="utf-8")
+    assert code_fingerprint.__wrapped__(tmp_path) != before
+
+
+def test_a_server_running_older_code_is_not_asked(tmp_path, monkeypatch):
+    """After an upgrade (or an edit) the running server still answers with the code it started with: the
+    question is answered in-process, with one French line that says why."""
+    from assistant import ask_socket
+    from veille.filters import Filters
+
+    settings = Settings(home=tmp_path / "home")
+    server = ask_socket.serve_asks(None, settings, say=print)  # 409 comes before any question reaches the assistant
+    assert server is not None
+    try:
+        monkeypatch.setattr(ask_socket, "code_fingerprint", lambda root=None: "code-after-upgrade")
+        warnings: list[str] = []
+        client = ask_socket.AskClient(settings, warn=warnings.append)
+        assert client.available() and client.ask(QUESTION, Filters()) is None
+        assert len(warnings) == 1 and "autre version" in warnings[0] and "traitée ici" in warnings[0]
+    finally:
+        server.close()
+    assert not ask_socket.socket_path(settings).exists()
