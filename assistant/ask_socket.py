@@ -70,7 +70,7 @@ def settings_digest(settings: Settings, code: str | None = None) -> str:
     resolved = settings.with_(home=settings.home.resolve(),
                               models_path=settings.models_path.resolve() if settings.models_path else None)
     code = code_fingerprint() if code is None else code
-    return hashlib.sha256(f"{resolved!r}\0{code}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{resolved!r}\0{code}".encode()).hexdigest()
 
 
 def _read_timeout(settings: Settings) -> float:
