@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answerability import load_models
+from assistant.answerability.consensus import both_answer
 from assistant.conversation import Conversation
 from assistant.policy import load_model
 from assistant.service import Assistant
@@ -150,8 +151,8 @@ def refused(row: dict, threshold: float) -> bool:
         return True
     if row["scorer"] == "consensus":  # each judge at its own threshold, as ConsensusPolicy decides
         evidence = row["evidence"]
-        return (evidence["rules_confidence"] < load_model().threshold
-                or evidence.get("learned_confidence", 1.0) < load_models().threshold)
+        return not both_answer(evidence["rules_confidence"], evidence.get("learned_confidence"),
+                               load_model().threshold, load_models().threshold)
     return row["confidence"] < threshold
 
 

@@ -37,6 +37,14 @@ class ConsensusEvidence:
                    if self.learned_confidence is not None else {})}
 
 
+def both_answer(rules_confidence: float, learned_confidence: float | None, rules_threshold: float,
+                learned_threshold: float) -> bool:
+    """The consensus: each judge at its own threshold; without the learned judge (None), the rules alone. The
+    benchmark asks at threshold 0 to see every would-be answer, then decides from the evidence with this."""
+    return rules_confidence >= rules_threshold and (learned_confidence is None
+                                                    or learned_confidence >= learned_threshold)
+
+
 @dataclass
 class ConsensusPolicy:
     rules: RefusalPolicy
@@ -60,5 +68,5 @@ class ConsensusPolicy:
                                      by_rules.confidence, by_learned.confidence)
         if by_rules.forced or by_learned.forced:  # one judge refused before any model: nothing to weigh
             return Decision(False, 0.0, evidence, forced=True)
-        return Decision(by_rules.answer and by_learned.answer, min(by_rules.confidence, by_learned.confidence),
-                        evidence)
+        answer = both_answer(by_rules.confidence, by_learned.confidence, self.rules.threshold, self.learned.threshold)
+        return Decision(answer, min(by_rules.confidence, by_learned.confidence), evidence)
