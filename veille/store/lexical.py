@@ -1,0 +1,120 @@
+"""Bounded-cost lexical search (``lexical_query = "pruned"``), mixed into ``Store`` next to ``CorpusQueries``.
+
+FTS5 scores every passage that holds any query term before sorting, so an OR query whose terms include a
+word found in a third of the corpus costs a third of the corpus (p95 112–146 ms at 100,000 passages). Here
+the terms held by more than ``PRUNE_FRACTION`` of the passages (and by more than ``PRUNE_MIN_DF``: below
+that a posting list is cheap) only *score*: the candidates are the ``PRUNE_POOL`` best passages by FTS5's
+rank over the rarer terms, then every candidate is re-scored with BM25 over *all* the terms — the same
+formula and statistics as the full query (FTS5's own for the whole corpus; the audience's under an
+audience restriction), so a passage found by both paths has the same score. What may change is only the
+candidate set: a passage sharing nothing but common words with the question is no longer a candidate.
+When the rare terms find fewer than ``top_k`` passages, the full query runs instead.
+
+Which terms are common is decided on the statistics the scores use (the audience's under a restriction),
+so the choice, like the scores, tells nothing about documents outside the audience.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from veille.filters import Filters
+from veille.store.corpus import _FTS_TOKEN, BM25_B, BM25_K1, CHUNK_COLUMNS, _varint
+
+# Fixed a priori, not tuned on evaluation questions: a term in more than 5 % of the passages has an idf
+# below log(19) ≈ 2.9, under a third of a rare term's (≈ 9 at 100,000 passages), and its posting list is
+# what makes the query slow; 2,000 passages is where FTS5's OR query still costs a few ms (bench_scale).
+PRUNE_FRACTION = 0.05
+PRUNE_MIN_DF = 2000
+PRUNE_POOL = 1000  # candidates re-scored (as AUDIENCE_POOL)
+DF_CACHE_SIZE = 20000  # (audience, term) -> passages holding it, valid for one store generation
+
+
+def _varints(blob: bytes) -> list[int]:
+    """Every SQLite varint of an FTS5 record (the averages record: row count, then tokens per column)."""
+    values, value, i = [], 0, 0
+    while i < len(blob):
+        byte = blob[i]
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            values.append(value)
+            value = 0
+        i += 1
+    return values
+
+
+class LexicalQueries:
+    """``lexical_pruned``: the pruned OR query; uses ``CorpusQueries``' BM25 constants and statistics."""
+
+    def lexical_pruned(self, terms: list[str], filters: Filters, top_k: int) -> list[dict] | None:
+        """Rows as ``lexical_search`` gives them, or None when nothing is pruned (the caller runs the full
+        query: same result, no extra work)."""
+        restricted = filters.audience is not None
+        passages, total_length = (self._audience_lengths(filters.audience) if restricted
+                                  else self._fts_totals())
+        generation = self._generation() if restricted else None
+        df = {t: self._term_df(t, filters.audience, generation) for t in set(terms)}
+        limit = max(PRUNE_MIN_DF, PRUNE_FRACTION * passages)
+        rare = [t for t in terms if df[t] <= limit]
+        if len(rare) == len(set(terms)):
+            return None
+        if not rare:  # every term is common: the rarest one still bounds the candidates
+            rare = [min(terms, key=lambda t: (df[t], t))]
+        where, params = filters.sql("d")
+        rows = [dict(r) for r in self.db.execute(
+            f"SELECT {CHUNK_COLUMNS}, c.rowid AS fts_rowid FROM chunks_fts "
+            f"JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
+            f"WHERE chunks_fts MATCH ? AND d.state = 'done' AND {where} ORDER BY rank LIMIT ?",
+            [" OR ".join(f'"{t}"' for t in rare), *params, PRUNE_POOL])]
+        if len(rows) < top_k:
+            return None
+        average = total_length / passages if passages else 1.0
+        idf = {}
+        for term, n in df.items():
+            value = math.log(max(passages - n + 0.5, 1e-9) / (n + 0.5))
+            idf[term] = value if value > 0 else 1e-6
+        ids = [r["fts_rowid"] for r in rows]
+        marks = ",".join("?" * len(ids))
+        lengths = {r[0]: _varint(r[1]) for r in self.db.execute(
+            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", ids)}
+        counts = {r[0]: Counter(_FTS_TOKEN.findall(r[1])) for r in self.db.execute(
+            f"SELECT rowid, terms FROM chunks_fts WHERE rowid IN ({marks})", ids)}
+        for row in rows:
+            tf_of = counts.get(row["fts_rowid"], {})
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths.get(row["fts_rowid"], 0) / average)
+            score = 0.0
+            for term in df:
+                tf = tf_of.get(term, 0)
+                if tf:
+                    score += idf[term] * tf * (BM25_K1 + 1) / (tf + norm)
+            row["rank"] = -score
+        return sorted(rows, key=lambda r: (r["rank"], r["fts_rowid"]))[:top_k]
+
+    def _fts_totals(self) -> tuple[int, int]:
+        """(rows, tokens) as FTS5's bm25 counts them: its averages record."""
+        blob = self.db.execute("SELECT block FROM chunks_fts_data WHERE id = 1").fetchone()
+        values = _varints(blob[0]) if blob else []
+        return (values[0], values[1]) if len(values) >= 2 else (0, 0)
+
+    def _term_df(self, term: str, audience: list[str] | None, generation: tuple | None = None) -> int:
+        """Passages holding ``term``: FTS5's vocabulary for the whole corpus, else counted within the audience
+        (cached until passages change)."""
+        db = self.db
+        if audience is None:
+            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, 'row')")
+            row = db.execute("SELECT doc FROM temp.chunks_vocab WHERE term=?", (term,)).fetchone()
+            return row[0] if row else 0
+        cache = self._visible_totals.setdefault("df", {})
+        key = (generation or self._generation(), tuple(audience), term)
+        value = cache.get(key)
+        if value is not None:
+            return value
+        where, params = Filters(audience=audience).sql("d")
+        value = db.execute(
+            f"SELECT count(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d "
+            f"ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where}",
+            [f'"{term}"', *params]).fetchone()[0]
+        if len(cache) >= DF_CACHE_SIZE:  # stale generations and rare terms go together (simple, thread-safe)
+            cache.clear()
+        cache[key] = value
+        return value
