@@ -47,48 +47,63 @@ class LexicalQueries:
     """``lexical_pruned``: the pruned OR query; uses ``CorpusQueries``' BM25 constants and statistics."""
 
     def lexical_pruned(self, terms: list[str], filters: Filters, top_k: int) -> list[dict] | None:
-        """Rows as ``lexical_search`` gives them, or None when nothing is pruned (the caller runs the full
-        query: same result, no extra work)."""
+        """Rows as ``lexical_search`` gives them, or None where FTS5's own query is the same and cheaper
+        (no restriction, and nothing pruned or too few rare matches). Under a restriction with nothing pruned
+        this is the full query's audience re-scoring (same pool, same scores), with the terms' audience counts
+        cached and the candidates' text read only for the ``top_k`` kept."""
         restricted = filters.audience is not None
         passages, total_length = (self._audience_lengths(filters.audience) if restricted
                                   else self._fts_totals())
         generation = self._generation() if restricted else None
         df = {t: self._term_df(t, filters.audience, generation) for t in set(terms)}
         limit = max(PRUNE_MIN_DF, PRUNE_FRACTION * passages)
-        rare = [t for t in terms if df[t] <= limit]
-        if len(rare) == len(set(terms)):
-            return None
+        every = sorted(df)
+        rare = [t for t in every if df[t] <= limit]
+        if len(rare) == len(every) and not restricted:
+            return None  # FTS5's own top-k over every term: nothing to bound, nothing to re-score
         if not rare:  # every term is common: the rarest one still bounds the candidates
-            rare = [min(terms, key=lambda t: (df[t], t))]
-        where, params = filters.sql("d")
-        rows = [dict(r) for r in self.db.execute(
-            f"SELECT {CHUNK_COLUMNS}, c.rowid AS fts_rowid FROM chunks_fts "
-            f"JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d ON d.doc_id = c.doc_id "
-            f"WHERE chunks_fts MATCH ? AND d.state = 'done' AND {where} ORDER BY rank LIMIT ?",
-            [" OR ".join(f'"{t}"' for t in rare), *params, PRUNE_POOL])]
-        if len(rows) < top_k:
-            return None
+            rare = [min(every, key=lambda t: (df[t], t))]
+        ids = self._lexical_pool(rare, filters)
+        if len(ids) < top_k and len(rare) < len(every):
+            if not restricted:
+                return None
+            ids = self._lexical_pool(every, filters)
+        if not ids:
+            return []
         average = total_length / passages if passages else 1.0
         idf = {}
         for term, n in df.items():
             value = math.log(max(passages - n + 0.5, 1e-9) / (n + 0.5))
             idf[term] = value if value > 0 else 1e-6
-        ids = [r["fts_rowid"] for r in rows]
         marks = ",".join("?" * len(ids))
         lengths = {r[0]: _varint(r[1]) for r in self.db.execute(
             f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", ids)}
-        counts = {r[0]: Counter(_FTS_TOKEN.findall(r[1])) for r in self.db.execute(
-            f"SELECT rowid, terms FROM chunks_fts WHERE rowid IN ({marks})", ids)}
-        for row in rows:
-            tf_of = counts.get(row["fts_rowid"], {})
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths.get(row["fts_rowid"], 0) / average)
+        scores = {}
+        for rowid, text in self.db.execute(f"SELECT rowid, terms FROM chunks_fts WHERE rowid IN ({marks})", ids):
+            tf_of = Counter(_FTS_TOKEN.findall(text))
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths.get(rowid, 0) / average)
             score = 0.0
             for term in df:
                 tf = tf_of.get(term, 0)
                 if tf:
                     score += idf[term] * tf * (BM25_K1 + 1) / (tf + norm)
-            row["rank"] = -score
-        return sorted(rows, key=lambda r: (r["rank"], r["fts_rowid"]))[:top_k]
+            scores[rowid] = -score
+        best = sorted(scores, key=lambda i: (scores[i], i))[:top_k]
+        rows = {r["fts_rowid"]: dict(r) for r in self.db.execute(
+            f"SELECT {CHUNK_COLUMNS}, c.rowid AS fts_rowid FROM chunks c WHERE c.rowid IN ({','.join('?' * len(best))})",
+            best)}
+        for rowid in best:
+            rows[rowid]["rank"] = scores[rowid]
+        return [rows[i] for i in best]
+
+    def _lexical_pool(self, terms: list[str], filters: Filters) -> list[int]:
+        """The ``PRUNE_POOL`` best passages by FTS5's rank over ``terms`` within ``filters``; ids only: the text
+        of a thousand candidates costs more than the search (sorter rows)."""
+        where, params = filters.sql("d")
+        return [r[0] for r in self.db.execute(
+            f"SELECT c.rowid FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid "
+            f"JOIN documents d ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state = 'done' AND {where} "
+            f"ORDER BY rank LIMIT ?", [" OR ".join(f'"{t}"' for t in terms), *params, PRUNE_POOL])]
 
     def _fts_totals(self) -> tuple[int, int]:
         """(rows, tokens) as FTS5's bm25 counts them: its averages record."""
