@@ -1,5 +1,7 @@
 """Benchmark at size: a store of ≥ 100,000 chunks built from the benchmark corpora, then retrieval
 latency (with and without filters, audience included), process memory, write throughput and start-up.
+``measure`` times the old search path (``lexical_query="full"``, branches one after the other) beside the
+new one (``"pruned"``, branches at once) on the same store and questions, and ``ask`` with both.
 
     .venv/bin/python scripts/bench_scale.py build   [--home /tmp/veille-bench] [--variants 22]
     .venv/bin/python scripts/bench_scale.py measure [--home /tmp/veille-bench] [--queries 200]
@@ -225,8 +227,9 @@ def cmd_measure(args) -> None:
     # The old path (FTS5 OR over every term, branches one after the other) beside the new, in the same run.
     old = settings.with_(lexical_query="full", parallel_branches="off")
     store_old = get_store(old)
-    table = Table(title=f"Recherche à {n_chunks:,} passages ({n_vectors:,} vecteurs) — {len(qs)} questions, à chaud "
-                        "(ancien : lexical « full », branches l'une après l'autre ; nouveau : « pruned », en parallèle)")
+    table = Table(title=f"Recherche à {n_chunks:,} passages ({n_vectors:,} vecteurs) — {len(qs)} questions, "
+                        "à chaud (ancien : lexical « full », branches l'une après l'autre ; "
+                        "nouveau : « pruned », en parallèle)")
     kinds = ("dense", "lexical ancien", "lexical nouveau", "hybride ancien", "hybride nouveau")
     table.add_column("cas", justify="left")
     for col in kinds:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from llama_index.core.schema import QueryBundle
 
-import veille.store.lexical as lexical
+from veille.store import lexical
 from assistant.retrieve import HybridRetriever
 from veille.errors import UnknownChoice
 from veille.filters import Filters
