@@ -7,8 +7,10 @@ before ranking, so a filtered-out passage can never take a slot.
 """
 from __future__ import annotations
 
+import contextvars
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -147,6 +149,11 @@ def boosted(fused: list[tuple[str, float]], nodes: list[TextNode], boost: Boost)
     return sorted(scores, key=lambda kv: kv[1], reverse=True)
 
 
+# The lexical branch of hybrid searches runs here while the caller's thread runs the dense one (SQLite and
+# Chroma's index release the GIL); each worker thread opens its own SQLite connection (Store.db).
+_LEXICAL_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="veille-lexical")
+
+
 class HybridRetriever(BaseRetriever):
     """Dense + lexical, fused, then at most ``per_doc`` passages per document and one document per
     near-duplicate cluster (diversity: five copies of one press release take one document's slots).
@@ -154,7 +161,7 @@ class HybridRetriever(BaseRetriever):
 
     def __init__(self, store: Store, embedder, top_k: int = 8, candidates: int = 50,
                  filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid",
-                 boost: Boost | None = None):
+                 boost: Boost | None = None, parallel: bool | None = None):
         super().__init__()
         if mode not in MODES:
             raise UnknownChoice("Mode de recherche inconnu", mode, MODES)
@@ -164,10 +171,18 @@ class HybridRetriever(BaseRetriever):
         self.lexical = LexicalRetriever(store, candidates, filters, self.timings)
         self.fusion = fusion or ReciprocalRankFusion()
         self.top_k, self.per_doc, self.mode, self.boost = top_k, per_doc, mode, boost
+        # None: the store's setting (parallel_branches); the fused list is the same either way.
+        self.parallel = store.settings.parallel_branches == "on" if parallel is None else parallel
 
     def search(self, query_bundle: QueryBundle) -> Retrieval:
-        dense = self.dense.retrieve(query_bundle) if self.mode in ("hybrid", "dense") else []
-        lexical = self.lexical.retrieve(query_bundle) if self.mode in ("hybrid", "bm25") else []
+        if self.mode == "hybrid" and self.parallel:
+            # llama-index's instrumentation lives in context variables: the worker runs in a copy of ours.
+            pending = _LEXICAL_WORKERS.submit(contextvars.copy_context().run, self.lexical.retrieve, query_bundle)
+            dense = self.dense.retrieve(query_bundle)
+            lexical = pending.result()
+        else:
+            dense = self.dense.retrieve(query_bundle) if self.mode in ("hybrid", "dense") else []
+            lexical = self.lexical.retrieve(query_bundle) if self.mode in ("hybrid", "bm25") else []
         t0 = time.perf_counter()
         by_id = {n.node.node_id: n for n in lexical}
         by_id.update({n.node.node_id: n for n in dense})

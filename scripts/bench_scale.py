@@ -1,5 +1,7 @@
 """Benchmark at size: a store of ≥ 100,000 chunks built from the benchmark corpora, then retrieval
 latency (with and without filters, audience included), process memory, write throughput and start-up.
+``measure`` times the old search path (``lexical_query="full"``, branches one after the other) beside the
+new one (``"pruned"``, branches at once) on the same store and questions, and ``ask`` with both.
 
     .venv/bin/python scripts/bench_scale.py build   [--home /tmp/veille-bench] [--variants 22]
     .venv/bin/python scripts/bench_scale.py measure [--home /tmp/veille-bench] [--queries 200]
@@ -218,22 +220,34 @@ def cmd_measure(args) -> None:
         "sans filtre": Filters(),
         "audience entreprise (public + 1 filière)": restrict(Filters(), company),
         "audience + type rapport": restrict(Filters(doc_types=["rapport"]), company),
+        "type rapport + dates 2020-2022": Filters(doc_types=["rapport"], date_from=20200101, date_to=20221231),
         "filière numerique": Filters(filieres=["numerique"]),
         "audience partenaires seule": Filters(audience=["partenaires"]),
     }
-    table = Table(title=f"Recherche à {n_chunks:,} passages ({n_vectors:,} vecteurs) — {len(qs)} questions, à chaud")
-    for col in ("cas", "dense p50", "dense p95", "lexical p50", "lexical p95", "hybride p50", "hybride p95"):
-        table.add_column(col, justify="right")
+    # The old path (FTS5 OR over every term, branches one after the other) beside the new, in the same run.
+    old = settings.with_(lexical_query="full", parallel_branches="off")
+    store_old = get_store(old)
+    table = Table(title=f"Recherche à {n_chunks:,} passages ({n_vectors:,} vecteurs) — {len(qs)} questions, "
+                        "à chaud (ancien : lexical « full », branches l'une après l'autre ; "
+                        "nouveau : « pruned », en parallèle)")
+    kinds = ("dense", "lexical ancien", "lexical nouveau", "hybride ancien", "hybride nouveau")
+    table.add_column("cas", justify="left")
+    for col in kinds:
+        table.add_column(f"{col} p50 / p95", justify="right")
     results = {}
     for label, filters in cases.items():
-        timings = {"dense": [], "lexical": [], "hybride": []}
+        timings = {k: [] for k in kinds}
+        makers = (("dense", lambda: DenseRetriever(store, embedder, settings.candidates, filters)),
+                  ("lexical ancien", lambda: LexicalRetriever(store_old, settings.candidates, filters)),
+                  ("lexical nouveau", lambda: LexicalRetriever(store, settings.candidates, filters)),
+                  ("hybride ancien", lambda: HybridRetriever(store_old, embedder, settings.top_k,
+                                                             settings.candidates, filters)),
+                  ("hybride nouveau", lambda: HybridRetriever(store, embedder, settings.top_k,
+                                                              settings.candidates, filters)))
         for warm in (True, False):
             for q, v in zip(qs[:10] if warm else qs, vectors[:10] if warm else vectors):
                 bundle = QueryBundle(q, embedding=v.tolist())
-                for name, make in (("dense", lambda: DenseRetriever(store, embedder, settings.candidates, filters)),
-                                   ("lexical", lambda: LexicalRetriever(store, settings.candidates, filters)),
-                                   ("hybride", lambda: HybridRetriever(store, embedder, settings.top_k,
-                                                                      settings.candidates, filters))):
+                for name, make in makers:
                     r = make()
                     s = time.perf_counter()
                     r.retrieve(bundle)
@@ -241,21 +255,24 @@ def cmd_measure(args) -> None:
                         timings[name].append((time.perf_counter() - s) * 1000)
         results[label] = {k: {"p50": round(percentile(v, 50), 1), "p95": round(percentile(v, 95), 1)}
                           for k, v in timings.items()}
-        table.add_row(label, *[f"{results[label][k][p]:.1f} ms" for k in timings for p in ("p50", "p95")])
+        table.add_row(label, *[f"{results[label][k]['p50']:.1f} / {results[label][k]['p95']:.1f} ms" for k in kinds])
     console.print(table)
     # Whole answers (query embedding + both branches + extractive composition with audience IDF).
     from assistant.service import Assistant
 
-    assistant = Assistant(settings, store=store, embedder=embedder)
     answer_ms = {}
-    for label, make in (("ask sans restriction", lambda: None), ("ask compte entreprise", lambda: restrict(None, company))):
-        times = []
-        for q in qs[:args.answers]:
-            s = time.perf_counter()
-            answer = assistant.ask(q, make())
-            times.append((time.perf_counter() - s) * 1000)
-        answer_ms[label] = {"p50": round(percentile(times, 50), 1), "p95": round(percentile(times, 95), 1),
-                            "compose_last_ms": round(answer.timings_ms.get("compose", 0.0), 1)}
+    for path, (conf, st) in {"nouveau": (settings, store), "ancien": (old, store_old)}.items():
+        assistant = Assistant(conf, store=st, embedder=embedder)
+        for label, make in (("ask sans restriction", lambda: None),
+                            ("ask compte entreprise", lambda: restrict(None, company))):
+            times = []
+            for q in qs[:args.answers]:
+                s = time.perf_counter()
+                answer = assistant.ask(q, make())
+                times.append((time.perf_counter() - s) * 1000)
+            answer_ms[f"{label} ({path})"] = {"p50": round(percentile(times, 50), 1),
+                                              "p95": round(percentile(times, 95), 1),
+                                              "compose_last_ms": round(answer.timings_ms.get("compose", 0.0), 1)}
     console.print(answer_ms)
     summary = {"chunks": n_chunks, "vectors": n_vectors, "startup_open_s": round(startup, 2),
                "query_embed_ms": round(embed_ms, 1), "rss_mb_start": round(rss0), "rss_mb_end": round(rss_mb()),

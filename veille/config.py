@@ -75,6 +75,11 @@ class Settings:
     fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval
     fusion_dense_weight: float = 0.6  # tuned with veille eval on PIAF, SPF, CNIL (eval/README.md)
     candidates: int = 50
+    # Lexical branch: "pruned" (terms in > 5 % of the passages only re-score the candidates the rarer terms
+    # find: bounded cost at 100,000 passages, veille/store/lexical.py) or "full" (FTS5 OR over every term).
+    lexical_query: str = "pruned"
+    # "on": the dense and lexical branches of a hybrid search run at once (two threads); "off": one after the other.
+    parallel_branches: str = "on"
     refusal_threshold: float | None = None  # None: the threshold stored with the answerability model
     # Which sentences to quote and whether to answer: "rules" (lexical choice + the logistic model of
     # assistant/policy.py), "learned" (models trained on PIAF train, assistant/answerability/) or "consensus"

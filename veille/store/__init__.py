@@ -30,6 +30,7 @@ from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
 from veille.store.embedcache import EmbedCacheQueries
 from veille.store.entities import EntityQueries
+from veille.store.lexical import LexicalQueries
 from veille.store.schedule import ScheduleQueries
 from veille.store.schema import SCHEMA, migrate
 from veille.store.watches import WatchQueries
@@ -37,7 +38,7 @@ from veille.store.writes import WriteQueries
 
 
 @dataclass
-class Store(CorpusQueries, WriteQueries, EmbedCacheQueries, WatchQueries, CollectQueries, EntityQueries,
+class Store(CorpusQueries, LexicalQueries, WriteQueries, EmbedCacheQueries, WatchQueries, CollectQueries, EntityQueries,
             ClusterQueries, BulletinQueries, ScheduleQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)

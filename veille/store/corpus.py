@@ -9,6 +9,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 
+from veille.errors import UnknownChoice
 from veille.filters import Filters
 
 
@@ -25,6 +26,7 @@ AUDIENCE_POOL = 1000  # lexical candidates re-scored within an audience
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25 constants
 # FTS5's unicode61 tokens (our terms are already folded): letters and digits, anything else separates.
 _FTS_TOKEN = re.compile(r"[^\W_]+")
+LEXICAL_QUERIES = ("pruned", "full")  # settings.lexical_query: veille/store/lexical.py, or FTS5 over every term
 DF_CAP = 2000  # passages counted per term at most within an audience: above that a term is "common" anyway
 
 
@@ -205,6 +207,13 @@ class CorpusQueries:
         if not terms:
             return []
         filters = filters or Filters()
+        if self.settings.lexical_query not in LEXICAL_QUERIES:
+            raise UnknownChoice("Requête lexicale inconnue (VEILLE_LEXICAL_QUERY)", self.settings.lexical_query,
+                                LEXICAL_QUERIES)
+        if self.settings.lexical_query == "pruned":
+            pruned = self.lexical_pruned(terms, filters, top_k)
+            if pruned is not None:
+                return pruned
         match = " OR ".join(f'"{t}"' for t in terms)
         where, params = filters.sql("d")
         restricted = filters.audience is not None
