@@ -20,6 +20,7 @@ import numpy as np
 
 from veille.config import Settings, get_settings
 from veille.errors import UnknownChoice
+from veille.heap import return_large_blocks
 from veille.model_build import build_e5_small
 
 
@@ -39,6 +40,7 @@ def _configure_torch(threads: int) -> None:
 
     hf_logging.set_verbosity_error()  # no weight-loading reports or bars on the user's terminal
     hf_logging.disable_progress_bar()
+    return_large_blocks()  # freed activations given back to the system (veille/heap.py)
     if threads > 0:
         torch.set_num_threads(threads)
 
