@@ -7,6 +7,7 @@ import math
 import re
 import sqlite3
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from veille.errors import UnknownChoice
@@ -27,7 +28,14 @@ BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25 constants
 # FTS5's unicode61 tokens (our terms are already folded): letters and digits, anything else separates.
 _FTS_TOKEN = re.compile(r"[^\W_]+")
 LEXICAL_QUERIES = ("pruned", "full")  # settings.lexical_query: veille/store/lexical.py, or FTS5 over every term
+DF_CACHE_SIZE = 20000  # (audience, term) -> passages holding it, valid for one store generation
 DF_CAP = 2000  # passages counted per term at most within an audience: above that a term is "common" anyway
+
+
+def bm25_idf(passages: int, df: int) -> float:
+    """FTS5's idf: log((N - n + 0.5) / (n + 0.5)), floored at 1e-6."""
+    value = math.log(max(passages - df + 0.5, 1e-9) / (df + 0.5))
+    return value if value > 0 else 1e-6
 
 
 def _varint(blob: bytes) -> int:
@@ -230,32 +238,47 @@ class CorpusQueries:
     def _audience_bm25(self, terms: list[str], rows: list[dict], audience: list[str]) -> list[dict]:
         """``rows`` re-scored with BM25 (FTS5's formula: k1 1.2, b 0.75, idf floored at 1e-6) over the audience."""
         passages, total_length = self._audience_lengths(audience)
-        average = total_length / passages if passages else 1.0
-        where, params = Filters(audience=audience).sql("d")
-        idf = {}
-        for term in set(terms):
-            df = self.db.execute(
-                f"SELECT count(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d "
-                f"ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where}",
-                [f'"{term}"', *params]).fetchone()[0]
-            value = math.log(max(passages - df + 0.5, 1e-9) / (df + 0.5))
-            idf[term] = value if value > 0 else 1e-6
-        ids = [r["fts_rowid"] for r in rows]
-        marks = ",".join("?" * len(ids))
-        lengths = {r["id"]: _varint(r["sz"]) for r in self.db.execute(
-            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", ids)}
-        counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-        for r in self.db.execute(f"SELECT rowid, terms FROM chunks_fts WHERE rowid IN ({marks})", ids):
-            words = _FTS_TOKEN.findall(r["terms"])
-            counts[r["rowid"]] = {t: words.count(t) for t in idf}
+        generation = self._generation()
+        idf = {t: bm25_idf(passages, self._audience_df(t, audience, generation)) for t in set(terms)}
+        scores = self._bm25_scores([r["fts_rowid"] for r in rows], idf, total_length / passages if passages else 1.0)
         for row in rows:
-            length = lengths.get(row["fts_rowid"], 0)
-            score = 0.0
-            for term, tf in counts[row["fts_rowid"]].items():
-                if tf:
-                    score += idf[term] * tf * (BM25_K1 + 1) / (tf + BM25_K1 * (1 - BM25_B + BM25_B * length / average))
-            row["rank"] = -score
+            row["rank"] = scores.get(row["fts_rowid"], -0.0)
         return sorted(rows, key=lambda r: (r["rank"], r["fts_rowid"]))
+
+    def _bm25_scores(self, ids: list[int], idf: dict[str, float], average: float) -> dict[int, float]:
+        """FTS5's BM25 of each passage of ``ids`` over the terms of ``idf``, negative as FTS5's (lower is better),
+        from the passages' stored terms and lengths."""
+        marks = ",".join("?" * len(ids))
+        lengths = {r[0]: _varint(r[1]) for r in self.db.execute(
+            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", ids)}
+        scores = {}
+        for rowid, text in self.db.execute(f"SELECT rowid, terms FROM chunks_fts WHERE rowid IN ({marks})", ids):
+            words = Counter(_FTS_TOKEN.findall(text))
+            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths.get(rowid, 0) / average)
+            score = 0.0
+            for term, weight in idf.items():
+                tf = words.get(term, 0)
+                if tf:
+                    score += weight * tf * (BM25_K1 + 1) / (tf + norm)
+            scores[rowid] = -score
+        return scores
+
+    def _audience_df(self, term: str, audience: list[str], generation: tuple) -> int:
+        """Passages of the audience holding ``term``, cached for one store ``generation``."""
+        cache = self._visible_totals.setdefault("df", {})
+        key = (generation, tuple(audience), term)
+        value = cache.get(key)
+        if value is not None:
+            return value
+        where, params = Filters(audience=audience).sql("d")
+        value = self.db.execute(
+            f"SELECT count(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d "
+            f"ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where}",
+            [f'"{term}"', *params]).fetchone()[0]
+        if len(cache) >= DF_CACHE_SIZE:  # stale generations and rare terms go together (simple, thread-safe)
+            cache.clear()
+        cache[key] = value
+        return value
 
     def _generation(self) -> tuple:
         """Changes whenever passages are added or removed (by this process or another): the key of the caches

@@ -15,11 +15,8 @@ so the choice, like the scores, tells nothing about documents outside the audien
 """
 from __future__ import annotations
 
-import math
-from collections import Counter
-
 from veille.filters import Filters
-from veille.store.corpus import _FTS_TOKEN, AUDIENCE_POOL, BM25_B, BM25_K1, CHUNK_COLUMNS, _varint
+from veille.store.corpus import AUDIENCE_POOL, CHUNK_COLUMNS, bm25_idf
 
 # Fixed a priori, not tuned on evaluation questions: a term in more than 5 % of the passages has an idf
 # below log(19) ≈ 2.9, under a third of a rare term's (≈ 9 at 100,000 passages), and its posting list is
@@ -30,7 +27,6 @@ PRUNE_MIN_DF = 2000
 # store: 300 and 1,000 agree equally with the full query's top 10 (0.999 overlap, 99 % identical lists; 0.998
 # and 97 % within an audience) at half the cost. With nothing pruned the pool is AUDIENCE_POOL, as the full query.
 PRUNE_POOL = 300
-DF_CACHE_SIZE = 20000  # (audience, term) -> passages holding it, valid for one store generation
 
 
 def _varints(blob: bytes) -> list[int]:
@@ -58,6 +54,8 @@ class LexicalQueries:
         passages, total_length = (self._audience_lengths(filters.audience) if restricted
                                   else self._fts_totals())
         generation = self._generation() if restricted else None
+        if not restricted:  # FTS5's per-term counts, as a table of this connection (once: IF NOT EXISTS)
+            self.db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, 'row')")
         df = {t: self._term_df(t, filters.audience, generation) for t in set(terms)}
         limit = max(PRUNE_MIN_DF, PRUNE_FRACTION * passages)
         every = sorted(df)
@@ -74,24 +72,8 @@ class LexicalQueries:
             ids = self._lexical_pool(every, filters, AUDIENCE_POOL)
         if not ids:
             return []
-        average = total_length / passages if passages else 1.0
-        idf = {}
-        for term, n in df.items():
-            value = math.log(max(passages - n + 0.5, 1e-9) / (n + 0.5))
-            idf[term] = value if value > 0 else 1e-6
-        marks = ",".join("?" * len(ids))
-        lengths = {r[0]: _varint(r[1]) for r in self.db.execute(
-            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", ids)}
-        scores = {}
-        for rowid, text in self.db.execute(f"SELECT rowid, terms FROM chunks_fts WHERE rowid IN ({marks})", ids):
-            tf_of = Counter(_FTS_TOKEN.findall(text))
-            norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths.get(rowid, 0) / average)
-            score = 0.0
-            for term in df:
-                tf = tf_of.get(term, 0)
-                if tf:
-                    score += idf[term] * tf * (BM25_K1 + 1) / (tf + norm)
-            scores[rowid] = -score
+        idf = {term: bm25_idf(passages, n) for term, n in df.items()}
+        scores = self._bm25_scores(ids, idf, total_length / passages if passages else 1.0)
         best = sorted(scores, key=lambda i: (scores[i], i))[:top_k]
         marks = ",".join("?" * len(best))
         rows = {r["fts_rowid"]: dict(r) for r in self.db.execute(
@@ -115,25 +97,10 @@ class LexicalQueries:
         values = _varints(blob[0]) if blob else []
         return (values[0], values[1]) if len(values) >= 2 else (0, 0)
 
-    def _term_df(self, term: str, audience: list[str] | None, generation: tuple | None = None) -> int:
-        """Passages holding ``term``: FTS5's vocabulary for the whole corpus, else counted within the audience
-        (cached until passages change)."""
-        db = self.db
+    def _term_df(self, term: str, audience: list[str] | None, generation: tuple | None) -> int:
+        """Passages holding ``term``: FTS5's vocabulary for the whole corpus (``chunks_vocab``, see
+        ``lexical_pruned``), else counted within the audience (cached until passages change)."""
         if audience is None:
-            db.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.chunks_vocab USING fts5vocab(main, chunks_fts, 'row')")
-            row = db.execute("SELECT doc FROM temp.chunks_vocab WHERE term=?", (term,)).fetchone()
+            row = self.db.execute("SELECT doc FROM temp.chunks_vocab WHERE term=?", (term,)).fetchone()
             return row[0] if row else 0
-        cache = self._visible_totals.setdefault("df", {})
-        key = (generation or self._generation(), tuple(audience), term)
-        value = cache.get(key)
-        if value is not None:
-            return value
-        where, params = Filters(audience=audience).sql("d")
-        value = db.execute(
-            f"SELECT count(*) FROM chunks_fts JOIN chunks c ON c.rowid = chunks_fts.rowid JOIN documents d "
-            f"ON d.doc_id = c.doc_id WHERE chunks_fts MATCH ? AND d.state='done' AND {where}",
-            [f'"{term}"', *params]).fetchone()[0]
-        if len(cache) >= DF_CACHE_SIZE:  # stale generations and rare terms go together (simple, thread-safe)
-            cache.clear()
-        cache[key] = value
-        return value
+        return self._audience_df(term, audience, generation)
