@@ -9,7 +9,6 @@ same embedding speed. Equivalent to ``MALLOC_MMAP_THRESHOLD_=131072``; a user's 
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
@@ -20,11 +19,8 @@ def return_large_blocks() -> bool:
     """Serve allocations ≥ 128 KiB by ``mmap`` (glibc only; elsewhere nothing changes). True when applied."""
     if "MALLOC_MMAP_THRESHOLD_" in os.environ:
         return False
-    name = ctypes.util.find_library("c")
-    if not name or "libc.so" not in name:
-        return False
     try:
-        libc = ctypes.CDLL(name)
-        return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
-    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        os.confstr("CS_GNU_LIBC_VERSION")  # ValueError where the C library is not glibc
+        return bool(ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))  # the process's own libc
+    except (ValueError, OSError, AttributeError):
         return False
