@@ -19,10 +19,12 @@ from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
 from llama_index.core.vector_stores.types import VectorStoreQuery
 
 from assistant.fusion import ReciprocalRankFusion, make_fusion
-from veille.errors import UnknownChoice
+from veille.errors import UnknownChoice, choose
 from veille.filters import Filters
 from veille.store import Store
 from veille.text import tokens
+
+PARALLEL_BRANCHES = {"on": True, "off": False}  # settings.parallel_branches
 
 
 @dataclass
@@ -172,7 +174,10 @@ class HybridRetriever(BaseRetriever):
         self.fusion = fusion or ReciprocalRankFusion()
         self.top_k, self.per_doc, self.mode, self.boost = top_k, per_doc, mode, boost
         # None: the store's setting (parallel_branches); the fused list is the same either way.
-        self.parallel = store.settings.parallel_branches == "on" if parallel is None else parallel
+        if parallel is None:
+            parallel = choose(PARALLEL_BRANCHES, store.settings.parallel_branches,
+                              "Réglage inconnu pour VEILLE_PARALLEL_BRANCHES")
+        self.parallel = parallel
 
     def search(self, query_bundle: QueryBundle) -> Retrieval:
         if self.mode == "hybrid" and self.parallel:

@@ -1,20 +1,33 @@
-"""The e5 model run by transformers alone gives the vectors sentence-transformers gives (stores stay compatible),
-and a process that only asks questions never imports sentence-transformers (the cold start it saves)."""
+"""Every backend running e5 gives the same vectors (stores stay compatible whichever built them), and a process
+that only asks questions imports neither torch nor transformers under the default (ONNX) backend: most of the
+cold start it saves."""
 from __future__ import annotations
 
 import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from conftest import REPO
 from veille.config import Settings
-from veille.embeddings import SentenceTransformerEmbedder, TransformersEmbedder, build_embedder
+from veille.embeddings import (OnnxEmbedder, SentenceTransformerEmbedder, TransformersEmbedder, build_embedder,
+                               onnx_export_dir)
+from veille.errors import UnknownChoice
 
 TEXTS = ["Quels sont les pôles de compétitivité en Normandie ?",
          "La CCI accompagne les PME normandes à l'export : diagnostic, salons, prospection.",
          "Court.",
+         "Espaces en fin de texte, tabulation\tet espace insécable\u00a0: « guillemets »  ",
          " ".join(["Le port du Havre investit dans les quais et la desserte ferroviaire."] * 80)]  # > 512 tokens
+
+
+def _assert_same_vectors(a, b):
+    for x, y in ((a.embed_queries(TEXTS), b.embed_queries(TEXTS)), (a.embed_passages(TEXTS), b.embed_passages(TEXTS))):
+        assert x.shape == y.shape == (len(TEXTS), 384)
+        cosines = np.sum(x * y, axis=1)
+        assert cosines.min() >= 0.9999, cosines
+        assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
 
 
 def test_transformers_backend_gives_sentence_transformers_vectors(models_dir):
@@ -22,20 +35,41 @@ def test_transformers_backend_gives_sentence_transformers_vectors(models_dir):
     old = build_embedder("e5-small", Settings(models_path=models_dir, embed_backend="sentence-transformers"))
     assert isinstance(fast, TransformersEmbedder) and type(old) is SentenceTransformerEmbedder
     assert fast.dim == old.dim == 384
-    for a, b in ((fast.embed_queries(TEXTS), old.embed_queries(TEXTS)),
-                 (fast.embed_passages(TEXTS), old.embed_passages(TEXTS))):
-        assert a.shape == b.shape == (len(TEXTS), 384)
-        cosines = np.sum(a * b, axis=1)
-        assert cosines.min() >= 0.9999, cosines
-        assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    _assert_same_vectors(fast, old)
     # Different texts stay apart: the pooling is not a constant.
-    assert float(fast.embed_queries(TEXTS[:1])[0] @ fast.embed_passages(TEXTS[3:])[0]) < 0.95
+    assert float(fast.embed_queries(TEXTS[:1])[0] @ fast.embed_passages(TEXTS[4:])[0]) < 0.95
 
 
-def test_a_question_only_process_does_not_import_sentence_transformers(models_dir):
+def test_onnx_backend_gives_the_transformers_vectors(models_dir):
+    settings = Settings(models_path=models_dir)  # the default backend
+    onnx = build_embedder("e5-small", settings)
+    assert isinstance(onnx, OnnxEmbedder) and onnx.dim == 384
+    _assert_same_vectors(onnx, build_embedder("e5-small", settings.with_(embed_backend="transformers")))
+    assert float(onnx.embed_queries(TEXTS[:1])[0] @ onnx.embed_passages(TEXTS[4:])[0]) < 0.95
+    assert onnx.embed_queries([]).shape == (0, 384)
+    # Batches of different widths give the vector a text gets alone (padding is masked out).
+    alone = np.stack([onnx.embed_passages([t])[0] for t in TEXTS])
+    assert np.sum(alone * onnx.embed_passages(TEXTS), axis=1).min() >= 0.9999
+
+
+def test_the_onnx_export_is_made_once(models_dir):
+    settings = Settings(models_path=models_dir)
+    build_embedder("e5-small", settings)
+    export = onnx_export_dir(str(models_dir / "multilingual-e5-small"), settings)
+    stamp = (export / "model.onnx").stat().st_mtime_ns
+    build_embedder("e5-small", settings)
+    assert (export / "model.onnx").stat().st_mtime_ns == stamp
+
+
+def test_unknown_backend_is_a_french_error(models_dir):
+    with pytest.raises(UnknownChoice, match="Moteur d'embedding inconnu.*« onxx ».*onnx, sentence-transformers"):
+        build_embedder("e5-small", Settings(models_path=models_dir, embed_backend="onxx"))
+
+
+def test_a_question_only_process_imports_neither_torch_nor_transformers(models_dir):
     code = ("import sys; from pathlib import Path; from veille.config import Settings;"
             "from veille.embeddings import get_embedder;"
             f"v = get_embedder(Settings(models_path=Path({str(models_dir)!r}))).embed_queries(['Quelles aides ?']);"
-            "print(v.shape, 'sentence_transformers' in sys.modules, 'sklearn' in sys.modules)")
+            "print(v.shape, *(m in sys.modules for m in ('torch', 'transformers', 'sentence_transformers')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["(1,", "384)", "False", "False"], out.stdout + out.stderr
+    assert out.stdout.split() == ["(1,", "384)", "False", "False", "False"], out.stdout + out.stderr

@@ -18,7 +18,8 @@ HEAVY = {"torch", "transformers", "sentence_transformers", "safetensors", "chrom
          # format libraries: loaded only when a file of that format is read (and some only for benchmarks)
          "pypdfium2", "lxml", "openpyxl", "pptx", "odf", "striprtf", "pytesseract", "PIL", "pdfplumber", "pdfminer",
          "msoffcrypto", "reportlab",
-         "spacy", "datasketch", "apscheduler"}
+         "spacy", "datasketch", "apscheduler",
+         "onnxruntime", "tokenizers", "onnx"}
 
 
 def modules() -> dict[str, Path]:

@@ -111,3 +111,10 @@ def test_unknown_lexical_query_is_a_french_error(stores):
     store = get_store(new.settings.with_(lexical_query="approx"))
     with pytest.raises(UnknownChoice, match="Requête lexicale inconnue"):
         store.lexical_search(["entreprise"])
+
+
+def test_unknown_parallel_branches_setting_is_a_french_error(stores, embedder):
+    new, _ = stores
+    store = get_store(new.settings.with_(parallel_branches="oui"))
+    with pytest.raises(UnknownChoice, match="VEILLE_PARALLEL_BRANCHES.*« oui ».*off, on"):
+        HybridRetriever(store, embedder, top_k=5, candidates=20)

