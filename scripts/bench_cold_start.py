@@ -1,6 +1,7 @@
 """Benchmark: `veille ask "…"` in a new process (cold start) on the demo corpus, and where its import time goes.
 
     .venv/bin/python scripts/bench_cold_start.py [--runs 3] [--compare REF] [--top 15] [--no-serve]
+                                                 [--serve-ready N]
 
 Prints a table of wall and CPU times (each run a fresh `python -m cli ask --json`, median of ``--runs``) for this
 checkout answering in-process (``--local``) and through a `veille serve` started for the benchmark (its socket in
@@ -8,6 +9,7 @@ the home; the server's own CPU per question is shown beside the client's) and, w
 commit REF checked out in a temporary git worktree (same store; all runs alternated so that the machine's load
 weighs on each alike); then the import-time profile of one run of each (`python -X importtime`): total import
 time, the heavy libraries loaded, and the ``--top`` libraries by their own import time.
+With ``--serve-ready N``, also how long `veille serve` takes to serve its page (this checkout and REF, N times each).
 The demo corpus is ingested once into a temporary home first, and the server warmed up (neither timed).
 """
 from __future__ import annotations
@@ -90,6 +92,51 @@ def start_server(env: dict) -> tuple[subprocess.Popen, float]:
     raise SystemExit("veille serve n'a pas démarré :\n" + "".join(seen))
 
 
+def serve_ready(checkout: Path, env: dict) -> float:
+    """Seconds from starting `veille serve` (``checkout``'s code, an empty home: nothing ingested) until its page
+    answers HTTP 200: what a user waits for before the first question. Works for versions older than the socket."""
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=checkout,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while proc.poll() is None:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/", timeout=2).status_code == 200:
+                    return time.perf_counter() - t0
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"veille serve ({checkout}) s'est arrêté avant d'être prêt (code {proc.returncode})")
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def print_serve_ready(variants: dict, work: Path, models: Path, runs: int) -> None:
+    """`veille serve` ready times of each checkout measured (median of ``runs``, alternated)."""
+    checkouts = {label: checkout for label, (checkout, extra, served) in variants.items() if not served}
+    times: dict[str, list[float]] = {label: [] for label in checkouts}
+    for run in range(runs):
+        for label, checkout in checkouts.items():
+            home = work / f"serve-{run}-{list(checkouts).index(label)}"
+            times[label].append(serve_ready(checkout, environment(home, models, checkout)))
+    table = Table(title=f"veille serve prêt (page servie, dossier de données vide, {runs} exécutions)")
+    for col in ("version", "médiane (s)", "exécutions (s)"):
+        table.add_column(col, justify="right")
+    for label, values in times.items():
+        table.add_row("cette version" if label == LOCAL else label, f"{statistics.median(values):.2f}",
+                      " ".join(f"{v:.2f}" for v in values))
+    console.print(table)
+
+
 def profile(stderr: str, top: int) -> tuple[float, list[tuple[str, float, float]]]:
     """(total import seconds, [(library, own seconds, cumulative seconds of its first top-level import)])."""
     own: dict[str, float] = defaultdict(float)
@@ -112,6 +159,8 @@ def main() -> int:
     parser.add_argument("--compare", metavar="REF", help="commit à mesurer aussi (avant les changements)")
     parser.add_argument("--top", type=int, default=15)
     parser.add_argument("--no-serve", action="store_true", help="ne pas mesurer la réponse par « veille serve »")
+    parser.add_argument("--serve-ready", type=int, default=0, metavar="N",
+                        help="mesurer aussi N fois le temps que met « veille serve » à servir sa page")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="veille-cold-"))
@@ -154,6 +203,8 @@ def main() -> int:
                           " ".join(f"{v:.2f}" for v in values), f"{statistics.median(cpu[label]):.2f}",
                           f"{statistics.median(server_cpu[label]):.2f}" if variants[label][2] else "–")
         console.print(table)
+        if args.serve_ready:
+            print_serve_ready(variants, work, models, args.serve_ready)
 
         for label, (checkout, extra, served) in variants.items():
             *_, stderr, _ = ask_once(checkout, environment(home, models, checkout), importtime=True, extra=extra,
