@@ -66,8 +66,26 @@ def token_budget_batches(lengths: Sequence[int], max_tokens: int, max_items: int
     return batches
 
 
+class _PrefixedEncoder:
+    """Queries and passages of a model that marks them with prefixes (e5's « query: » / « passage: »); the
+    subclass says how texts are encoded (``_encode``)."""
+
+    query_prefix: str
+    passage_prefix: str
+    batch_size: int
+
+    def _encode(self, texts: Sequence[str], prefix: str, batch_size: int, progress=None) -> np.ndarray:
+        raise NotImplementedError
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self.query_prefix, self.batch_size)
+
+    def embed_passages(self, texts: Sequence[str], batch_size: int | None = None, progress=None) -> np.ndarray:
+        return self._encode(list(texts), self.passage_prefix, batch_size or self.batch_size, progress)
+
+
 @dataclass
-class SentenceTransformerEmbedder:
+class SentenceTransformerEmbedder(_PrefixedEncoder):
     """Any sentence-transformers model; ``prompts`` are the query/passage prefixes (e5's)."""
 
     name: str
@@ -123,12 +141,6 @@ class SentenceTransformerEmbedder:
                     progress(len(idx))
         return out
 
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(list(texts), self.query_prefix, self.batch_size)
-
-    def embed_passages(self, texts: Sequence[str], batch_size: int | None = None, progress=None) -> np.ndarray:
-        return self._encode(list(texts), self.passage_prefix, batch_size or self.batch_size, progress)
-
 
 def mean_pooled(path: str) -> bool:
     """Whether a sentence-transformers folder is transformer → mean pooling → normalisation (e5, MiniLM)."""
@@ -166,7 +178,7 @@ class TransformersEmbedder(SentenceTransformerEmbedder):
 
 
 @dataclass
-class OnnxEmbedder:
+class OnnxEmbedder(_PrefixedEncoder):
     """A mean-pooled model (e5, MiniLM) exported to ONNX (``export_onnx``) and run by ONNX Runtime, tokenised by
     ``tokenizers``: neither torch nor transformers is imported, which is most of a cold start's seconds (README
     « Démarrage à froid »). Same vectors as ``TransformersEmbedder`` (cosine ≥ 0.9999, tests/test_embed_backend.py),
@@ -217,12 +229,6 @@ class OnnxEmbedder:
                 if progress is not None:
                     progress(len(idx))
         return out
-
-    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(list(texts), self.query_prefix, self.batch_size)
-
-    def embed_passages(self, texts: Sequence[str], batch_size: int | None = None, progress=None) -> np.ndarray:
-        return self._encode(list(texts), self.passage_prefix, batch_size or self.batch_size, progress)
 
 
 @dataclass
