@@ -4,6 +4,7 @@ cold start it saves."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -12,9 +13,10 @@ import pytest
 
 from conftest import REPO
 from veille.config import Settings
-from veille.embeddings import (OnnxEmbedder, SentenceTransformerEmbedder, TransformersEmbedder, build_embedder,
-                               onnx_export_dir)
+from veille.embeddings import (OnnxEmbedder, SentenceTransformerEmbedder, TransformersEmbedder, USEEmbedder,
+                               build_embedder, onnx_export_dir)
 from veille.errors import UnknownChoice
+from veille.model_build import ONNX_INFO, ExportFailed, export_is_current, source_fingerprint
 
 TEXTS = ["Quels sont les pôles de compétitivité en Normandie ?",
          "La CCI accompagne les PME normandes à l'export : diagnostic, salons, prospection.",
@@ -67,7 +69,8 @@ def test_unknown_backend_is_a_french_error(models_dir):
         build_embedder("e5-small", Settings(models_path=models_dir, embed_backend="onxx"))
 
 
-def test_a_question_only_process_imports_neither_torch_nor_transformers(models_dir):
+def test_a_question_only_process_imports_neither_torch_nor_transformers(models_dir, embedder):
+    # ``embedder`` makes the export first, in this process: the one measured here only loads it.
     code = ("import sys; from pathlib import Path; from veille.config import Settings;"
             "from veille.embeddings import get_embedder;"
             f"v = get_embedder(Settings(models_path=Path({str(models_dir)!r}))).embed_queries(['Quelles aides ?']);"
@@ -83,3 +86,34 @@ def test_build_model_prepares_the_onnx_model_the_cli_then_uses(models_dir, tmp_p
     assert "Modèle « e5-small » prêt (dimension 384, moteur ONNX Runtime)" in " ".join(out.stdout.split())
     export = onnx_export_dir(str(models_dir / "multilingual-e5-small"), Settings(models_path=models_dir))
     assert (export / "model.onnx").is_file() and (export / "model.onnx.data").stat().st_size > 100_000_000
+
+
+def test_other_settings_pick_the_engine_that_can_run_them(models_dir):
+    settings = Settings(models_path=models_dir)
+    int8 = build_embedder("e5-small", settings.with_(embed_quantize="int8"))
+    assert isinstance(int8, TransformersEmbedder) and int8.engine == "transformers"
+    assert isinstance(build_embedder("use-m3", settings), USEEmbedder)
+    with pytest.raises(UnknownChoice, match="Quantification inconnue.*« INT8 ».*int8, none"):
+        build_embedder("e5-small", settings.with_(embed_quantize="INT8"))
+
+
+def test_an_export_is_stale_once_its_model_folder_changes(tmp_path):
+    model, export = tmp_path / "model", tmp_path / "export"
+    model.mkdir()
+    export.mkdir()
+    (model / "config.json").write_text("{}")
+    (export / ONNX_INFO).write_text(f'{{"fingerprint": "{source_fingerprint(model)}"}}')
+    assert export_is_current(model, export)
+    (model / "config.json").write_text('{"hidden_size": 384}')  # retrained or upgraded in place
+    assert not export_is_current(model, export)
+    assert not export_is_current(model, tmp_path / "missing")
+
+
+def test_a_model_that_cannot_be_exported_is_a_french_error_and_leaves_nothing(models_dir, tmp_path):
+    broken = tmp_path / "modele-sans-poids"
+    shutil.copytree(models_dir / "multilingual-e5-small", broken, ignore=shutil.ignore_patterns("*.safetensors"))
+    settings = Settings(models_path=tmp_path / "models")
+    with pytest.raises(ExportFailed, match="Export ONNX du modèle impossible.*VEILLE_EMBED_BACKEND=transformers"):
+        build_embedder(str(broken), settings)
+    left = [p.name for p in (tmp_path / "models" / "onnx").iterdir() if not p.name.endswith(".lock")]
+    assert left == []

