@@ -22,7 +22,8 @@ import numpy as np
 from veille.config import Settings, get_settings
 from veille.errors import UnknownChoice
 from veille.heap import return_large_blocks
-from veille.model_build import ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_small, export_is_current, export_onnx
+from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_small, export_is_current, export_onnx,
+                                max_seq_length, mean_pool)
 
 
 class Embedder(Protocol):
@@ -169,17 +170,11 @@ class TransformersEmbedder(SentenceTransformerEmbedder):
 
         self.model = AutoModel.from_pretrained(self.path).eval()
         self.tokenizer = AutoTokenizer.from_pretrained(self.path)
-        try:
-            config = json.loads((Path(self.path) / "sentence_bert_config.json").read_text())
-            self.max_length = int(config["max_seq_length"])
-        except (OSError, ValueError, KeyError):
-            self.max_length = min(self.tokenizer.model_max_length, 512)
+        self.max_length = max_seq_length(Path(self.path), self.tokenizer.model_max_length)
         self.dim = int(self.model.config.hidden_size)
 
     def _forward(self, features: dict):
-        tokens = self.model(**features).last_hidden_state
-        mask = features["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-        return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+        return mean_pool(self.model(**features).last_hidden_state, features["attention_mask"])
 
 
 @dataclass
@@ -318,8 +313,9 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
         return_large_blocks()
         return USEEmbedder()
     path, qp, pp = resolve_model_path(name, settings)
+    pooled = mean_pooled(path)
     # int8 is torch's dynamic quantisation: under the onnx backend it runs through transformers.
-    if backend == "onnx" and settings.embed_quantize == "none" and mean_pooled(path):
+    if backend == "onnx" and settings.embed_quantize == "none" and pooled:
         export = onnx_export_dir(path, settings)
         if not export_is_current(Path(path), export):  # first use, or the model folder changed since
             _configure_torch(settings.threads)
@@ -328,8 +324,7 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
                             batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
                             threads=settings.threads)
     _configure_torch(settings.threads)
-    kind = (TransformersEmbedder if backend in ("transformers", "onnx") and mean_pooled(path)
-            else SentenceTransformerEmbedder)
+    kind = TransformersEmbedder if backend in ("transformers", "onnx") and pooled else SentenceTransformerEmbedder
     return kind(name=name, path=path, query_prefix=qp, passage_prefix=pp, batch_size=settings.embed_batch_size,
                 batch_tokens=settings.embed_batch_tokens, quantize=settings.embed_quantize)
 

@@ -186,6 +186,20 @@ def export_is_current(model_dir: Path, target: Path) -> bool:
     return info.get("fingerprint") == source_fingerprint(model_dir)
 
 
+def max_seq_length(model_dir: Path, tokenizer_max: int) -> int:
+    """Tokens a text is cut to: the folder's sentence-transformers setting, else the tokenizer's (512 at most)."""
+    try:
+        return int(json.loads((Path(model_dir) / "sentence_bert_config.json").read_text())["max_seq_length"])
+    except (OSError, ValueError, KeyError):
+        return min(int(tokenizer_max), 512)
+
+
+def mean_pool(tokens, attention_mask):
+    """The mean of the token vectors over the mask (torch tensors), as sentence-transformers pools e5 and MiniLM."""
+    mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+    return (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+
+
 def export_onnx(model_dir: Path, target: Path) -> Path:
     """Export a mean-pooled transformer folder (e5, MiniLM) to ONNX at ``target``, for a query and ingestion
     path without torch (ONNX Runtime and ``tokenizers`` only). Made again only when the model folder changed
@@ -235,10 +249,7 @@ def _export(model_dir: Path, tmp: Path) -> None:
 
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
-    try:
-        max_length = int(json.loads((model_dir / "sentence_bert_config.json").read_text())["max_seq_length"])
-    except (OSError, ValueError, KeyError):
-        max_length = min(int(tokenizer.model_max_length), 512)
+    max_length = max_seq_length(model_dir, tokenizer.model_max_length)
 
     class SentenceEmbedding(torch.nn.Module):
         def __init__(self, encoder):
@@ -247,9 +258,7 @@ def _export(model_dir: Path, tmp: Path) -> None:
 
         def forward(self, input_ids, attention_mask):
             tokens = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1)
+            return torch.nn.functional.normalize(mean_pool(tokens, attention_mask), p=2, dim=1)
 
     wrapped = SentenceEmbedding(model)
     sample = tokenizer(["query: exemple", "passage: un exemple un peu plus long"], padding=True, return_tensors="pt")
