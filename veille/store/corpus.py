@@ -38,16 +38,28 @@ def bm25_idf(passages: int, df: int) -> float:
     return value if value > 0 else 1e-6
 
 
+def _varints(blob: bytes, count: int | None = None) -> list[int]:
+    """The first ``count`` (default: all) SQLite varints of an FTS5 record: a docsize record holds tokens per
+    column, the averages record the row count then tokens per column. A varint's ninth byte carries 8 bits."""
+    values, value, width = [], 0, 0
+    for byte in blob:
+        if width == 8:
+            values.append((value << 8) | byte)
+            value = width = 0
+        else:
+            value, width = (value << 7) | (byte & 0x7F), width + 1
+            if byte < 0x80:
+                values.append(value)
+                value = width = 0
+        if count is not None and len(values) >= count:
+            break
+    return values
+
+
 def _varint(blob: bytes) -> int:
-    """The first value of an FTS5 docsize blob (SQLite varint): the passage's length in tokens."""
-    value = 0
-    for i, byte in enumerate(blob[:9]):
-        if i == 8:
-            return (value << 8) | byte
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            return value
-    return value
+    """The first value of an FTS5 docsize blob: the passage's length in tokens."""
+    values = _varints(blob, 1)
+    return values[0] if values else 0
 
 
 @dataclass

@@ -16,7 +16,7 @@ so the choice, like the scores, tells nothing about documents outside the audien
 from __future__ import annotations
 
 from veille.filters import Filters
-from veille.store.corpus import AUDIENCE_POOL, CHUNK_COLUMNS, bm25_idf
+from veille.store.corpus import AUDIENCE_POOL, CHUNK_COLUMNS, _varints, bm25_idf
 
 # Fixed a priori, not tuned on evaluation questions: a term in more than 5 % of the passages has an idf
 # below log(19) ≈ 2.9, under a third of a rare term's (≈ 9 at 100,000 passages), and its posting list is
@@ -27,19 +27,6 @@ PRUNE_MIN_DF = 2000
 # store: 300 and 1,000 agree equally with the full query's top 10 (0.999 overlap, 99 % identical lists; 0.998
 # and 97 % within an audience) at half the cost. With nothing pruned the pool is AUDIENCE_POOL, as the full query.
 PRUNE_POOL = 300
-
-
-def _varints(blob: bytes) -> list[int]:
-    """Every SQLite varint of an FTS5 record (the averages record: row count, then tokens per column)."""
-    values, value, i = [], 0, 0
-    while i < len(blob):
-        byte = blob[i]
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            values.append(value)
-            value = 0
-        i += 1
-    return values
 
 
 class LexicalQueries:
