@@ -73,12 +73,25 @@ def ask_once(checkout: Path, env: dict, importtime: bool = False, extra: tuple[s
     return wall, used, done.stderr, (_process_cpu(server.pid) - served) if server else 0.0
 
 
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Ctrl-C, as a user stops `veille serve` (a clean stop, which removes its socket); killed after 60 s."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def start_server(env: dict) -> tuple[subprocess.Popen, float]:
     """`veille serve` on a free loopback port, returned (with its start-up seconds) once it says `veille ask`
     goes through it; the rest of its output is drained in a thread (a full pipe would block it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -97,9 +110,7 @@ def serve_ready(checkout: Path, env: dict) -> float:
     answers HTTP 200: what a user waits for before the first question. Works for versions older than the socket."""
     import httpx
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port()
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port)], env=env, cwd=checkout,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -113,11 +124,7 @@ def serve_ready(checkout: Path, env: dict) -> float:
             time.sleep(0.1)
         raise SystemExit(f"veille serve ({checkout}) s'est arrêté avant d'être prêt (code {proc.returncode})")
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _stop(proc)
 
 
 def print_serve_ready(variants: dict, work: Path, models: Path, runs: int) -> None:
@@ -125,8 +132,8 @@ def print_serve_ready(variants: dict, work: Path, models: Path, runs: int) -> No
     checkouts = {label: checkout for label, (checkout, extra, served) in variants.items() if not served}
     times: dict[str, list[float]] = {label: [] for label in checkouts}
     for run in range(runs):
-        for label, checkout in checkouts.items():
-            home = work / f"serve-{run}-{list(checkouts).index(label)}"
+        for number, (label, checkout) in enumerate(checkouts.items()):
+            home = work / f"serve-{run}-{number}"
             times[label].append(serve_ready(checkout, environment(home, models, checkout)))
     table = Table(title=f"veille serve prêt (page servie, dossier de données vide, {runs} exécutions)")
     for col in ("version", "médiane (s)", "exécutions (s)"):
@@ -221,11 +228,7 @@ def main() -> int:
             console.print(imports)
     finally:
         if server is not None:
-            server.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop, which removes its socket
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            _stop(server)
         if args.compare:
             subprocess.run(["git", "worktree", "remove", "--force", str(work / "peer")], cwd=REPO,
                            capture_output=True)
