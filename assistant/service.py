@@ -15,6 +15,7 @@ from accounts import audit, enforce
 from assistant.answer import REFUSAL, Answer
 from assistant.answerability import LearnedComposer, LearnedPolicy
 from assistant.answerability.consensus import ConsensusPolicy
+from assistant.answerability.judge import JudgedComposer, JudgePolicy
 from assistant.citation_extras import enrich_citations
 from assistant.citations import CitationNumbering
 from assistant.compose import Draft, ExtractiveComposer
@@ -33,6 +34,9 @@ from veille.store import Store, get_store
 # go in pairs, the learned policy reading the learned composer's sentence scores.
 ANSWERABILITY = {
     "consensus": (lambda settings: ExtractiveComposer(), ConsensusPolicy.from_settings),
+    "judge": (JudgedComposer.from_settings, JudgePolicy.from_settings),
+    "judge-consensus": (JudgedComposer.from_settings,
+                        lambda settings: JudgePolicy.from_settings(settings, with_consensus=True)),
     "learned": (lambda settings: LearnedComposer.load(), LearnedPolicy.from_settings),
     "rules": (lambda settings: ExtractiveComposer(), RefusalPolicy.from_settings),
 }

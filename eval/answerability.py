@@ -31,6 +31,7 @@ import numpy as np
 
 from assistant.answerability import load_models
 from assistant.answerability.consensus import both_answer
+from assistant.answerability.judge import JUDGE_PATH, judge_agrees
 from assistant.conversation import Conversation
 from assistant.policy import load_model
 from assistant.service import Assistant
@@ -42,12 +43,14 @@ from eval.report import REPORTS_DIR
 from eval.stores import CachedEmbedder, bench_store, corpus_store
 from veille.config import get_settings
 from veille.embeddings import get_embedder
+from veille.judge import read_meta
 from veille.progress import make_progress
 
 SETS = ("piaf", "spf", "cnil", "demo", "demo-echelle")
-SCORERS = ("rules", "learned", "consensus")
+SCORERS = ("rules", "learned", "consensus", "judge", "judge-consensus")
 LABELS = {"rules": "règles (modèle ajusté sur le jeu du corpus)", "learned": "appris (PIAF train)",
-          "consensus": "consensus (règles et appris d'accord)"}
+          "consensus": "consensus (règles et appris d'accord)", "judge": "juge (cross-encodeur, PIAF train)",
+          "judge-consensus": "juge, règles et appris d'accord"}
 HIGH_CONFIDENCE = 0.8
 
 
@@ -141,8 +144,10 @@ class SharedQueries:
 def scorer_threshold(name: str) -> float:
     """The threshold a mode refuses under, as stored with its model (consensus: each judge's own, see
     ``refused``; the stricter is reported)."""
+    judge = float(read_meta(JUDGE_PATH)["threshold"])
     return {"rules": load_model().threshold, "learned": load_models().threshold,
-            "consensus": max(load_model().threshold, load_models().threshold)}[name]
+            "consensus": max(load_model().threshold, load_models().threshold), "judge": judge,
+            "judge-consensus": judge}[name]
 
 
 def refused(row: dict, threshold: float) -> bool:
@@ -153,6 +158,9 @@ def refused(row: dict, threshold: float) -> bool:
         evidence = row["evidence"]
         return not both_answer(evidence["rules_confidence"], evidence.get("learned_confidence"),
                                load_model().threshold, load_models().threshold)
+    if row["scorer"].startswith("judge"):  # each judge at its own threshold, as JudgePolicy decides
+        return not judge_agrees(row["evidence"]["judge_confidence"], threshold, row["evidence"],
+                                load_model().threshold, load_models().threshold)
     return row["confidence"] < threshold
 
 
@@ -425,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
 def add_arguments(parser) -> None:
     parser.add_argument("--sets", default=",".join(SETS), help=f"jeux, séparés par des virgules (défaut : {','.join(SETS)})")
     parser.add_argument("--scorer", default=",".join(SCORERS),
-                        help="modes de réponse, côte à côte : rules,learned,consensus (défaut : les trois)")
+                        help=f"modes de réponse, côte à côte (défaut : tous, {','.join(SCORERS)})")
     parser.add_argument("--limit", type=int, help="au plus N questions par jeu (essais)")
     parser.add_argument("--json", action="store_true", help="imprimer le résumé en JSON sur la sortie standard")
     parser.add_argument("--out", help="dossier des rapports (défaut : eval/reports)")

@@ -213,3 +213,43 @@ def test_a_lexical_only_search_is_judged_by_the_rules_alone(stores):
     assert not answer.refused  # the learned models, which read the dense branch's scores, do not sit
     assert (answer.answer, answer.confidence) == (expected.answer, expected.confidence)
     assert "learned_confidence" not in answer.evidence
+
+
+def test_the_judge_mode_opens_with_the_sentence_it_scores_highest_and_refuses_below_its_threshold(stores):
+    from assistant.answerability.judge import JudgePolicy
+
+    full, without, embedder = stores
+    threshold = JudgePolicy.from_settings(full.settings).threshold
+    for store in (full, without):
+        settings = store.settings.with_(answerability="judge")
+        loose = Assistant(settings.with_(refusal_threshold=0.0), embedder=embedder)
+        answer = loose.ask(QUESTION)
+        assert not answer.refused
+        assert answer.confidence == pytest.approx(answer.evidence["judge_confidence"], abs=1e-3)
+        draft = loose.composition(QUESTION, loose.retrieve(QUESTION)).draft
+        ranking = draft.ranking
+        best = ranking.sentences[max(range(len(ranking.sentences)), key=ranking.probabilities.__getitem__)]
+        assert draft.chosen[0] is best and answer.answer.startswith(best.text[:40])
+        strict = Assistant(settings, embedder=embedder).ask(QUESTION)
+        assert strict.refused == (answer.confidence < threshold)
+
+
+def test_the_judge_beside_the_consensus_answers_only_when_all_would_and_the_benchmark_decides_alike(stores):
+    from eval.answerability import refused, scorer_threshold
+
+    mode = "judge-consensus"
+    full, without, embedder = stores
+    alone = Assistant(full.settings.with_(answerability="judge"), embedder=embedder).ask(QUESTION)
+    for store in (full, without):
+        answer = Assistant(store.settings.with_(answerability=mode), embedder=embedder).ask(QUESTION)
+        inner = Assistant(store.settings.with_(answerability="consensus"), embedder=embedder).ask(QUESTION)
+        judge = Assistant(store.settings.with_(answerability="judge"), embedder=embedder).ask(QUESTION)
+        assert answer.refused == (inner.refused or judge.refused)
+        if not answer.refused:
+            assert answer.answer == alone.answer  # the judge's sentence first
+            assert answer.confidence <= answer.evidence["judge_confidence"] + 1e-3
+        # The benchmark asks at threshold 0 and decides from the evidence: the same decision.
+        loose = Assistant(store.settings.with_(answerability=mode, refusal_threshold=0.0),
+                          embedder=embedder).ask(QUESTION)
+        row = {"scorer": mode, "forced": loose.refused, "confidence": loose.confidence, "evidence": loose.evidence}
+        assert refused(row, scorer_threshold(mode)) == answer.refused

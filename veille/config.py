@@ -85,7 +85,8 @@ class Settings:
     refusal_threshold: float | None = None  # None: the threshold stored with the answerability model
     # Which sentences to quote and whether to answer: "rules" (lexical choice + the logistic model of
     # assistant/policy.py), "learned" (models trained on PIAF train, assistant/answerability/) or "consensus"
-    # (the rules' sentences, answered only when both judges would). Consensus refuses far more of the held-out
+    # (the rules' sentences, answered only when both judges would), "judge" or "judge-consensus" (the answer judge,
+    # a cross-encoder trained on PIAF train, alone or beside the consensus). Consensus refuses far more of the held-out
     # questions whose answer is absent (SPF 0.41 against 0.06) for a few answers fewer
     # (`veille eval --answerability`, README « Réponse ou refus »).
     answerability: str = "consensus"

@@ -15,6 +15,7 @@ import struct
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -179,11 +180,16 @@ def source_fingerprint(model_dir: Path) -> str:
 
 
 def export_is_current(model_dir: Path, target: Path) -> bool:
+    return export_matches(target, source_fingerprint(model_dir))
+
+
+def export_matches(target: Path, fingerprint: str) -> bool:
+    """The export at ``target`` was made from what ``fingerprint`` names."""
     try:
         info = json.loads((Path(target) / ONNX_INFO).read_text())
     except (OSError, ValueError):
         return False
-    return info.get("fingerprint") == source_fingerprint(model_dir)
+    return info.get("fingerprint") == fingerprint
 
 
 def max_seq_length(model_dir: Path, tokenizer_max: int) -> int:
@@ -213,17 +219,24 @@ def export_onnx(model_dir: Path, target: Path) -> Path:
     handling differs from the folder's raw ``tokenizer.json`` on trailing spaces). Before it is published, the
     export must give torch's vectors on sample texts (cosine >= 0.9999), or nothing is written.
     """
-    target = Path(target)
-    if export_is_current(model_dir, target):
+    return publish_export(Path(target), source_fingerprint(model_dir), lambda tmp: _export(Path(model_dir), tmp),
+                          model_dir)
+
+
+def publish_export(target: Path, fingerprint: str, build: Callable[[Path], None], model_dir: Path) -> Path:
+    """Make an export at ``target`` with ``build(folder)`` unless one made from ``fingerprint`` is there: one
+    process at a time (a lock beside the target; the others wait and reuse its export), built in a private
+    folder and published whole, readable by all, or nothing is left behind."""
+    if export_matches(target, fingerprint):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target.parent / f"{target.name}.lock", "a+") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # released by the kernel even if this process dies
-        if export_is_current(model_dir, target):  # another process made it while this one waited
+        if export_matches(target, fingerprint):  # another process made it while this one waited
             return target
         tmp = Path(tempfile.mkdtemp(prefix=f"{target.name}.partial-", dir=target.parent))
         try:
-            _export(Path(model_dir), tmp)
+            build(tmp)
             # mkdtemp and onnx make their folder and weights file private: a shared models folder must read them.
             tmp.chmod(0o755)
             for path in tmp.iterdir():

@@ -1,6 +1,7 @@
 """`veille build-model`."""
 from __future__ import annotations
 
+from assistant.answerability.judge import JUDGE_MODES, load_judge_for
 from cli.console import err, out
 from veille.config import get_settings
 from veille.embeddings import get_embedder
@@ -13,6 +14,10 @@ def cmd_build_model(args) -> int:
                     "ONNX avec le moteur par défaut, environ une minute)…"):
         embedder = get_embedder(settings)
     out.print(f"Modèle « {embedder.name} » prêt (dimension {embedder.dim}, moteur {embedder.engine}).")
+    if settings.answerability in JUDGE_MODES:
+        with err.status("Préparation du juge de réponse (la première fois : export ONNX, une vingtaine de secondes)…"):
+            judge = load_judge_for(settings)
+        out.print(f"Juge de réponse prêt ({judge.layers} couches de e5-small, moteur ONNX Runtime).")
     return 0
 
 
