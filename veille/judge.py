@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,8 +21,8 @@ from typing import Sequence
 import numpy as np
 
 from veille.heap import return_large_blocks
-from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, ExportFailed, export_matches, mean_pool,
-                                publish_export, source_fingerprint)
+from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, ExportFailed, export_fused, export_matches,
+                                mean_pool, publish_export, source_fingerprint)
 
 FROZEN_LAYERS = 4  # e5's layers used as they are; the next one is the trained one
 MAX_LENGTH = 128  # tokens of a pair (question and sentence), cut from the longer side
@@ -88,7 +87,6 @@ def export_judge(model_dir: Path, weights: Path, target: Path) -> Path:
 def _export_judge(model_dir: Path, weights: Path, tmp: Path) -> None:
     import onnxruntime as ort
     import torch
-    from onnxruntime.transformers import optimizer
     from transformers import AutoModel, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
@@ -113,19 +111,7 @@ def _export_judge(model_dir: Path, weights: Path, tmp: Path) -> None:
 
     wrapped = Judge().eval()
     sample = pair_inputs(tokenizer, ["exemple"], ["un exemple un peu plus long"], return_tensors="pt")
-    raw = tmp / "raw.onnx"
-    with torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(wrapped, (sample["input_ids"], sample["attention_mask"]), str(raw),
-                          input_names=["input_ids", "attention_mask"], output_names=["probability"],
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"}, "probability": {0: "batch"}},
-                          opset_version=17, dynamo=False)
-    config = encoder.config
-    fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
-                                     hidden_size=int(config.hidden_size), opt_level=1, use_gpu=False)
-    fused.save_model_to_file(str(tmp / ONNX_MODEL), use_external_data_format=True)
-    raw.unlink()
+    fused = export_fused(wrapped, sample, "probability", encoder.config, tmp)
     # Checked against the training's own two-stage path (frozen encoder, then the trained layer).
     check = pair_inputs(tokenizer, ["Quand les pôles de compétitivité ont-ils été créés ?", "Qui ?"],
                         ["Les pôles de compétitivité ont été créés en 2004 par l'État.", "Court. " * 200],

@@ -257,7 +257,6 @@ def publish_export(target: Path, fingerprint: str, build: Callable[[Path], None]
 def _export(model_dir: Path, tmp: Path) -> None:
     import onnxruntime as ort
     import torch
-    from onnxruntime.transformers import optimizer
     from transformers import AutoModel, AutoTokenizer
 
     model = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
@@ -275,21 +274,7 @@ def _export(model_dir: Path, tmp: Path) -> None:
 
     wrapped = SentenceEmbedding(model)
     sample = tokenizer(["query: exemple", "passage: un exemple un peu plus long"], padding=True, return_tensors="pt")
-    raw = tmp / "raw.onnx"
-    # The tracer's notes (constant shapes, advanced indexing) are for model authors, not for the user.
-    with torch.inference_mode(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(wrapped, (sample["input_ids"], sample["attention_mask"]), str(raw),
-                          input_names=["input_ids", "attention_mask"], output_names=["embedding"],
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"}, "embedding": {0: "batch"}},
-                          opset_version=17, dynamo=False)
-    config = model.config
-    fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
-                                     hidden_size=int(config.hidden_size), opt_level=1, use_gpu=False)
-    # Weights in a side file: ONNX Runtime maps it instead of parsing 470 MB of protobuf (0.1 s against 1.5 s).
-    fused.save_model_to_file(str(tmp / ONNX_MODEL), use_external_data_format=True)
-    raw.unlink()
+    fused = export_fused(wrapped, sample, "embedding", model.config, tmp)
 
     # The fusions assume BERT's layout: check the vectors before anything is published.
     check = tokenizer(["query: Quels sont les pôles de compétitivité en Normandie ?",
@@ -307,5 +292,28 @@ def _export(model_dir: Path, tmp: Path) -> None:
     (tmp / ONNX_TOKENIZER).write_text(tokenizer.backend_tokenizer.to_str(), encoding="utf-8")
     (tmp / ONNX_INFO).write_text(json.dumps({
         "fingerprint": source_fingerprint(model_dir), "source": str(model_dir), "max_length": max_length,
-        "dim": int(config.hidden_size), "pad_id": int(pad_id if pad_id is not None else 0), "check_cosine": cosine,
+        "dim": int(model.config.hidden_size), "pad_id": int(pad_id if pad_id is not None else 0), "check_cosine": cosine,
         "fused": fused.get_fused_operator_statistics(), "torch": torch.__version__}, indent=2))
+
+
+def export_fused(module, sample, output: str, config, tmp: Path):
+    """``module(input_ids, attention_mask)`` as ONNX in ``tmp``, fused for CPU by ONNX Runtime's transformer
+    optimiser (attention, skip layer norm, bias GELU), weights in a side file; returns the optimiser's model."""
+    import torch
+    from onnxruntime.transformers import optimizer
+
+    raw = tmp / "raw.onnx"
+    # The tracer's notes (constant shapes, advanced indexing) are for model authors, not for the user.
+    with torch.inference_mode(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(module, (sample["input_ids"], sample["attention_mask"]), str(raw),
+                          input_names=["input_ids", "attention_mask"], output_names=[output],
+                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
+                                        "attention_mask": {0: "batch", 1: "tokens"}, output: {0: "batch"}},
+                          opset_version=17, dynamo=False)
+    fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
+                                     hidden_size=int(config.hidden_size), opt_level=1, use_gpu=False)
+    # Weights in a side file: ONNX Runtime maps it instead of parsing 470 MB of protobuf (0.1 s against 1.5 s).
+    fused.save_model_to_file(str(tmp / ONNX_MODEL), use_external_data_format=True)
+    raw.unlink()
+    return fused
