@@ -59,47 +59,54 @@ class DenseRetriever(BaseRetriever):
         vector = query_bundle.embedding or self.embed(query_bundle.query_str)
         t0 = time.perf_counter()
         where = self.filters.chroma_where()
-        if where is not None or self.filters.entities:  # entities live in the store only
-            found = self._filtered_in_sql(vector)
-            if found is not None:
-                self.timings.add("search_dense", t0)
-                return found
-        result = self.store.vector_store.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=self.top_k),
-            **({"where": where} if where else {}))
+        filtered = where is not None or bool(self.filters.entities)  # entities live in the store only
+        found = self._nearest_in_sql(vector, self.top_k * DENSE_FILTER_POOL if filtered else self.top_k)
+        if found is None:
+            found = self._chroma_where(vector, where)
         self.timings.add("search_dense", t0)
+        return found
+
+    def _nearest_in_sql(self, vector: list[float], pool: int) -> list[NodeWithScore] | None:
+        """The nearest ``pool`` chunk ids (at least ``DENSE_SEARCH_WIDTH``; ids and distances only, a few ms),
+        then the same SQL filter as the lexical branch keeps the allowed ones, in distance order — filtered
+        search without Chroma's ``where`` (0.3–0.8 s at 100,000 chunks, see scripts/bench_scale.py).
+
+        Exact whenever ``top_k`` allowed chunks are in the pool (same scores, same order). Otherwise,
+        under an audience restriction, the allowed part of the pool is returned as is — always the same
+        work, so the response time tells nothing about documents outside the audience; without one, the
+        caller falls back to Chroma's ``where`` (None)."""
+        width = max(pool, DENSE_SEARCH_WIDTH)
+        result = self.store.collection.query(query_embeddings=[vector], n_results=width, include=["distances"])
+        ids, distances = result["ids"][0], result["distances"][0]
+        if not ids:
+            return []
+        rows = self.store.chunks(ids, self.filters)
+        kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
+        if len(kept) < self.top_k and len(ids) == width and self.filters.audience is None and not self.filters.entities:
+            return None
+        # Chroma's cosine space reports distance = 1 - cosine.
+        return [NodeWithScore(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
+
+    def _chroma_where(self, vector: list[float], where: dict | None) -> list[NodeWithScore]:
+        result = self.store.vector_store.query(
+            VectorStoreQuery(query_embedding=vector, similarity_top_k=max(self.top_k, DENSE_SEARCH_WIDTH)),
+            **({"where": where} if where else {}))
         out = []
-        for node, sim in zip(result.nodes or [], result.similarities or []):
+        for node, sim in list(zip(result.nodes or [], result.similarities or []))[:self.top_k]:
             # ChromaVectorStore reports exp(-distance); with cosine space, cosine = 1 - distance.
             cosine = 1.0 + math.log(max(sim, 1e-12))
             out.append(NodeWithScore(node=node, score=cosine))
         return out
 
 
-    def _filtered_in_sql(self, vector: list[float]) -> list[NodeWithScore] | None:
-        """Filtered dense search without Chroma's ``where`` (0.3–0.8 s at 100,000 chunks, see
-        scripts/bench_scale.py): the nearest ``POOL × top_k`` chunk ids (ids and distances only, a few ms),
-        then the same SQL filter as the lexical branch keeps the allowed ones, in distance order.
-
-        Exact whenever ``top_k`` allowed chunks are in the pool (same scores, same order). Otherwise,
-        under an audience restriction, the allowed part of the pool is returned as is — always the same
-        work, so the response time tells nothing about documents outside the audience; without one, the
-        caller falls back to Chroma's ``where`` (None)."""
-        pool = self.top_k * DENSE_FILTER_POOL
-        result = self.store.collection.query(query_embeddings=[vector], n_results=pool, include=["distances"])
-        ids, distances = result["ids"][0], result["distances"][0]
-        if not ids:
-            return []
-        rows = self.store.chunks(ids, self.filters)
-        kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
-        if len(kept) < self.top_k and len(ids) == pool and self.filters.audience is None and not self.filters.entities:
-            return None
-        # Chroma's cosine space reports distance = 1 - cosine.
-        return [NodeWithScore(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
-
-
 # Candidate pool of the filtered dense search, in multiples of top_k (50 × 40 = 2,000 ids: ~12 ms at 100k).
 DENSE_FILTER_POOL = 40
+# Chroma's HNSW keeps the best max(ef_search = 100, n_results) candidates while it walks the graph, and what it
+# misses varies from one process to the next (same store, same questions: 0.956, then 0.968). Asked for 50 among the 5,290 passages of the demo-among-distractors store, it put the true nearest
+# passage first for 0.956 of 500 PIAF training questions (0.965 of the demo questions, and with the misses went
+# right answers); 200: 0.970; 400: 0.990, for 2.3 ms a query instead of 0.5 (scripts/bench_dense_recall.py;
+# widths compared on training questions). Raising ef_search on the collection does not reach a loaded index.
+DENSE_SEARCH_WIDTH = 400
 
 
 class LexicalRetriever(BaseRetriever):

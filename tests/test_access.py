@@ -311,11 +311,12 @@ def test_filtered_dense_search_matches_chroma_where(world, embedder, monkeypatch
     for question, _ in ATTACKS[:4]:
         vector = embedder.embed_queries([question])[0].tolist()
         dense = retrieve.DenseRetriever(store, embedder, top_k=3, filters=filters)
-        got = [n.node.node_id for n in dense._filtered_in_sql(vector)]
+        got = [n.node.node_id for n in dense._nearest_in_sql(vector, 3 * retrieve.DENSE_FILTER_POOL)]
         assert got == _chroma_where_ids(store, vector, filters, 3)
         # A pool too small to hold top_k allowed chunks: without an audience, Chroma's where takes over;
         # with one, only allowed chunks come back (never a forbidden one), with the same work every time.
         monkeypatch.setattr(retrieve, "DENSE_FILTER_POOL", 1)
+        monkeypatch.setattr(retrieve, "DENSE_SEARCH_WIDTH", 1)
         small = [n.node.node_id for n in retrieve.DenseRetriever(store, embedder, top_k=3, filters=filters)
                  .retrieve(QueryBundle(question, embedding=vector))]
         allowed = set(_chroma_where_ids(store, vector, filters, 50))
