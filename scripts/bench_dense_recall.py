@@ -1,13 +1,14 @@
 """How often Chroma's HNSW search misses the true nearest passages, by search width, against the exact
 (brute-force) ranking computed with numpy over the same vectors — the peer measured in the same run.
 
-    .venv/bin/python scripts/bench_dense_recall.py [--home DIR] [--questions FILE] [--widths 10,50,100,200,400]
+    .venv/bin/python scripts/bench_dense_recall.py [--home DIR] [--questions FILE] [--limit N] [--widths 10,50,100,200,400]
 
 ``--home`` is a Veille store (default: the configured one, e.g. ``.veille``); the benchmark stores of
 ``veille eval --answerability`` live under ``.veille/cache/eval/`` (``echelle-*`` is the demo corpus among
 5,290 passages). Questions: one per line, or a JSONL file with a ``question`` field (default:
-``eval/corpus_set.jsonl``). Run it in two processes to see the run-to-run variation: the part of the graph
-not yet persisted is rebuilt when a process opens the store.
+``eval/corpus_set.jsonl``, a test set; widths are chosen on ``../shared/bench/piaf/train.jsonl --limit 500``).
+Run it twice to see the variation between processes: the same store and questions do not miss the same
+passages.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def main() -> int:
                                                  "recherche exacte, selon la largeur demandée.")
     parser.add_argument("--home", type=Path, default=None, help="dossier du stockage (défaut : celui configuré)")
     parser.add_argument("--questions", type=Path, default=REPO / "eval" / "corpus_set.jsonl")
+    parser.add_argument("--limit", type=int, default=0, help="les N premières questions seulement")
     parser.add_argument("--widths", default="10,50,100,200,400")
     args = parser.parse_args()
 
@@ -51,7 +53,7 @@ def main() -> int:
         print(f"Aucun stockage Veille dans {settings.home}.", file=sys.stderr)
         return 2
     store = Store(settings)
-    questions = read_questions(args.questions)
+    questions = read_questions(args.questions)[:args.limit or None]
     stored = store.collection.get(include=["embeddings"])
     ids = np.array(stored["ids"])
     matrix = np.asarray(stored["embeddings"], dtype=np.float32)
