@@ -19,6 +19,9 @@ import argparse
 import random
 import sys
 
+from rich.console import Console
+from rich.table import Table
+
 from assistant.compose import sentence_candidates
 from assistant.question import WHO_QUESTION, expected_type_found
 from assistant.retrieve import Search
@@ -27,6 +30,7 @@ from eval.stores import CachedEmbedder, bench_store
 from veille.config import get_settings
 from veille.embeddings import get_embedder
 from veille.filters import Filters
+from veille.store import Store
 from veille.text import fold
 
 NOUN_TYPES = {
@@ -65,8 +69,6 @@ def entity_found(nlp_doc, labels: set[str], question: str) -> bool:
 
 def main() -> int:
     import spacy
-    from rich.console import Console
-    from rich.table import Table
 
     parser = argparse.ArgumentParser(description="Types de réponse : NER de spaCy contre les expressions "
                                                  "régulières, sur les questions d'entraînement de PIAF.")
@@ -77,7 +79,6 @@ def main() -> int:
     base = get_settings()
     embedder = CachedEmbedder(get_embedder(base, "e5-small"), base.cache_dir / "eval" / "vectors-e5-small.npz")
     info = bench_store(load_bench("piaf", full=True), base, "e5-small", embedder, progress=False)
-    from veille.store import Store
     store = Store(info.settings)
     idf = store.term_stats()
     search = Search(store, embedder)
