@@ -80,7 +80,10 @@ class DenseRetriever(BaseRetriever):
         ids, distances = result["ids"][0], result["distances"][0]
         if not ids:
             return []
-        rows = self.store.chunks(ids, self.filters)
+        # Rows (with their text) for the first ``pool`` ids; the others only when some of those are not allowed.
+        rows = self.store.chunks(ids[:pool], self.filters)
+        if len(rows) < len(ids[:pool]):
+            rows.update(self.store.chunks(ids[pool:], self.filters))
         kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
         if len(kept) < self.top_k and len(ids) == width and self.filters.audience is None and not self.filters.entities:
             return None

@@ -57,3 +57,25 @@ def test_dense_search_finds_the_nearest_passages_of_a_large_store(settings):
         found.append(len(set(got) & set(nearest)) / 10)
         first.append(got[0] == nearest[0])
     assert np.mean(found) >= 0.98 and np.mean(first) >= 0.95
+
+
+def test_a_document_being_replaced_leaves_the_dense_results_and_the_next_takes_its_place(settings):
+    """Its vectors are still in Chroma while an update replaces it (state « deleting »): the dense branch
+    reads its rows through SQL, skips it, and still returns ``top_k`` passages, in distance order."""
+    settings = settings.with_(near_duplicates="off", entities="none")
+    vectors = RandomVectors(seed=3)
+    Ingestor(settings, embedder=vectors, progress=False).run([_item(i) for i in range(40)])
+    store = Store(settings)
+    stored = store.collection.get(include=["embeddings"])
+    ids, matrix = np.array(stored["ids"]), np.asarray(stored["embeddings"], dtype=np.float32)
+    query = vectors.embed_queries(["?"])[0]
+    nearest = list(ids[np.argsort(-(matrix @ query))])
+
+    def dense() -> list[str]:
+        return [n.node.node_id for n in DenseRetriever(store, vectors, top_k=5)
+                .retrieve(QueryBundle("?", embedding=query.tolist()))]
+
+    assert dense() == nearest[:5]
+    replaced = store.chunks([nearest[0]])[nearest[0]]["doc_id"]
+    store.mark_deleting(replaced)
+    assert dense() == nearest[1:6]
