@@ -60,13 +60,14 @@ class DenseRetriever(BaseRetriever):
         t0 = time.perf_counter()
         where = self.filters.chroma_where()
         filtered = where is not None or bool(self.filters.entities)  # entities live in the store only
-        found = self._nearest_in_sql(vector, self.top_k * DENSE_FILTER_POOL if filtered else self.top_k)
+        found = self._nearest_in_sql(vector, self.top_k * DENSE_FILTER_POOL if filtered else self.top_k,
+                                     can_fall_back=where is not None)
         if found is None:
             found = self._chroma_where(vector, where)
         self.timings.add("search_dense", t0)
         return found
 
-    def _nearest_in_sql(self, vector: list[float], pool: int) -> list[NodeWithScore] | None:
+    def _nearest_in_sql(self, vector: list[float], pool: int, can_fall_back: bool = True) -> list[NodeWithScore] | None:
         """The nearest ``pool`` chunk ids (at least ``DENSE_SEARCH_WIDTH``; ids and distances only, a few ms),
         then the same SQL filter as the lexical branch keeps the allowed ones, in distance order — filtered
         search without Chroma's ``where`` (0.3–0.8 s at 100,000 chunks, see scripts/bench_scale.py).
@@ -74,26 +75,28 @@ class DenseRetriever(BaseRetriever):
         Exact whenever ``top_k`` allowed chunks are in the pool (same scores, same order). Otherwise,
         under an audience restriction, the allowed part of the pool is returned as is — always the same
         work, so the response time tells nothing about documents outside the audience; without one, the
-        caller falls back to Chroma's ``where`` (None)."""
+        caller falls back to Chroma's ``where`` (None) when it has one (``can_fall_back``)."""
         width = max(pool, DENSE_SEARCH_WIDTH)
         result = self.store.collection.query(query_embeddings=[vector], n_results=width, include=["distances"])
         ids, distances = result["ids"][0], result["distances"][0]
         if not ids:
             return []
-        # Rows (with their text) for the first ``pool`` ids; the others only when some of those are not allowed.
-        rows = self.store.chunks(ids[:pool], self.filters)
-        if len(rows) < len(ids[:pool]):
-            rows.update(self.store.chunks(ids[pool:], self.filters))
+        # Rows (with their text) for the first ``pool`` ids, the others only when some of those are not allowed —
+        # but all at once under an audience, so that the work never depends on what the asker may not see.
+        head = ids if self.filters.audience is not None else ids[:pool]
+        rows = self.store.chunks(head, self.filters)
+        if len(rows) < len(head) < len(ids):
+            rows.update(self.store.chunks(ids[len(head):], self.filters))
         kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
-        if len(kept) < self.top_k and len(ids) == width and self.filters.audience is None and not self.filters.entities:
-            return None
+        if (can_fall_back and len(kept) < self.top_k and len(ids) == width and self.filters.audience is None
+                and not self.filters.entities):
+            return None  # Chroma's where searches past the pool
         # Chroma's cosine space reports distance = 1 - cosine.
         return [NodeWithScore(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
 
-    def _chroma_where(self, vector: list[float], where: dict | None) -> list[NodeWithScore]:
+    def _chroma_where(self, vector: list[float], where: dict) -> list[NodeWithScore]:
         result = self.store.vector_store.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=max(self.top_k, DENSE_SEARCH_WIDTH)),
-            **({"where": where} if where else {}))
+            VectorStoreQuery(query_embedding=vector, similarity_top_k=max(self.top_k, DENSE_SEARCH_WIDTH)), where=where)
         out = []
         for node, sim in list(zip(result.nodes or [], result.similarities or []))[:self.top_k]:
             # ChromaVectorStore reports exp(-distance); with cosine space, cosine = 1 - distance.
@@ -218,6 +221,12 @@ class HybridRetriever(BaseRetriever):
             out.append(NodeWithScore(node=node, score=score))
             if len(out) >= self.top_k:
                 break
+        # Passages read from SQL (both branches, but Chroma's ``where`` path) carry no title, date or type:
+        # the prompts of the generative paths show them (``format_passages``).
+        labels = self.store.document_labels([n.node.metadata.get("doc_id", "") for n in out])
+        for nws in out:
+            for key, value in labels.get(nws.node.metadata.get("doc_id", ""), {}).items():
+                nws.node.metadata.setdefault(key, value)
         self.timings.add("fuse", t0)
         return Retrieval(out, dense, lexical, self.timings)
 

@@ -7,7 +7,8 @@ For « qui », « où » and « quel(le) <noun> » questions (the noun read by s
 pays → LOC, président → PER…), over the PIAF store with Veille's own hybrid search and sentence candidates:
 - *answer*: the candidate sentence of the gold passage that holds the answer span;
 - *present*: the best-scored candidate that does not hold it (gold still retrieved);
-- *removed*: the best-scored candidate once the gold passage's results are dropped (the gold-removal case).
+- *removed*: the best-scored candidate outside the gold passage, in the same search (the gold-removal case,
+  approached without a second store).
 Each detector says whether a sentence holds the expected kind of answer: the regular expressions of
 ``assistant/question.py`` (``expected_type_found``; they know « qui » only), or an entity of the expected
 spaCy label (PER, ORG, LOC) not already named in the question. A useful detector fires on *answer* and not on
@@ -41,6 +42,7 @@ NOUN_TYPES = {
     "PER": {"personne", "homme", "femme", "président", "auteur", "roi", "reine", "empereur", "architecte",
             "peintre", "écrivain", "fondateur", "ministre", "joueur", "entraîneur", "pape", "compositeur"},
 }
+KIND_NAMES = {"ORG": "organisation", "LOC": "lieu", "PER": "personne"}
 _INTERROGATIVES = {"quel", "quelle", "quels", "quelles"}
 
 
@@ -58,7 +60,7 @@ def expected_labels(doc) -> tuple[str, set[str]] | None:
             if noun is not None:
                 for label, nouns in NOUN_TYPES.items():
                     if noun.lemma_.lower() in nouns or noun.lower_ in nouns:
-                        return f"quel {label}", {label}
+                        return f"quel + {KIND_NAMES[label]}", {label}
     return None
 
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
 CNIL = REPO.parent / "shared" / "bench" / "cnil"
 VEILLE = REPO / ".venv" / "bin" / "veille"
 
@@ -48,13 +49,23 @@ def main() -> int:
     if not (CNIL / "qa.jsonl").exists():
         print(f"Banc CNIL absent ({CNIL}).", file=sys.stderr)
         return 2
-    env = {**os.environ, "VEILLE_HOME": str(args.home / "veille"), "VEILLE_NO_SERVE": "1"}
-    folder = args.home / "faq"
-    if not (args.home / "veille" / "veille.db").exists():
-        shutil.rmtree(args.home, ignore_errors=True)
+    from veille.config import get_settings
+
+    # The bench's own embedded store, whatever the user's configuration points at (a Chroma server, a config
+    # file), and the configured models (not a copy under --home).
+    env = {k: v for k, v in os.environ.items() if k not in ("VEILLE_CHROMA_URL", "VEILLE_CONFIG")}
+    env.update(VEILLE_HOME=str(args.home / "veille"), VEILLE_MODELS_PATH=str(get_settings().models_dir))
+    folder, marker = args.home / "faq", args.home / "veille" / "bench_cnil_cli.json"
+    if not marker.exists():
+        if args.home.exists() and any(p.name not in ("faq", "veille") for p in args.home.iterdir()):
+            print(f"{args.home} contient autre chose que ce banc : choisissez un autre --home.", file=sys.stderr)
+            return 2
+        for part in (folder, args.home / "veille"):
+            shutil.rmtree(part, ignore_errors=True)
         entries = write_entries(folder)
         t0 = time.perf_counter()
         subprocess.run([str(VEILLE), "ingest", str(folder)], env=env, check=True)
+        marker.write_text(json.dumps({"entries": entries}), encoding="utf-8")  # written only once complete
         print(f"{entries} entrées ingérées en {time.perf_counter() - t0:.0f} s.", file=sys.stderr)
     with (CNIL / "qa.jsonl").open(encoding="utf-8") as fh:
         cases = [json.loads(line) for line in fh if line.strip()]

@@ -90,6 +90,9 @@ def test_normal_non_streaming_answer_is_generated_and_verified(demo_store, llm_s
     assert sent["model"] == "normal" and not sent.get("stream")
     assert sent["headers"]["authorization"] == "Bearer cle-de-test"
     assert sent["messages"][0]["role"] == "system" and "<documents>" in sent["messages"][1]["content"]
+    # Each passage comes with its document's title and type, whichever branch found it.
+    blocks = re.findall(r"<passage ([^>]*)>", sent["messages"][1]["content"])
+    assert blocks and all('titre="' in b and 'type="' in b for b in blocks)
 
 
 def test_streaming_yields_tokens_then_the_verified_answer(demo_store, llm_server):

@@ -96,6 +96,15 @@ class CorpusQueries:
         row = self.db.execute("SELECT * FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
         return document_row(row) if row else None
 
+    def document_labels(self, doc_ids: list[str]) -> dict[str, dict]:
+        """Title, date and type of each document (what a prompt shows of a passage's source), by id."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        rows = self.db.execute(f"SELECT doc_id, title, date, doc_type FROM documents "
+                               f"WHERE doc_id IN ({','.join('?' * len(ids))})", ids)
+        return {r["doc_id"]: {k: r[k] for k in ("title", "date", "doc_type") if r[k]} for r in rows}
+
     def chunk_pages(self, chunk_id: str) -> tuple[int | None, int | None]:
         """First and last page of a passage (None for formats without pages)."""
         row = self.db.execute("SELECT page_start, page_end FROM chunks WHERE chunk_id=?", (chunk_id,)).fetchone()
