@@ -108,10 +108,11 @@ class DenseRetriever(BaseRetriever):
 # Candidate pool of the filtered dense search, in multiples of top_k (50 × 40 = 2,000 ids: ~12 ms at 100k).
 DENSE_FILTER_POOL = 40
 # Chroma's HNSW keeps the best max(ef_search = 100, n_results) candidates while it walks the graph, and what it
-# misses varies from one process to the next (same store, same questions: 0.956, then 0.968). Asked for 50 among the 5,290 passages of the demo-among-distractors store, it put the true nearest
-# passage first for 0.956 of 500 PIAF training questions (0.965 of the demo questions, and with the misses went
-# right answers); 200: 0.970; 400: 0.990, for 2.3 ms a query instead of 0.5 (scripts/bench_dense_recall.py;
-# widths compared on training questions). Raising ef_search on the collection does not reach a loaded index.
+# misses varies from one process to the next. Asked for 50 among the 5,290 passages of the demo-among-distractors
+# store, it put the true nearest passage first for 0.956–0.968 of 500 PIAF training questions (three processes;
+# 0.965 of the demo questions, and with the misses went right answers); 200: 0.970–0.980; 400: 0.988–0.994, for
+# 4.9 ms a query instead of 2.9 (scripts/bench_dense_recall.py; widths compared on training questions). Raising
+# ef_search on the collection does not reach a loaded index.
 DENSE_SEARCH_WIDTH = 400
 
 
