@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
-from llama_index.core.schema import NodeWithScore
 
 from assistant.citation_extras import enrich_citations
 from assistant.citations import CitationNumbering
@@ -26,6 +25,7 @@ from veille import dates
 from veille.errors import VeilleError
 from veille.filters import Filters, safe_url, source_label
 from veille.markup import md_literal
+from veille.passage import ScoredPassage
 from veille.text import fold, tokens
 
 NOTHING_FOUND = ("Le corpus ne contient pas de passage assez pertinent sur ce sujet pour établir une note. "
@@ -94,7 +94,7 @@ class Briefing:
         return "\n".join(lines)
 
 
-def _embeddings(assistant, passages: list[NodeWithScore]) -> np.ndarray:
+def _embeddings(assistant, passages: list[ScoredPassage]) -> np.ndarray:
     """The vectors stored at ingestion (no re-embedding); the model only for passages Chroma lacks."""
     ids = [p.node.node_id for p in passages]
     got = assistant.store.collection.get(ids=ids, include=["embeddings"])
@@ -114,7 +114,7 @@ def cluster(vectors: np.ndarray, max_themes: int) -> list[int]:
     return KMeans(n_clusters=k, n_init=10, random_state=0).fit_predict(vectors).tolist()
 
 
-def theme_title(members: list[NodeWithScore], everything: list[NodeWithScore], topic: str) -> str:
+def theme_title(members: list[ScoredPassage], everything: list[ScoredPassage], topic: str) -> str:
     """A section heading shared by the theme's passages, else its most distinctive words."""
     headings = Counter(h for h in (m.node.metadata.get("heading") for m in members) if h)
     if headings:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from assistant.answer import Citation, CitedPassage
 from veille.store import Store
 
-if TYPE_CHECKING:  # annotations only: rendering an answer (cli.render) must not load llama-index
-    from llama_index.core.schema import NodeWithScore
+if TYPE_CHECKING:  # annotations only
+    from veille.passage import ScoredPassage
 
 QUOTE_WIDTH = 320  # characters of a quote around one cited sentence, context included
 
@@ -50,13 +50,13 @@ def _flat(sentence: str) -> str:
     return " ".join((sentence or "").split())
 
 
-def _passage(passage: NodeWithScore, sentence: str) -> CitedPassage:
+def _passage(passage: ScoredPassage, sentence: str) -> CitedPassage:
     node = passage.node
     return CitedPassage(chunk_id=node.node_id, text=node.get_content(), sentences=[_flat(sentence)] if _flat(sentence)
                         else [], char_start=node.start_char_idx, char_end=node.end_char_idx)
 
 
-def make_citation(store: Store, n: int, passage: NodeWithScore, sentence: str = "") -> Citation:
+def make_citation(store: Store, n: int, passage: ScoredPassage, sentence: str = "") -> Citation:
     """Citation ``[n]`` of a passage, with its document's title, type, date and origin."""
     node = passage.node
     doc = store.document(node.metadata.get("doc_id", "")) or {}
@@ -71,7 +71,7 @@ def make_citation(store: Store, n: int, passage: NodeWithScore, sentence: str = 
                     ocr=bool(doc.get("extra", {}).get("ocr")))
 
 
-def add_passage(citation: Citation, passage: NodeWithScore, sentence: str = "") -> None:
+def add_passage(citation: Citation, passage: ScoredPassage, sentence: str = "") -> None:
     """Another passage or sentence of an already cited document: grouped under its number."""
     sentence = _flat(sentence)
     known = next((p for p in citation.passages if p.chunk_id == passage.node.node_id), None)
@@ -90,7 +90,7 @@ class CitationNumbering:
     """``numbering(i, sentence)`` gives passage ``i``'s document its number, the next free one the first time
     it is cited; ``citations`` lists the sources (one per document) in that order."""
 
-    def __init__(self, store: Store, passages: list[NodeWithScore]):
+    def __init__(self, store: Store, passages: list[ScoredPassage]):
         self.store, self.passages = store, passages
         self.numbers: dict[str, int] = {}  # doc_id -> n
         self.citations: list[Citation] = []

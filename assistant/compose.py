@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from llama_index.core.schema import NodeWithScore
 
 from assistant.question import expected_type_found, preceding
 from assistant.retrieve import Retrieval
+from veille.passage import ScoredPassage
 from veille.store.corpus import TermStats
 from veille.text import split_sentences, tokens
 
@@ -43,7 +43,7 @@ def _is_question(sentence: str) -> bool:
     return sentence.rstrip(" »\"'”)").endswith("?")
 
 
-def sentence_candidates(question: str, passages: list[NodeWithScore], idf) -> list[ScoredSentence]:
+def sentence_candidates(question: str, passages: list[ScoredPassage], idf) -> list[ScoredSentence]:
     q_terms = set(tokens(question))
     if not q_terms:
         return []
@@ -99,7 +99,7 @@ def query_coverage(question: str, sentences: list[ScoredSentence], idf) -> float
 class Draft:
     """The composer's proposal for one question: its candidate sentences and the ones it would quote."""
     question: str
-    passages: list[NodeWithScore]
+    passages: list[ScoredPassage]
     candidates: list[ScoredSentence]
     chosen: list[ScoredSentence]
     coverage: float  # idf-weighted share of the question's terms in the chosen sentences

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from llama_index.core.schema import NodeWithScore
 
 from assistant.answer import REFUSAL, Answer
 from assistant.citations import CitationNumbering
@@ -19,6 +18,7 @@ from assistant.llm import LLMClient, LLMError
 from assistant.prompts import render
 from assistant.verify import Verification, Verifier
 from veille.config import Settings
+from veille.passage import ScoredPassage
 from veille.text import fold
 
 
@@ -27,7 +27,7 @@ def neutralise(text: str) -> str:
     return text.replace("<", "‹").replace(">", "›")
 
 
-def format_passages(passages: list[NodeWithScore]) -> str:
+def format_passages(passages: list[ScoredPassage]) -> str:
     blocks = []
     for i, nws in enumerate(passages, 1):
         meta = nws.node.metadata or {}
@@ -71,13 +71,13 @@ class Generator:
     def mode(self) -> str:
         return f"génératif ({self.settings.llm_model})"
 
-    def messages(self, question: str, passages: list[NodeWithScore], filters_text: str) -> tuple[str, str]:
+    def messages(self, question: str, passages: list[ScoredPassage], filters_text: str) -> tuple[str, str]:
         system = render("system", refusal=render("refusal"))
         user = render("answer", passages=format_passages(passages), question=question.strip(),
                       filters=filters_text or "aucun")
         return system, user
 
-    def answer(self, question: str, passages: list[NodeWithScore], extractive: Answer,
+    def answer(self, question: str, passages: list[ScoredPassage], extractive: Answer,
                numbering: CitationNumbering, filters_text: str = "") -> Answer:
         """Non-streaming generative answer (extractive fallback on any failure)."""
         try:
@@ -86,7 +86,7 @@ class Generator:
             return self.fallback(extractive, str(exc))
         return self.finish(question, text, passages, extractive, numbering)
 
-    def stream(self, question: str, passages: list[NodeWithScore], extractive: Answer,
+    def stream(self, question: str, passages: list[ScoredPassage], extractive: Answer,
                numbering: CitationNumbering, filters_text: str = "") -> "AnswerStream":
         system, user = self.messages(question, passages, filters_text)
         return AnswerStream(lambda: self.llm.stream(system, user),
@@ -99,7 +99,7 @@ class Generator:
                              f"(phrases tirées telles quelles des sources).")
         return extractive
 
-    def finish(self, question: str, text: str, passages: list[NodeWithScore], extractive: Answer,
+    def finish(self, question: str, text: str, passages: list[ScoredPassage], extractive: Answer,
                numbering: CitationNumbering) -> Answer:
         """Verify a generated reply and turn it into an Answer with renumbered, supported citations."""
         if is_refusal(text):

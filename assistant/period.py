@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from llama_index.core.schema import BaseNode, NodeWithScore
 
 from assistant.timefilter import TimeFilter, parse_time_expression
 from veille.dates import MONTHS
 from veille.filters import Filters
+from veille.passage import Passage, ScoredPassage
 from veille.store import Store
 
 # Extra fused score, as a fraction of the best fused score of the question (assistant/retrieve.py), for a
@@ -129,7 +129,7 @@ class PeriodBoost:
     def __post_init__(self) -> None:
         self.pattern = mention_pattern(self.period)
 
-    def __call__(self, nodes: list[BaseNode]) -> list[float]:
+    def __call__(self, nodes: list[Passage]) -> list[float]:
         doc_ids = list(dict.fromkeys(n.metadata.get("doc_id", "") for n in nodes))
         dated = self.store.visible_documents(doc_ids, Filters(date_from=self.period.date_from,
                                                                date_to=self.period.date_to))
@@ -141,7 +141,7 @@ class PeriodBoost:
         return bool(self.pattern and any(y in text for y in self.period.years) and self.pattern.search(text))
 
 
-def period_found(store: Store, period: TimeFilter, passages: list[NodeWithScore]) -> bool:
+def period_found(store: Store, period: TimeFilter, passages: list[ScoredPassage]) -> bool:
     """Whether a document of ``passages`` speaks of the period: dated in it, or citing one of its years
     anywhere (the answering passage may not repeat a date its heading gives). Documents that never do cannot
     attest an answer for that period (« qui a co-présidé le comité en 2012 ? » over texts of 2017 and 2019).

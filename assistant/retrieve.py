@@ -1,5 +1,7 @@
-"""Retrievers sharing llama-index's ``BaseRetriever`` protocol: dense (Chroma), lexical (SQLite FTS5
-over French-analysed terms) and hybrid (both, fused, with per-document diversity). ``HybridRetriever.search``
+"""Retrievers with llama-index's ``BaseRetriever`` contract (``retrieve(str | Query)``, subclasses write
+``_retrieve``) but not its class, which would load ``llama_index.core`` on every question (see
+``veille.passage``): dense (Chroma), lexical (SQLite FTS5 over French-analysed terms) and hybrid (both,
+fused, with per-document diversity). ``HybridRetriever.search``
 returns a ``Retrieval``: the passages and, as evidence for the refusal policy, each branch's own list.
 
 Every retriever applies ``Filters`` inside its own search (Chroma ``where``, SQL ``WHERE``), i.e.
@@ -7,20 +9,15 @@ before ranking, so a filtered-out passage can never take a slot.
 """
 from __future__ import annotations
 
-import contextvars
-import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from llama_index.core.retrievers import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
-from llama_index.core.vector_stores.types import VectorStoreQuery
-
 from assistant.fusion import ReciprocalRankFusion, make_fusion
 from veille.errors import UnknownChoice, choose
 from veille.filters import Filters
+from veille.passage import Passage, Query, ScoredPassage
 from veille.store import Store
 from veille.text import tokens
 
@@ -35,16 +32,25 @@ class Timings:
         self.values[stage] = self.values.get(stage, 0.0) + (time.perf_counter() - started) * 1000
 
 
-def node_from_row(row) -> TextNode:
-    return TextNode(id_=row["chunk_id"], text=row["text"], start_char_idx=row["char_start"],
-                    end_char_idx=row["char_end"],
-                    metadata={"doc_id": row["doc_id"], "position": row["position"], "heading": row["heading"] or ""})
+def node_from_row(row) -> Passage:
+    return Passage(id_=row["chunk_id"], text=row["text"], start_char_idx=row["char_start"],
+                   end_char_idx=row["char_end"],
+                   metadata={"doc_id": row["doc_id"], "position": row["position"], "heading": row["heading"] or ""})
 
 
-class DenseRetriever(BaseRetriever):
+class Retriever:
+    """``retrieve`` takes a question or a ``Query`` (with its vector when the caller has one)."""
+
+    def retrieve(self, query: str | Query) -> list[ScoredPassage]:
+        return self._retrieve(Query(query) if isinstance(query, str) else query)
+
+    def _retrieve(self, query: Query) -> list[ScoredPassage]:
+        raise NotImplementedError
+
+
+class DenseRetriever(Retriever):
     def __init__(self, store: Store, embedder, top_k: int = 50, filters: Filters | None = None,
                  timings: Timings | None = None):
-        super().__init__()
         self.store, self.embedder, self.top_k = store, embedder, top_k
         self.filters = filters or Filters()
         self.timings = timings or Timings()
@@ -55,8 +61,8 @@ class DenseRetriever(BaseRetriever):
         self.timings.add("embed_query", t0)
         return vector
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        vector = query_bundle.embedding or self.embed(query_bundle.query_str)
+    def _retrieve(self, query: Query) -> list[ScoredPassage]:
+        vector = query.embedding or self.embed(query.query_str)
         t0 = time.perf_counter()
         where = self.filters.chroma_where()
         filtered = where is not None or bool(self.filters.entities)  # entities live in the store only
@@ -67,7 +73,7 @@ class DenseRetriever(BaseRetriever):
         self.timings.add("search_dense", t0)
         return found
 
-    def _nearest_in_sql(self, vector: list[float], pool: int, can_fall_back: bool = True) -> list[NodeWithScore] | None:
+    def _nearest_in_sql(self, vector: list[float], pool: int, can_fall_back: bool = True) -> list[ScoredPassage] | None:
         """The nearest ``pool`` chunk ids (at least ``DENSE_SEARCH_WIDTH``; ids and distances only, a few ms),
         then the same SQL filter as the lexical branch keeps the allowed ones, in distance order — filtered
         search without Chroma's ``where`` (0.3–0.8 s at 100,000 chunks, see scripts/bench_scale.py).
@@ -92,17 +98,15 @@ class DenseRetriever(BaseRetriever):
                 and not self.filters.entities):
             return None  # Chroma's where searches past the pool
         # Chroma's cosine space reports distance = 1 - cosine.
-        return [NodeWithScore(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
+        return [ScoredPassage(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
 
-    def _chroma_where(self, vector: list[float], where: dict) -> list[NodeWithScore]:
-        result = self.store.vector_store.query(
-            VectorStoreQuery(query_embedding=vector, similarity_top_k=max(self.top_k, DENSE_SEARCH_WIDTH)), where=where)
-        out = []
-        for node, sim in list(zip(result.nodes or [], result.similarities or []))[:self.top_k]:
-            # ChromaVectorStore reports exp(-distance); with cosine space, cosine = 1 - distance.
-            cosine = 1.0 + math.log(max(sim, 1e-12))
-            out.append(NodeWithScore(node=node, score=cosine))
-        return out
+    def _chroma_where(self, vector: list[float], where: dict) -> list[ScoredPassage]:
+        result = self.store.collection.query(query_embeddings=[vector], where=where, include=["distances"],
+                                             n_results=max(self.top_k, DENSE_SEARCH_WIDTH))
+        ids, distances = result["ids"][0], result["distances"][0]
+        rows = self.store.chunks(ids, self.filters)
+        kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
+        return [ScoredPassage(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
 
 
 # Candidate pool of the filtered dense search, in multiples of top_k (50 × 40 = 2,000 ids: ~12 ms at 100k).
@@ -116,31 +120,30 @@ DENSE_FILTER_POOL = 40
 DENSE_SEARCH_WIDTH = 400
 
 
-class LexicalRetriever(BaseRetriever):
+class LexicalRetriever(Retriever):
     """BM25 (SQLite FTS5) over stemmed, accent-folded, stop-word-free French terms."""
 
     def __init__(self, store: Store, top_k: int = 50, filters: Filters | None = None,
                  timings: Timings | None = None):
-        super().__init__()
         self.store, self.top_k = store, top_k
         self.filters = filters or Filters()
         self.timings = timings or Timings()
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+    def _retrieve(self, query: Query) -> list[ScoredPassage]:
         t0 = time.perf_counter()
-        terms = sorted(set(tokens(query_bundle.query_str)))
+        terms = sorted(set(tokens(query.query_str)))
         rows = self.store.lexical_search(terms, self.filters, self.top_k)
         self.timings.add("search_lexical", t0)
         # FTS5's bm25() is negative (lower is better); flip it so higher is better everywhere.
-        return [NodeWithScore(node=node_from_row(r), score=-r["rank"]) for r in rows]
+        return [ScoredPassage(node=node_from_row(r), score=-r["rank"]) for r in rows]
 
 
 @dataclass
 class Retrieval:
     """What a search hands to the composer and the refusal policy."""
-    passages: list[NodeWithScore]  # fused, at most ``per_doc`` per document, best first
-    dense: list[NodeWithScore] = field(default_factory=list)  # the dense branch's own list (cosines)
-    lexical: list[NodeWithScore] = field(default_factory=list)  # the lexical branch's own list (BM25)
+    passages: list[ScoredPassage]  # fused, at most ``per_doc`` per document, best first
+    dense: list[ScoredPassage] = field(default_factory=list)  # the dense branch's own list (cosines)
+    lexical: list[ScoredPassage] = field(default_factory=list)  # the lexical branch's own list (BM25)
     timings: Timings = field(default_factory=Timings)
 
     @property
@@ -153,10 +156,10 @@ MODES = ("hybrid", "dense", "bm25")
 
 # A boost gives each fused candidate an extra score, as a fraction of the best fused score (the scale of
 # fused scores depends on the fusion: [0, 1] for wsum, ~1/60 for RRF), e.g. ``assistant.period.PeriodBoost``.
-Boost = Callable[[list[TextNode]], list[float]]
+Boost = Callable[[list[Passage]], list[float]]
 
 
-def boosted(fused: list[tuple[str, float]], nodes: list[TextNode], boost: Boost) -> list[tuple[str, float]]:
+def boosted(fused: list[tuple[str, float]], nodes: list[Passage], boost: Boost) -> list[tuple[str, float]]:
     """``fused`` with ``boost`` added and re-sorted, best first."""
     if not fused:
         return fused
@@ -170,7 +173,7 @@ def boosted(fused: list[tuple[str, float]], nodes: list[TextNode], boost: Boost)
 _LEXICAL_WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="veille-lexical")
 
 
-class HybridRetriever(BaseRetriever):
+class HybridRetriever(Retriever):
     """Dense + lexical, fused, then at most ``per_doc`` passages per document and one document per
     near-duplicate cluster (diversity: five copies of one press release take one document's slots).
     A ``boost`` (see ``Boost``) reorders the fused candidates before that cut."""
@@ -178,7 +181,6 @@ class HybridRetriever(BaseRetriever):
     def __init__(self, store: Store, embedder, top_k: int = 8, candidates: int = 50,
                  filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid",
                  boost: Boost | None = None, parallel: bool | None = None):
-        super().__init__()
         if mode not in MODES:
             raise UnknownChoice("Mode de recherche inconnu", mode, MODES)
         self.timings = Timings()
@@ -193,15 +195,14 @@ class HybridRetriever(BaseRetriever):
                               "Réglage inconnu pour VEILLE_PARALLEL_BRANCHES")
         self.parallel = parallel
 
-    def search(self, query_bundle: QueryBundle) -> Retrieval:
+    def search(self, query: Query) -> Retrieval:
         if self.mode == "hybrid" and self.parallel:
-            # llama-index's instrumentation lives in context variables: the worker runs in a copy of ours.
-            pending = _LEXICAL_WORKERS.submit(contextvars.copy_context().run, self.lexical.retrieve, query_bundle)
-            dense = self.dense.retrieve(query_bundle)
+            pending = _LEXICAL_WORKERS.submit(self.lexical.retrieve, query)
+            dense = self.dense.retrieve(query)
             lexical = pending.result()
         else:
-            dense = self.dense.retrieve(query_bundle) if self.mode in ("hybrid", "dense") else []
-            lexical = self.lexical.retrieve(query_bundle) if self.mode in ("hybrid", "bm25") else []
+            dense = self.dense.retrieve(query) if self.mode in ("hybrid", "dense") else []
+            lexical = self.lexical.retrieve(query) if self.mode in ("hybrid", "bm25") else []
         t0 = time.perf_counter()
         by_id = {n.node.node_id: n for n in lexical}
         by_id.update({n.node.node_id: n for n in dense})
@@ -209,7 +210,7 @@ class HybridRetriever(BaseRetriever):
         fused = self.fusion.fuse(lists) if len(lists) > 1 else (lists[0] if lists else [])
         if self.boost is not None:
             fused = boosted(fused, [by_id[i].node for i, _ in fused], self.boost)
-        out: list[NodeWithScore] = []
+        out: list[ScoredPassage] = []
         per_doc: dict[str, int] = {}
         clusters = self.store.clusters_of([by_id[i].node.metadata.get("doc_id", "") for i, _ in fused])
         kept_copy: dict[str, str] = {}  # cluster -> the document retrieved for it
@@ -219,7 +220,7 @@ class HybridRetriever(BaseRetriever):
             if per_doc.get(doc_id, 0) >= self.per_doc or kept_copy.setdefault(clusters[doc_id], doc_id) != doc_id:
                 continue
             per_doc[doc_id] = per_doc.get(doc_id, 0) + 1
-            out.append(NodeWithScore(node=node, score=score))
+            out.append(ScoredPassage(node=node, score=score))
             if len(out) >= self.top_k:
                 break
         # Passages read from SQL (both branches, but Chroma's ``where`` path) carry no title, date or type:
@@ -231,8 +232,8 @@ class HybridRetriever(BaseRetriever):
         self.timings.add("fuse", t0)
         return Retrieval(out, dense, lexical, self.timings)
 
-    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return self.search(query_bundle).passages
+    def _retrieve(self, query: Query) -> list[ScoredPassage]:
+        return self.search(query).passages
 
 
 @dataclass
@@ -255,4 +256,4 @@ class Search:
         retriever = HybridRetriever(self.store, self.embedder, top_k=top_k, candidates=self.candidates,
                                     filters=filters, fusion=make_fusion(self.fusion, self.dense_weight),
                                     mode=self.mode, boost=boost)
-        return retriever.search(QueryBundle(question))
+        return retriever.search(Query(question))

@@ -28,7 +28,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-from llama_index.core.schema import NodeWithScore
 
 from assistant.answerability import GATES, MODEL_PATH, LearnedEvidence, LearnedModels, Selection
 from assistant.answerability.features import (
@@ -50,6 +49,7 @@ from eval.metrics import fold
 from eval.stores import CachedEmbedder, bench_store
 from veille.config import get_settings
 from veille.embeddings import get_embedder
+from veille.passage import ScoredPassage
 from veille.progress import make_progress
 from veille.store import Store
 from veille.text import tokens
@@ -172,7 +172,7 @@ def examples(records: list[dict], texts: dict[str, dict], similarity=None) -> li
     the semantic match of each sentence."""
     out = []
     for rec in records:
-        passages = [NodeWithScore(node=node_from_row(texts[cid]), score=score) for cid, score, _ in rec["passages"]]
+        passages = [ScoredPassage(node=node_from_row(texts[cid]), score=score) for cid, score, _ in rec["passages"]]
         idf_values = rec["idf"]
         ceiling = max(idf_values.values(), default=1.0)
 

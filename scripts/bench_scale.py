@@ -187,7 +187,6 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def cmd_measure(args) -> None:
-    from llama_index.core.schema import QueryBundle
     from rich.console import Console
     from rich.table import Table
 
@@ -246,7 +245,7 @@ def cmd_measure(args) -> None:
                                                               settings.candidates, filters)))
         for warm in (True, False):
             for q, v in zip(qs[:10] if warm else qs, vectors[:10] if warm else vectors):
-                bundle = QueryBundle(q, embedding=v.tolist())
+                bundle = Query(q, embedding=v.tolist())
                 for name, make in makers:
                     r = make()
                     s = time.perf_counter()

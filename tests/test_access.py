@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import veille
-from llama_index.core.schema import QueryBundle
+from veille.passage import Query
 
 import accounts
 from accounts import AccessError, TooManyAttempts, User, audit, restrict
@@ -318,7 +318,7 @@ def test_filtered_dense_search_matches_chroma_where(world, embedder, monkeypatch
         monkeypatch.setattr(retrieve, "DENSE_FILTER_POOL", 1)
         monkeypatch.setattr(retrieve, "DENSE_SEARCH_WIDTH", 1)
         small = [n.node.node_id for n in retrieve.DenseRetriever(store, embedder, top_k=3, filters=filters)
-                 .retrieve(QueryBundle(question, embedding=vector))]
+                 .retrieve(Query(question, embedding=vector))]
         allowed = set(_chroma_where_ids(store, vector, filters, 50))
         assert set(small) <= allowed
         if filters.audience is None:

@@ -26,7 +26,7 @@ DOCS = {
 }
 QUESTION = "Normacier va-t-elle fermer son site de Gravenchon ?"
 HEAVY = ("torch", "transformers", "sentence_transformers", "llama_index", "chromadb", "gradio")
-LIGHT_PROBE = ("import sys\nfrom cli.main import main\nmain(['ask', '--json', sys.argv[1]])\n"
+LIGHT_PROBE = ("import sys\nfrom cli.main import main\nmain(['ask', '--json', *sys.argv[1:]])\n"
                f"print([m for m in {HEAVY!r} if m in sys.modules], file=sys.stderr)")
 
 
@@ -117,6 +117,13 @@ def test_ask_through_a_running_serve_then_without_it(tmp_path, models_dir, embed
         local_as = veille("ask", "--local", "--as", "ent-a", "--json", QUESTION, env=env)
         assert local_as.returncode == 0, local_as.stderr
         assert _same(served_as.stdout, local_as.stdout)
+        # Computed in the process, the answer needs the model and Chroma, but not llama-index (≈ 1 s of
+        # imports: it is for writing and for the language model) nor the web front end.
+        local = subprocess.run([sys.executable, "-c", LIGHT_PROBE, "--local", QUESTION], env=env, cwd=REPO,
+                               text=True, capture_output=True, timeout=180)
+        assert local.returncode == 0 and _same(local.stdout, served.stdout), local.stderr
+        loaded = eval(local.stderr.strip().splitlines()[-1])
+        assert "chromadb" in loaded and not {"llama_index", "gradio"} & set(loaded), local.stderr
     finally:
         proc.send_signal(signal.SIGINT)  # Ctrl-C: a clean stop removes the socket
         rest = proc.communicate(timeout=180)[0]

@@ -7,7 +7,7 @@ search's, whatever the model, and random directions are the hardest case for a n
 from __future__ import annotations
 
 import numpy as np
-from llama_index.core.schema import QueryBundle
+from veille.passage import Query
 
 from assistant.retrieve import DenseRetriever
 from ingestion.extract import Extracted
@@ -53,7 +53,7 @@ def test_dense_search_finds_the_nearest_passages_of_a_large_store(settings):
     for query in vectors.embed_queries(["?"] * 60):
         nearest = ids[np.argsort(-(matrix @ query))[:10]]
         got = [n.node.node_id for n in DenseRetriever(store, vectors, top_k=10)
-               .retrieve(QueryBundle("?", embedding=query.tolist()))]
+               .retrieve(Query("?", embedding=query.tolist()))]
         found.append(len(set(got) & set(nearest)) / 10)
         first.append(got[0] == nearest[0])
     assert np.mean(found) >= 0.98 and np.mean(first) >= 0.95
@@ -73,7 +73,7 @@ def test_a_document_being_replaced_leaves_the_dense_results_and_the_next_takes_i
 
     def dense() -> list[str]:
         return [n.node.node_id for n in DenseRetriever(store, vectors, top_k=5)
-                .retrieve(QueryBundle("?", embedding=query.tolist()))]
+                .retrieve(Query("?", embedding=query.tolist()))]
 
     assert dense() == nearest[:5]
     replaced = store.chunks([nearest[0]])[nearest[0]]["doc_id"]

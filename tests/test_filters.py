@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import veille
-from llama_index.core.schema import QueryBundle
+from veille.passage import Query
 
 from assistant.period import PeriodBoost, apply_period, read_period
 from assistant.retrieve import DenseRetriever, LexicalRetriever, Search
@@ -45,7 +45,7 @@ def _docs(nodes, store):
 ])
 def test_both_branches_honour_filters_before_ranking(demo_store, embedder, filters, allowed):
     store = get_store(demo_store)
-    question = QueryBundle("intelligence économique territoriale en Normandie")
+    question = Query("intelligence économique territoriale en Normandie")
     dense = DenseRetriever(store, embedder, top_k=20, filters=filters).retrieve(question)
     lexical = LexicalRetriever(store, top_k=20, filters=filters).retrieve(question)
     assert dense and lexical
@@ -59,9 +59,9 @@ def test_both_branches_honour_filters_before_ranking(demo_store, embedder, filte
 def test_filiere_and_language_filters(demo_store, embedder):
     store = get_store(demo_store)
     nodes = DenseRetriever(store, embedder, top_k=50, filters=Filters(filieres=["cybersecurite"])).retrieve(
-        QueryBundle("protection des données"))
+        Query("protection des données"))
     assert nodes and {store.document(n.node.metadata["doc_id"])["date"] for n in nodes} == {"2017-07-05"}
-    assert LexicalRetriever(store, filters=Filters(languages=["en"])).retrieve(QueryBundle("Normandie")) == []
+    assert LexicalRetriever(store, filters=Filters(languages=["en"])).retrieve(Query("Normandie")) == []
 
 
 @pytest.mark.parametrize("question, publication", [

@@ -16,6 +16,7 @@ from assistant.compose import sentence_candidates
 from veille.config import Settings
 from veille.embeddings import resolve_model_path
 from veille.judge import FROZEN_LAYERS, MAX_LENGTH, judge_export_dir, load_judge, pair_inputs, top_logits
+from veille.passage import Passage, ScoredPassage
 
 # Questions with sentences on their subject (the first one answers).
 CASES = [
@@ -83,10 +84,8 @@ def test_the_export_is_made_again_when_the_weights_change(tmp_path, models_dir):
 
 
 def test_the_judged_candidates_skip_copies():
-    from llama_index.core.schema import NodeWithScore, TextNode
-
     text = "Les pôles de compétitivité ont été créés en 2004 par le gouvernement."
-    passages = [NodeWithScore(node=TextNode(id_=f"n{i}", text=text), score=1.0) for i in range(3)]
+    passages = [ScoredPassage(node=Passage(id_=f"n{i}", text=text), score=1.0) for i in range(3)]
     candidates = sentence_candidates("Quand les pôles ont-ils été créés ?", passages, lambda t: 1.0)
     assert len(candidates) == 3 and len(judge_candidates(candidates)) == 1
 

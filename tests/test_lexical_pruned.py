@@ -6,7 +6,7 @@ passages on), so the tests lower them: the behaviour is the same at any size."""
 from __future__ import annotations
 
 import pytest
-from llama_index.core.schema import QueryBundle
+from veille.passage import Query
 
 from veille.store import lexical
 from assistant.retrieve import HybridRetriever
@@ -97,7 +97,7 @@ def test_audience_scores_and_pruning_use_the_audience_statistics(stores, low_thr
 def test_parallel_hybrid_returns_the_sequential_fused_list(stores, embedder):
     new, _ = stores
     for question in ("Qui fabrique des nacelles ?", "entreprise cidre Japon", "ferry"):
-        bundle = QueryBundle(question, embedding=embedder.embed_queries([question])[0].tolist())
+        bundle = Query(question, embedding=embedder.embed_queries([question])[0].tolist())
         lists = []
         for parallel in (True, False):
             found = HybridRetriever(new, embedder, top_k=5, candidates=20, parallel=parallel).search(bundle)

@@ -42,6 +42,7 @@ class Store(CorpusQueries, LexicalQueries, WriteQueries, EmbedCacheQueries, Watc
             ClusterQueries, BulletinQueries, ScheduleQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
+    _collection: object = field(default=None, repr=False)
     _vector_store: object = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _visible_totals: dict = field(default_factory=dict, repr=False)  # audience -> (read at, passages)
@@ -68,18 +69,22 @@ class Store(CorpusQueries, LexicalQueries, WriteQueries, EmbedCacheQueries, Watc
 
     @property
     def collection(self):
-        return self.vector_store.client
+        """This model's Chroma collection (cosine space): what searches query, without llama-index."""
+        with self._lock:
+            if self._collection is None:
+                self._collection = self.chroma_client.get_or_create_collection(
+                    self.settings.collection_name, embedding_function=None,
+                    metadata={"hnsw:space": "cosine", "embedder": self.settings.embedder})
+            return self._collection
 
     @property
     def vector_store(self):
-        """llama-index's ChromaVectorStore over this model's collection (cosine space)."""
+        """llama-index's ChromaVectorStore over the same collection: what ingestion writes through."""
+        collection = self.collection  # before the lock, which ``collection`` takes too
         with self._lock:
             if self._vector_store is None:
                 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-                collection = self.chroma_client.get_or_create_collection(
-                    self.settings.collection_name, embedding_function=None,
-                    metadata={"hnsw:space": "cosine", "embedder": self.settings.embedder})
                 self._vector_store = ChromaVectorStore(chroma_collection=collection)
             return self._vector_store
 
