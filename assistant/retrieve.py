@@ -93,19 +93,22 @@ class DenseRetriever(Retriever):
         rows = self.store.chunks(head, self.filters)
         if len(rows) < len(head) < len(ids):
             rows.update(self.store.chunks(ids[len(head):], self.filters))
-        kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
+        kept = self._allowed_nearest(ids, distances, rows)
         if (can_fall_back and len(kept) < self.top_k and len(ids) == width and self.filters.audience is None
                 and not self.filters.entities):
             return None  # Chroma's where searches past the pool
-        # Chroma's cosine space reports distance = 1 - cosine.
-        return [ScoredPassage(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
+        return kept
 
     def _chroma_where(self, vector: list[float], where: dict) -> list[ScoredPassage]:
         result = self.store.collection.query(query_embeddings=[vector], where=where, include=["distances"],
                                              n_results=max(self.top_k, DENSE_SEARCH_WIDTH))
         ids, distances = result["ids"][0], result["distances"][0]
-        rows = self.store.chunks(ids, self.filters)
+        return self._allowed_nearest(ids, distances, self.store.chunks(ids, self.filters))
+
+    def _allowed_nearest(self, ids: list[str], distances: list[float], rows: dict) -> list[ScoredPassage]:
+        """The first ``top_k`` of ``ids`` (nearest first) that have a stored, allowed row in ``rows``."""
         kept = [(rows[i], dist) for i, dist in zip(ids, distances) if i in rows][:self.top_k]
+        # Chroma's cosine space reports distance = 1 - cosine.
         return [ScoredPassage(node=node_from_row(row), score=1.0 - dist) for row, dist in kept]
 
 
@@ -223,8 +226,8 @@ class HybridRetriever(Retriever):
             out.append(ScoredPassage(node=node, score=score))
             if len(out) >= self.top_k:
                 break
-        # Passages read from SQL (both branches, but Chroma's ``where`` path) carry no title, date or type:
-        # the prompts of the generative paths show them (``format_passages``).
+        # Passages are read from SQL by both branches and carry no title, date or type: the prompts of the
+        # generative paths show them (``format_passages``).
         labels = self.store.document_labels([n.node.metadata.get("doc_id", "") for n in out])
         for nws in out:
             for key, value in labels.get(nws.node.metadata.get("doc_id", ""), {}).items():
