@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-
 from assistant.question import expected_type_found, preceding
 from assistant.retrieve import Retrieval
 from veille.passage import ScoredPassage

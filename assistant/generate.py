@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-
 from assistant.answer import REFUSAL, Answer
 from assistant.citations import CitationNumbering
 from assistant.llm import LLMClient, LLMError

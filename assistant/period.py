@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-
 from assistant.timefilter import TimeFilter, parse_time_expression
 from veille.dates import MONTHS
 from veille.filters import Filters

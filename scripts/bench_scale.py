@@ -193,6 +193,7 @@ def cmd_measure(args) -> None:
     from accounts import restrict
     from assistant.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
     from veille.filters import Filters
+    from veille.passage import Query
     from veille.store import get_store
 
     console = Console()
@@ -245,11 +246,11 @@ def cmd_measure(args) -> None:
                                                               settings.candidates, filters)))
         for warm in (True, False):
             for q, v in zip(qs[:10] if warm else qs, vectors[:10] if warm else vectors):
-                bundle = Query(q, embedding=v.tolist())
+                query = Query(q, embedding=v.tolist())
                 for name, make in makers:
                     r = make()
                     s = time.perf_counter()
-                    r.retrieve(bundle)
+                    r.retrieve(query)
                     if not warm:
                         timings[name].append((time.perf_counter() - s) * 1000)
         results[label] = {k: {"p50": round(percentile(v, 50), 1), "p95": round(percentile(v, 95), 1)}

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 from conftest import veille
-from veille.passage import Query
 
 import accounts
 from accounts import AccessError, TooManyAttempts, User, audit, restrict
 from accounts.db import open_db
 from assistant.service import Assistant
 from veille.filters import Filters
+from veille.passage import Query
 
 PASSWORD = "motdepasse-solide"
 

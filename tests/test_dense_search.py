@@ -7,11 +7,11 @@ search's, whatever the model, and random directions are the hardest case for a n
 from __future__ import annotations
 
 import numpy as np
-from veille.passage import Query
 
 from assistant.retrieve import DenseRetriever
 from ingestion.extract import Extracted
 from ingestion.pipeline import Ingestor, SourceItem
+from veille.passage import Query
 from veille.store import Store
 
 PASSAGES = 3000

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from conftest import veille
-from veille.passage import Query
 
 from assistant.period import PeriodBoost, apply_period, read_period
 from assistant.retrieve import DenseRetriever, LexicalRetriever, Search
 from assistant.service import Assistant
 from assistant.timefilter import parse_time_expression
 from veille.filters import Filters
+from veille.passage import Query
 from veille.store import get_store
 from webui.chat import render_answer
 

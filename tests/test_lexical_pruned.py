@@ -6,13 +6,12 @@ passages on), so the tests lower them: the behaviour is the same at any size."""
 from __future__ import annotations
 
 import pytest
-from veille.passage import Query
 
-from veille.store import lexical
 from assistant.retrieve import HybridRetriever
 from veille.errors import UnknownChoice
 from veille.filters import Filters
-from veille.store import get_store
+from veille.passage import Query
+from veille.store import get_store, lexical
 from veille.text import tokens
 
 # Every passage speaks of « entreprise » (the common term); one only of a rare word each.
