@@ -82,6 +82,7 @@ def test_a_session_does_not_keep_every_sources_panel_it_was_sent(served):
     """Each answer sends the sources panel; Gradio kept all of them when the panel was left unchanged with
     gr.skip() while the answer streamed (one more panel held per question, found by the soak)."""
     import gc
+    import time
 
     from gradio_client import Client
 
@@ -92,5 +93,14 @@ def test_a_session_does_not_keep_every_sources_panel_it_was_sent(served):
     before = live_source_panels()
     for q in QUESTIONS * 2:
         client.predict(q, *NO_FILTERS, api_name="/chat")
-    gc.collect()
-    assert live_source_panels() - before <= 2  # the session's current panel (and one in flight), not ten more
+    # A finished event's payloads are let go a moment after predict() returns (the client's stream threads and
+    # the server's queue end on their own): on a loaded machine two or three were still held when counted (CI,
+    # 05/12: 3). A leak holds one panel per question for good and still fails here, with 10.
+    deadline = time.monotonic() + 10
+    while True:
+        gc.collect()
+        grown = live_source_panels() - before
+        if grown <= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert grown <= 2  # the session's current panel (and one in flight), not ten more
