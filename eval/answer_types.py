@@ -79,7 +79,7 @@ def main() -> int:
 
     nlp = spacy.load("fr_core_news_md")
     base = get_settings()
-    embedder = CachedEmbedder(get_embedder(base, "e5-small"), base.cache_dir / "eval" / "vectors-e5-small.npz")
+    embedder = CachedEmbedder.of(get_embedder(base, "e5-small"), base)
     info = bench_store(load_bench("piaf", full=True), base, "e5-small", embedder, progress=False)
     store = Store(info.settings)
     idf = store.term_stats()

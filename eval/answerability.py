@@ -374,7 +374,7 @@ def build_cases(set_name: str, base, embedder, progress: bool):
 
 def run(sets: list[str], scorers: list[str], limit: int | None = None, progress: bool = True) -> tuple[dict, list[dict], dict]:
     base = get_settings()
-    embedder = CachedEmbedder(get_embedder(base, "e5-small"), base.cache_dir / "eval" / "vectors-e5-small.npz")
+    embedder = CachedEmbedder.of(get_embedder(base, "e5-small"), base)
     thresholds = {name: scorer_threshold(name) for name in scorers}
     summary: dict[str, dict[str, dict]] = {}
     rows: list[dict] = []

@@ -18,6 +18,7 @@ from eval.datasets import Bench
 from ingestion.extract import Extracted
 from ingestion.pipeline import Ingestor, SourceItem
 from veille.config import CORPUS_DIR, Settings
+from veille.model_build import INT8_MIXED_FORMAT
 
 
 @dataclass
@@ -48,7 +49,9 @@ _TEXT_CODE = [Path(__file__).resolve().parent.parent / "ingestion" / name for na
 def fingerprint(base: Settings, content: str) -> str:
     # Normalisation, chunking and quantisation change what is stored, so they are part of the cache key.
     code = hashlib.sha256(b"".join(p.read_bytes() for p in _TEXT_CODE)).hexdigest()
-    key = f"{content}|{base.chunk_tokens}|{base.chunk_overlap}|{base.embed_quantize}|{code}"
+    # int8-mixed's own version: a change of which operators are quantised changes the vectors too.
+    quantize = base.embed_quantize + (f"-v{INT8_MIXED_FORMAT}" if base.embed_quantize == "int8-mixed" else "")
+    key = f"{content}|{base.chunk_tokens}|{base.chunk_overlap}|{quantize}|{code}"
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 
@@ -94,6 +97,13 @@ class CachedEmbedder:
             with np.load(path) as data:
                 self._vectors = dict(zip(data["keys"].tolist(), data["vectors"]))
         self._dirty = False
+
+    @classmethod
+    def of(cls, embedder, settings) -> "CachedEmbedder":
+        """The cache of ``embedder`` under ``settings``: one file per model and quantisation (int8 vectors differ
+        from fp32 ones and must not be served in their place)."""
+        suffix = "" if settings.embed_quantize == "none" else f"-{settings.embed_quantize}"
+        return cls(embedder, settings.cache_dir / "eval" / f"vectors-{embedder.name}{suffix}.npz")
 
     @staticmethod
     def _key(text: str) -> str:

@@ -105,7 +105,7 @@ def collect(limit: int | None, progress: bool = True) -> tuple[list[dict], dict[
     piaf = load_bench("piaf", full=True)
     train = load_training_questions()
     bench = Bench("piaf", piaf.passages, train, "passage", piaf.origin)
-    full = bench_store(bench, base, "e5-small", CachedEmbedder(embedder, base.cache_dir / "eval" / "vectors-e5-small.npz"),
+    full = bench_store(bench, base, "e5-small", CachedEmbedder.of(embedder, base),
                        progress)
     split = split_by_gold(bench)
     by_article = article_split(bench)

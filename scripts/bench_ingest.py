@@ -1,6 +1,7 @@
 """Benchmark: Veille's ingestion against the plain llama-index pipeline, same model, same documents.
 
-    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30] [--int8] [--update-only]
+    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30] [--quantize int8-mixed,int8]
+                                             [--update-only]
 
 Prints a table: documents/s and chunks/s of both pipelines and their ratio (measured in the same run),
 Veille's time per stage (embedding, spaCy entities, near-duplicates, the rest),
@@ -162,9 +163,8 @@ def print_stages(results: dict) -> None:
                 "reste (lecture, découpage, écriture)", "chargement spaCy (hors chrono)"):
         table.add_column(col, justify="right")
     for slug, runs in results.items():
-        for key in ("veille", "veille_int8"):
-            r = runs.get(key)
-            if not r:
+        for key, r in runs.items():
+            if not key.startswith("veille") or not isinstance(r, dict):
                 continue
             enrich = r.get("entities_seconds", 0) + r.get("near_duplicates_seconds", 0)
             rest = r["seconds"] - r["embed_seconds"] - enrich
@@ -203,9 +203,12 @@ def main() -> int:
     parser.add_argument("--report-paragraphs", type=int, default=80,
                         help="sections du long rapport du cas « document modifié »")
     parser.add_argument("--update-only", action="store_true", help="seulement le cas « document modifié »")
-    parser.add_argument("--int8", action="store_true",
-                        help="ajouter Veille avec le modèle quantifié int8 (VEILLE_EMBED_QUANTIZE=int8)")
+    parser.add_argument("--quantize", default="",
+                        help="ajouter Veille avec ces quantifications, séparées par des virgules : int8-mixed "
+                             "(ONNX Runtime), int8 (torch) ; VEILLE_EMBED_QUANTIZE")
+    parser.add_argument("--int8", action="store_true", help="comme --quantize int8")
     args = parser.parse_args()
+    quantizations = [q for q in args.quantize.split(",") if q] + (["int8"] if args.int8 else [])
 
     from veille.config import Settings
     from veille.embeddings import get_embedder, resolve_model_path
@@ -240,15 +243,15 @@ def main() -> int:
     for name, folder in datasets.items():
         slug = "demo" if "démo" in name else "spf"
         runs = {"Veille": run_veille(folder, Settings(home=work / f"veille-{slug}", models_path=models))}
-        if args.int8:
-            runs["Veille int8"] = run_veille(folder, Settings(home=work / f"veille-{slug}-int8", models_path=models,
-                                                              embed_quantize="int8"))
+        for q in quantizations:
+            runs[f"Veille {q}"] = run_veille(folder, Settings(home=work / f"veille-{slug}-{q}", models_path=models,
+                                                              embed_quantize=q))
         plain = run_llama_index(folder, model_path, work / f"plain-{slug}")
         results[slug] = {"llama_index": plain}
         for label, veille in runs.items():
             ratio = (veille["docs"] / veille["seconds"]) / (plain["docs"] / plain["seconds"])
             ratio_chunks = (veille["chunks"] / veille["seconds"]) / (plain["chunks"] / plain["seconds"])
-            key = "veille" if label == "Veille" else "veille_int8"
+            key = "veille" if label == "Veille" else "veille_" + label.split()[-1].replace("-", "_")
             results[slug].update({key: veille, f"{key}_ratio_docs_per_s": ratio,
                                   f"{key}_ratio_chunks_per_s": ratio_chunks})
             table.add_row(name if label == "Veille" else "", label, str(veille["docs"]), str(veille["chunks"]),

@@ -3,10 +3,12 @@ that only asks questions imports neither torch nor transformers under the defaul
 cold start it saves."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +17,7 @@ from conftest import REPO
 from veille.config import Settings
 from veille.embeddings import (OnnxEmbedder, SentenceTransformerEmbedder, TransformersEmbedder, USEEmbedder,
                                build_embedder, onnx_export_dir)
-from veille.errors import UnknownChoice
+from veille.errors import UnknownChoice, VeilleError
 from veille.model_build import ONNX_INFO, ExportFailed, export_is_current, source_fingerprint
 
 TEXTS = ["Quels sont les pôles de compétitivité en Normandie ?",
@@ -93,8 +95,29 @@ def test_other_settings_pick_the_engine_that_can_run_them(models_dir):
     int8 = build_embedder("e5-small", settings.with_(embed_quantize="int8"))
     assert isinstance(int8, TransformersEmbedder) and int8.engine == "transformers"
     assert isinstance(build_embedder("use-m3", settings), USEEmbedder)
-    with pytest.raises(UnknownChoice, match="Quantification inconnue.*« INT8 ».*int8, none"):
+    with pytest.raises(UnknownChoice, match="Quantification inconnue.*« INT8 ».*int8, int8-mixed, none"):
         build_embedder("e5-small", settings.with_(embed_quantize="INT8"))
+
+
+def test_int8_mixed_runs_a_quantised_export_that_ranks_like_fp32(models_dir):
+    settings = Settings(models_path=models_dir)
+    fp32 = build_embedder("e5-small", settings)
+    int8 = build_embedder("e5-small", settings.with_(embed_quantize="int8-mixed"))
+    assert isinstance(int8, OnnxEmbedder) and int8.path != fp32.path
+    info = json.loads((Path(int8.path) / ONNX_INFO).read_text())
+    assert (info["quantized"], info["int8_operators"], info["fp32_matmuls"]) == ("int8-mixed", 24, 24)
+    for a, b in ((int8.embed_queries(TEXTS), fp32.embed_queries(TEXTS)),
+                 (int8.embed_passages(TEXTS), fp32.embed_passages(TEXTS))):
+        cosines = np.sum(a * b, axis=1)
+        assert 0.99 <= cosines.min() and cosines.max() < 0.99999, cosines  # close, yet really quantised
+    # Each question finds the same passage first either way.
+    questions = ["Qui aide les PME à exporter ?", "Quels travaux au port du Havre ?"]
+    ranked = [np.argmax(e.embed_queries(questions) @ e.embed_passages(TEXTS[1:]).T, axis=1) for e in (int8, fp32)]
+    assert ranked[0].tolist() == ranked[1].tolist() == [0, 3]
+    # Its vectors live in their own collection, never beside fp32 ones; torch cannot run it.
+    assert settings.with_(embed_quantize="int8-mixed").collection_name == f"{settings.collection_name}-int8-mixed"
+    with pytest.raises(VeilleError, match="int8-mixed passe par ONNX Runtime"):
+        build_embedder("e5-small", settings.with_(embed_quantize="int8-mixed", embed_backend="transformers"))
 
 
 def test_an_export_is_stale_once_its_model_folder_changes(tmp_path):

@@ -55,7 +55,9 @@ class Settings:
     models_path: Path | None = None  # where built models live (default: home/models); shared by tests
     embed_batch_size: int = 64  # at most this many texts per forward pass
     embed_batch_tokens: int = 2048  # ... and at most this many tokens (padded): measured fastest on these CPUs
-    embed_quantize: str = "none"  # "int8": dynamic int8 quantisation of linear layers (faster on CPU)
+    # "int8": torch's dynamic int8 quantisation of every linear layer; "int8-mixed": ONNX Runtime's on the attentions
+    # and the FFN input projections, the rest in fp32 (faster ingestion, README « Ingestion en int8 »).
+    embed_quantize: str = "none"
     # "on": a passage whose exact text (same model) is already stored reuses its vector; "off": embed every passage.
     embed_cache: str = "on"
     # Who runs e5/MiniLM (same vectors every way, cosine >= 0.9999): "onnx" (ONNX Runtime on an export made once

@@ -20,10 +20,10 @@ from typing import ClassVar, Protocol, Sequence
 import numpy as np
 
 from veille.config import Settings, get_settings
-from veille.errors import UnknownChoice
+from veille.errors import UnknownChoice, VeilleError
 from veille.heap import return_large_blocks
 from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_small, export_is_current, export_onnx,
-                                max_seq_length, mean_pool)
+                                max_seq_length, mean_pool, quantize_onnx)
 
 
 class Embedder(Protocol):
@@ -293,7 +293,9 @@ def resolve_model_path(name: str, settings: Settings) -> tuple[str, str, str]:
 
 # settings.embed_backend: who runs a mean-pooled model (e5, MiniLM); any other model runs by sentence-transformers.
 EMBED_BACKENDS = ("onnx", "transformers", "sentence-transformers")
-EMBED_QUANTIZE = ("none", "int8")  # settings.embed_quantize; int8 is torch's dynamic quantisation, never ONNX
+# settings.embed_quantize: "int8" is torch's dynamic quantisation of every linear layer (transformers, even under
+# the onnx backend); "int8-mixed" is ONNX Runtime's on the attentions and FFN inputs only (``quantize_onnx``).
+EMBED_QUANTIZE = ("none", "int8", "int8-mixed")
 
 
 def onnx_export_dir(path: str, settings: Settings) -> Path:
@@ -314,12 +316,17 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
         return USEEmbedder()
     path, qp, pp = resolve_model_path(name, settings)
     pooled = mean_pooled(path)
+    if settings.embed_quantize == "int8-mixed" and (backend != "onnx" or not pooled):
+        raise VeilleError("La quantification int8-mixed passe par ONNX Runtime : elle demande "
+                          "VEILLE_EMBED_BACKEND=onnx et un modèle e5 ou MiniLM (possibles sinon : none, int8).")
     # int8 is torch's dynamic quantisation: under the onnx backend it runs through transformers.
-    if backend == "onnx" and settings.embed_quantize == "none" and pooled:
+    if backend == "onnx" and settings.embed_quantize != "int8" and pooled:
         export = onnx_export_dir(path, settings)
         if not export_is_current(Path(path), export):  # first use, or the model folder changed since
             _configure_torch(settings.threads)
             export_onnx(Path(path), export)
+        if settings.embed_quantize == "int8-mixed":
+            export = quantize_onnx(export, export.with_name(f"{export.name}-int8-mixed"))
         return OnnxEmbedder(name=name, path=str(export), query_prefix=qp, passage_prefix=pp,
                             batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
                             threads=settings.threads)
