@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
 
 from veille.entity_names import LABELS, AliasBook, clean_surface, entity_key, surface_bounds
 from veille.store.entities import MentionRow
 from veille.text import fold, split_sentences
 
 DEFAULT_MODEL = "fr_core_news_md"
-_PIPES_UNUSED = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "senter"]  # NER has its own tok2vec
+# NER has its own tok2vec; the lemmatizer's tables are read once into a Dictionary (class below)
+_PIPES_UNUSED = ["tok2vec", "morphologizer", "parser", "attribute_ruler", "senter", "lemmatizer"]
 # A name whose first word is one of these is an organisation, whatever the model says.
 ORG_HEADS = {"cci", "cma", "chambre", "agence", "banque", "ministere", "pole", "conseil", "cour", "assemblee",
              "commission", "direction", "prefecture", "office", "institut", "caisse", "federation", "confederation",
@@ -79,7 +83,7 @@ class EntityExtractor:
     def __init__(self, book: AliasBook, model: str = DEFAULT_MODEL):
         self.book, self.model = book, model
         self._nlp = None
-        self._dictionary: tuple[set[str], object] = (set(), {})
+        self._dictionary = Dictionary()
         self._lock = threading.Lock()
 
     @property
@@ -88,9 +92,8 @@ class EntityExtractor:
             if self._nlp is None:
                 import spacy
 
-                nlp = spacy.load(self.model, exclude=_PIPES_UNUSED, disable=["lemmatizer"])
-                if "lemmatizer" in nlp.component_names:
-                    self._dictionary = _dictionary(nlp.get_pipe("lemmatizer").lookups)
+                nlp = spacy.load(self.model, exclude=_PIPES_UNUSED)
+                self._dictionary = Dictionary.of_model(Path(nlp.path)) if nlp.path else Dictionary()
                 patterns = [{"label": label, "pattern": name} for name, label in self.book.known_names()]
                 if patterns:
                     ruler = nlp.add_pipe("entity_ruler", before="ner", config={"phrase_matcher_attr": "LOWER"})
@@ -228,15 +231,40 @@ def _relabel(label: str, surface: str) -> str:
     return label
 
 
-def _dictionary(lookups) -> tuple[set[str], object]:
-    """The model's lemmatizer tables: every lemma (folded) and the form → lemma table (keyed by the exact
-    lower-case form: « influence », « opérationnels »)."""
-    lemmas: set[str] = set()
-    for name in ("lemma_index", "lemma_lookup"):
-        if lookups.has_table(name):
-            for values in lookups.get_table(name).values():
-                lemmas.update(fold(w) for w in (values if isinstance(values, list) else [values]))
-    return lemmas, lookups.get_table("lemma_lookup") if lookups.has_table("lemma_lookup") else {}
+@dataclass(frozen=True)
+class Dictionary:
+    """The words of the model's lemmatizer tables: every lemma (folded) and every form the form → lemma table
+    knows (exact lower case: « influence », « opérationnels »). Read once from the package's lookups file and
+    kept as a set and a sorted array of the forms' spaCy hashes: the tables themselves (the lemmatizer pipe,
+    which only this membership test used) held 141 MB of a 1.5 GB ingestion."""
+
+    lemmas: frozenset[str] = frozenset()
+    form_hashes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+
+    @classmethod
+    def of_model(cls, model_path: Path) -> Dictionary:
+        from spacy.lookups import Lookups
+
+        folder = model_path / "lemmatizer" / "lookups"
+        if not folder.is_dir():
+            return cls()
+        lookups = Lookups().from_disk(folder)
+        lemmas: set[str] = set()
+        for name in ("lemma_index", "lemma_lookup"):
+            if lookups.has_table(name):
+                for values in lookups.get_table(name).values():
+                    lemmas.update(fold(w) for w in (values if isinstance(values, list) else [values]))
+        forms = lookups.get_table("lemma_lookup") if lookups.has_table("lemma_lookup") else {}
+        hashes = np.fromiter(forms.keys(), dtype=np.uint64, count=len(forms))
+        hashes.sort()
+        return cls(frozenset(lemmas), hashes)
+
+    def has_form(self, form: str) -> bool:
+        from spacy.strings import get_string_id
+
+        key = np.uint64(get_string_id(form))
+        at = int(np.searchsorted(self.form_hashes, key))
+        return at < len(self.form_hashes) and self.form_hashes[at] == key
 
 
 _INFLECTIONS = (("s", ""), ("x", ""), ("aux", "al"), ("ale", "al"), ("ales", "al"), ("elle", "el"), ("elles", "el"),
@@ -244,14 +272,13 @@ _INFLECTIONS = (("s", ""), ("x", ""), ("aux", "al"), ("ale", "al"), ("ales", "al
                 ("enne", "en"), ("ennes", "en"), ("ère", "er"), ("ères", "er"), ("ique", "ic"), ("iques", "ique"))
 
 
-def _is_common(word: str, dictionary: tuple[set[str], object]) -> bool:
+def _is_common(word: str, dictionary: Dictionary) -> bool:
     """A dictionary word (lower case, accents kept), or a regular plural / feminine of one."""
-    lemmas, forms_table = dictionary
     forms = {word}
     for suffix, repl in _INFLECTIONS:
         if word.endswith(suffix) and len(word) > len(suffix) + 2:
             forms.add(word[: -len(suffix)] + repl)
-    return any(fold(f) in lemmas or f in forms_table for f in forms)
+    return any(fold(f) in dictionary.lemmas or dictionary.has_form(f) for f in forms)
 
 
 _STOP_STARTS = {"le", "la", "les", "l", "un", "une", "des", "du", "de", "d", "ce", "cet", "cette", "ces", "il",
