@@ -19,7 +19,7 @@ HEAVY = {"torch", "transformers", "sentence_transformers", "safetensors", "chrom
          "pypdfium2", "lxml", "openpyxl", "pptx", "odf", "striprtf", "pytesseract", "PIL", "pdfplumber", "pdfminer",
          "msoffcrypto", "reportlab",
          "spacy", "datasketch", "apscheduler",
-         "onnxruntime", "tokenizers", "onnx"}
+         "onnxruntime", "tokenizers", "onnx", "sentencepiece"}
 
 
 def modules() -> dict[str, Path]:

@@ -64,6 +64,9 @@ class Settings:
     # by `veille build-model`; no torch import: 1 s to load against 11 s, ingestion faster), "transformers"
     # (transformers alone) or "sentence-transformers". int8 never runs on ONNX (transformers under "onnx").
     embed_backend: str = "onnx"
+    # Who cuts texts into ids on the ONNX path, same ids: "sentencepiece" (67 MB, e5's vocabulary converted at
+    # export) or "tokenizers" (280 MB for the same vocabulary); models that do not convert use tokenizers.
+    embed_tokenizer: str = "sentencepiece"
     threads: int = 0  # 0 = let torch decide
     # Ingestion.
     chunk_tokens: int = 220  # target chunk size in (approximate) words

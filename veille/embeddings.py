@@ -22,8 +22,9 @@ import numpy as np
 from veille.config import Settings, get_settings
 from veille.errors import UnknownChoice, VeilleError
 from veille.heap import return_large_blocks
-from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, build_e5_small, export_is_current, export_onnx,
-                                max_seq_length, mean_pool, quantize_onnx)
+from veille.model_build import (ONNX_INFO, ONNX_MODEL, build_e5_small, export_is_current, export_onnx, max_seq_length,
+                                mean_pool, quantize_onnx)
+from veille.pieces import TOKENIZER_ENGINES, load_tokenizer
 
 
 class Embedder(Protocol):
@@ -193,17 +194,15 @@ class OnnxEmbedder(_PrefixedEncoder):
     batch_size: int = 64
     batch_tokens: int = 2048
     threads: int = 0
+    tokenizer_engine: str = "sentencepiece"  # or "tokenizers" (veille/pieces.py)
 
     def __post_init__(self) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         folder = Path(self.path)
         info = json.loads((folder / ONNX_INFO).read_text())
         self.dim, self.max_length, self.pad_id = int(info["dim"]), int(info["max_length"]), int(info["pad_id"])
-        self.tokenizer = Tokenizer.from_file(str(folder / ONNX_TOKENIZER))
-        self.tokenizer.no_padding()  # batches are padded here, to their longest text
-        self.tokenizer.enable_truncation(self.max_length)
+        self.tokenizer = load_tokenizer(folder, self.max_length, self.tokenizer_engine)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if self.threads > 0:
@@ -216,7 +215,7 @@ class OnnxEmbedder(_PrefixedEncoder):
     def _encode(self, texts: Sequence[str], prefix: str, batch_size: int, progress=None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        encoded = [e.ids for e in self.tokenizer.encode_batch([prefix + t for t in texts])]
+        encoded = self.tokenizer.encode_ids([prefix + t for t in texts])
         lengths = [len(ids) for ids in encoded]
         out = np.empty((len(texts), self.dim), dtype=np.float32)
         with self._lock:
@@ -308,6 +307,8 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
     backend = settings.embed_backend
     if backend not in EMBED_BACKENDS:
         raise UnknownChoice("Moteur d'embedding inconnu (VEILLE_EMBED_BACKEND)", backend, EMBED_BACKENDS)
+    if settings.embed_tokenizer not in TOKENIZER_ENGINES:
+        raise UnknownChoice("Tokenizer inconnu (VEILLE_EMBED_TOKENIZER)", settings.embed_tokenizer, TOKENIZER_ENGINES)
     if settings.embed_quantize not in EMBED_QUANTIZE:
         raise UnknownChoice("Quantification inconnue (VEILLE_EMBED_QUANTIZE)", settings.embed_quantize,
                             EMBED_QUANTIZE)
@@ -329,7 +330,7 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
             export = quantize_onnx(export, export.with_name(f"{export.name}-int8-mixed"))
         return OnnxEmbedder(name=name, path=str(export), query_prefix=qp, passage_prefix=pp,
                             batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
-                            threads=settings.threads)
+                            threads=settings.threads, tokenizer_engine=settings.embed_tokenizer)
     _configure_torch(settings.threads)
     kind = TransformersEmbedder if backend in ("transformers", "onnx") and pooled else SentenceTransformerEmbedder
     return kind(name=name, path=path, query_prefix=qp, passage_prefix=pp, batch_size=settings.embed_batch_size,
@@ -341,10 +342,10 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=4)
 def _cached(name: str, models_dir: Path, threads: int, batch_size: int, batch_tokens: int, quantize: str,
-            backend: str) -> Embedder:
+            backend: str, tokenizer: str) -> Embedder:
     return build_embedder(name, Settings(models_path=models_dir, threads=threads, embed_batch_size=batch_size,
                                          embed_batch_tokens=batch_tokens, embed_quantize=quantize,
-                                         embed_backend=backend))
+                                         embed_backend=backend, embed_tokenizer=tokenizer))
 
 
 def get_embedder(settings: Settings | None = None, name: str | None = None) -> Embedder:
@@ -352,4 +353,5 @@ def get_embedder(settings: Settings | None = None, name: str | None = None) -> E
     settings = settings or get_settings()
     with _lock:
         return _cached(name or settings.embedder, settings.models_dir, settings.threads, settings.embed_batch_size,
-                       settings.embed_batch_tokens, settings.embed_quantize, settings.embed_backend)
+                       settings.embed_batch_tokens, settings.embed_quantize, settings.embed_backend,
+                       settings.embed_tokenizer)

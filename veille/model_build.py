@@ -20,6 +20,7 @@ from typing import Callable
 import numpy as np
 
 from veille.errors import VeilleError
+from veille.pieces import PIECES_MODEL, write_pieces
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
@@ -291,6 +292,7 @@ def _export(model_dir: Path, tmp: Path) -> None:
                            "VEILLE_EMBED_BACKEND=transformers fait tourner le modèle sans cet export.")
     pad_id = tokenizer.pad_token_id
     (tmp / ONNX_TOKENIZER).write_text(tokenizer.backend_tokenizer.to_str(), encoding="utf-8")
+    write_pieces(tmp)  # the same ids by sentencepiece, for the tokenizers that convert (veille/pieces.py)
     (tmp / ONNX_INFO).write_text(json.dumps({
         "fingerprint": source_fingerprint(model_dir), "source": str(model_dir), "max_length": max_length,
         "dim": int(model.config.hidden_size), "pad_id": int(pad_id if pad_id is not None else 0), "check_cosine": cosine,
@@ -331,6 +333,8 @@ def _quantize(export: Path, tmp: Path, info: dict, fingerprint: str) -> None:
                      op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=kept, use_external_data_format=True,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     shutil.copy(export / ONNX_TOKENIZER, tmp / ONNX_TOKENIZER)
+    if (export / PIECES_MODEL).is_file():
+        shutil.copy(export / PIECES_MODEL, tmp / PIECES_MODEL)
     tokenizer = Tokenizer.from_file(str(tmp / ONNX_TOKENIZER))
     tokenizer.enable_truncation(int(info["max_length"]))
     tokenizer.enable_padding(pad_id=int(info["pad_id"]))

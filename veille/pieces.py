@@ -1,0 +1,184 @@
+"""The tokenizer of the ONNX path: e5's XLM-R Unigram run by ``sentencepiece``, with the ids of ``tokenizers``.
+
+Why not ``tokenizers`` (kept, ``VEILLE_EMBED_TOKENIZER=tokenizers``): its Unigram model holds the 250,002 pieces in
+a byte trie of hash maps, 280 MB of every process that embeds (a fifth of an ingestion's peak) and 0.7 s to load;
+sentencepiece's double-array trie holds the same vocabulary in 67 MB and loads in 0.36 s. The SentencePiece model
+is written from the export's ``tokenizer.json`` (pieces in id order, same scores, its precompiled normaliser), so
+the ids are the same: 12,565 of 12,566 benchmark passages and questions, the other a tie between two splits of
+equal score (« .... » as « ... » + « . » against « . » + « ... »), README « Le tokenizer ». Written by hand
+because no library converts in this direction (transformers converts SentencePiece to ``tokenizers`` only).
+
+Only a Unigram ``tokenizer.json`` with a precompiled normaliser and Metaspace pre-tokenisation converts (XLM-R,
+e5); any other (MiniLM's WordPiece) stays on ``tokenizers``.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, Sequence
+
+PIECES_MODEL = "tokenizer.model"  # written beside tokenizer.json in an export folder
+TOKENIZER_ENGINES = ("sentencepiece", "tokenizers")
+
+
+class IdsTokenizer(Protocol):
+    def encode_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text, special tokens included, cut to the model's length."""
+        ...
+
+
+def _frame(spec: dict) -> tuple[str | None, str | None] | None:
+    """The special tokens the post-processor puts before and after a single text (``<s>`` … ``</s>``): one at
+    most on each side (SentencePiece's bos and eos), None for any other template."""
+    post = spec.get("post_processor") or {}
+    if post.get("type") != "TemplateProcessing":
+        return None
+    before: list[str] = []
+    after: list[str] = []
+    seen_text = False
+    for item in post.get("single", []):
+        if "Sequence" in item:
+            seen_text = True
+        elif "SpecialToken" in item:
+            (after if seen_text else before).append(item["SpecialToken"]["id"])
+    if not seen_text or len(before) > 1 or len(after) > 1:
+        return None
+    return (before[0] if before else None, after[0] if after else None)
+
+
+def _precompiled_charsmap(normalizer: dict | None) -> str | None:
+    if not normalizer:
+        return None
+    if normalizer.get("type") == "Precompiled":
+        return normalizer.get("precompiled_charsmap")
+    if normalizer.get("type") == "Sequence" and len(normalizer.get("normalizers", [])) == 1:
+        return _precompiled_charsmap(normalizer["normalizers"][0])
+    return None
+
+
+def _metaspace_only(pre: dict | None) -> bool:
+    """Whitespace split then « ▁ » before every word: what SentencePiece's dummy prefix and escaping do."""
+    if not pre:
+        return False
+    steps = pre.get("pretokenizers", []) if pre.get("type") == "Sequence" else [pre]
+    kinds = [s.get("type") for s in steps]
+    metaspace = [s for s in steps if s.get("type") == "Metaspace"]
+    return (kinds in (["Metaspace"], ["WhitespaceSplit", "Metaspace"]) and metaspace[0].get("replacement") == "▁"
+            and metaspace[0].get("prepend_scheme", "always") == "always")
+
+
+def sentencepiece_bytes(spec: dict) -> bytes | None:
+    """A serialised SentencePiece Unigram model giving ``spec``'s ids, or None when ``spec`` does not convert."""
+    from sentencepiece import sentencepiece_model_pb2 as pb
+
+    model = spec.get("model") or {}
+    charsmap = _precompiled_charsmap(spec.get("normalizer"))
+    if (model.get("type") != "Unigram" or model.get("byte_fallback") or charsmap is None
+            or not _metaspace_only(spec.get("pre_tokenizer")) or _frame(spec) is None):
+        return None
+    proto = pb.ModelProto()
+    control = {int(t["id"]) for t in spec.get("added_tokens", []) if t.get("special")}
+    unk = model.get("unk_id")
+    Piece = pb.ModelProto.SentencePiece
+    for i, (piece, score) in enumerate(model["vocab"]):
+        entry = proto.pieces.add()
+        entry.piece, entry.score = piece, score
+        entry.type = Piece.UNKNOWN if i == unk else Piece.CONTROL if i in control else Piece.NORMAL
+    trainer = proto.trainer_spec
+    trainer.model_type = pb.TrainerSpec.UNIGRAM
+    trainer.vocab_size = len(model["vocab"])
+    ids = {piece: i for i, (piece, _score) in enumerate(model["vocab"])}
+    bos, eos = _frame(spec)
+    if unk is None or any(token is not None and ids.get(token) not in control for token in (bos, eos)):
+        return None
+    trainer.unk_id, trainer.unk_piece = int(unk), model["vocab"][unk][0]
+    trainer.bos_id, trainer.bos_piece = (ids[bos], bos) if bos else (-1, "<s>")
+    trainer.eos_id, trainer.eos_piece = (ids[eos], eos) if eos else (-1, "</s>")
+    trainer.pad_id = -1  # batches are padded by the caller
+    normalizer = proto.normalizer_spec
+    normalizer.name = "nmt_nfkc"
+    normalizer.precompiled_charsmap = base64.b64decode(charsmap)
+    normalizer.add_dummy_prefix = normalizer.remove_extra_whitespaces = normalizer.escape_whitespaces = True
+    return proto.SerializeToString()
+
+
+@dataclass
+class PieceTokenizer:
+    """SentencePiece ids framed (bos, eos) and cut as the ``tokenizers`` post-processor and truncation do."""
+
+    model: bytes
+    max_length: int
+
+    def __post_init__(self) -> None:
+        import sentencepiece
+
+        self.processor = sentencepiece.SentencePieceProcessor(model_proto=self.model)
+        self.before = [self.processor.bos_id()] if self.processor.bos_id() >= 0 else []
+        self.after = [self.processor.eos_id()] if self.processor.eos_id() >= 0 else []
+        self.room = max(self.max_length - len(self.before) - len(self.after), 0)
+
+    def encode_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        return [self.before + ids[:self.room] + self.after for ids in self.processor.encode(list(texts))]
+
+
+@dataclass
+class HubTokenizer:
+    """The ``tokenizers`` path (the export's tokenizer.json as it is)."""
+
+    path: Path
+    max_length: int
+
+    def __post_init__(self) -> None:
+        from tokenizers import Tokenizer
+
+        self.tokenizer = Tokenizer.from_file(str(self.path))
+        self.tokenizer.no_padding()  # batches are padded by the caller, to their longest text
+        self.tokenizer.enable_truncation(self.max_length)
+
+    def encode_ids(self, texts: Sequence[str]) -> list[list[int]]:
+        return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+
+
+def load_tokenizer(folder: Path, max_length: int, engine: str = "sentencepiece") -> IdsTokenizer:
+    """The tokenizer of an export folder. Under ``sentencepiece`` its model is read from ``tokenizer.model``,
+    written there the first time (exports made before it existed) when the folder can be written."""
+    folder = Path(folder)
+    if engine == "sentencepiece":
+        pieces = folder / PIECES_MODEL
+        if pieces.is_file():
+            return PieceTokenizer(pieces.read_bytes(), max_length)
+        model = sentencepiece_bytes(json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")))
+        if model is not None:
+            _write_quietly(pieces, model)
+            return PieceTokenizer(model, max_length)
+    return HubTokenizer(folder / "tokenizer.json", max_length)
+
+
+def write_pieces(folder: Path) -> bool:
+    """Write ``tokenizer.model`` beside the folder's tokenizer.json (export time); False when it does not convert."""
+    spec = json.loads((Path(folder) / "tokenizer.json").read_text(encoding="utf-8"))
+    model = sentencepiece_bytes(spec)
+    if model is None:
+        return False
+    (Path(folder) / PIECES_MODEL).write_bytes(model)
+    return True
+
+
+def _write_quietly(path: Path, data: bytes) -> None:
+    """Atomic write (a reader never sees half a model); a read-only models folder is no error, the model is
+    then rebuilt in memory at each load."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", dir=path.parent)
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError:
+        Path(tmp).unlink(missing_ok=True)
