@@ -231,7 +231,7 @@ def _relabel(label: str, surface: str) -> str:
     return label
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Dictionary:
     """The words of the model's lemmatizer tables: every lemma (folded) and every form the form → lemma table
     knows (exact lower case: « influence », « opérationnels »). Read once from the package's lookups file and

@@ -16,8 +16,8 @@ import json
 import random
 import subprocess
 import sys
-import unicodedata
 import time
+import unicodedata
 from pathlib import Path
 
 from rich.console import Console

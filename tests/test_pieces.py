@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,9 +13,12 @@ from conftest import REPO
 from veille.config import Settings
 from veille.embeddings import build_embedder, onnx_export_dir
 from veille.errors import UnknownChoice
-from veille.pieces import PIECES_MODEL, HubTokenizer, PieceTokenizer, load_tokenizer, sentencepiece_bytes
+from veille.pieces import (PIECES_MODEL, PIECES_STAMP, HubTokenizer, PieceTokenizer, load_tokenizer,
+                           sentencepiece_bytes)
 
-EDGE_CASES = ["", " ", "\t\n", "Court.", "  espaces   multiples  et fin  ", "espace\u00a0insécable\u202f: « guillemets »",
+EDGE_CASES = ["", " ", "\t\n", "Court.", "  espaces   multiples  et fin  ",
+              "espace\u00a0insécable\u202f: « guillemets »", "cp1252 lu en Latin-1\x85 NEL\x85",
+              "balises <mask> et </s>, <s>collée<pad>  <unk>b", "<mask>",
               "ligatures ﬁnance ﬂux", "accents décomposés : e\u0301te\u0301, o\u0302te\u0301", "émoji 😀 et 日本語",
               "Zéro\u200blargeur", "C'est l’été — tiret – et … points", "URL https://www.cci.fr/aide?x=1&y=2",
               "MAJUSCULES ÉTÉ ÇA", "chiffres 1 234,56 € 12 % 2024-03-01", "\x00\x01 contrôle \x7f",
@@ -47,16 +51,34 @@ def test_sentencepiece_gives_the_ids_of_tokenizers(export):
     assert got[-1][0] == 0 and got[-1][-1] == 2
 
 
-def test_an_export_without_the_pieces_model_gets_it_at_first_load(export, tmp_path):
+def test_an_export_without_the_pieces_model_gets_it_at_first_load_and_again_when_its_tokenizer_changes(export,
+                                                                                                       tmp_path):
     copy = tmp_path / "export"
     copy.mkdir()
     for name in ("tokenizer.json", "export.json"):
         shutil.copy(export / name, copy / name)
     assert not (copy / PIECES_MODEL).exists()
     first = load_tokenizer(copy, 512)
-    assert isinstance(first, PieceTokenizer) and (copy / PIECES_MODEL).is_file()
+    assert isinstance(first, PieceTokenizer) and (copy / PIECES_MODEL).is_file() and (copy / PIECES_STAMP).is_file()
     assert load_tokenizer(copy, 512).encode_ids(["passage: Bonjour"]) == first.encode_ids(["passage: Bonjour"])
-    assert [p.name for p in copy.iterdir() if p.name.startswith(PIECES_MODEL + ".")] == []  # no partial file left
+    assert [p.name for p in copy.iterdir() if p.name.startswith(PIECES_MODEL + ".") and p.name != PIECES_STAMP] == []
+    # tokenizer.json replaced (a rebuilt export, another model): the old pieces model is not used
+    spec = json.loads((copy / "tokenizer.json").read_text(encoding="utf-8"))
+    vocab = spec["model"]["vocab"]
+    vocab[4], vocab[5] = vocab[5], vocab[4]  # « , » and « . » swap ids
+    (copy / "tokenizer.json").write_text(json.dumps(spec), encoding="utf-8")
+    rebuilt = load_tokenizer(copy, 512)
+    hub = load_tokenizer(copy, 512, engine="tokenizers")
+    assert rebuilt.encode_ids(["passage: a, b."]) == hub.encode_ids(["passage: a, b."])
+    assert rebuilt.encode_ids(["passage: a, b."]) != first.encode_ids(["passage: a, b."])
+    assert json.loads((copy / PIECES_STAMP).read_text())["source_sha256"] != json.loads(
+        (export / PIECES_STAMP).read_text())["source_sha256"]
+
+
+def test_the_int8_mixed_export_carries_the_pieces_model(models_dir):
+    int8 = build_embedder("e5-small", Settings(models_path=models_dir, embed_quantize="int8-mixed"))
+    assert isinstance(int8.tokenizer, PieceTokenizer)
+    assert (Path(int8.path) / PIECES_MODEL).is_file() and (Path(int8.path) / PIECES_STAMP).is_file()
 
 
 def test_a_tokenizer_that_does_not_convert_stays_on_tokenizers(export, tmp_path):

@@ -20,7 +20,7 @@ from typing import Callable
 import numpy as np
 
 from veille.errors import VeilleError
-from veille.pieces import PIECES_MODEL, write_pieces
+from veille.pieces import PIECES_MODEL, PIECES_STAMP, write_pieces
 
 E5_PROMPTS = {"query": "query: ", "passage": "passage: "}
 
@@ -333,8 +333,9 @@ def _quantize(export: Path, tmp: Path, info: dict, fingerprint: str) -> None:
                      op_types_to_quantize=["MatMul", "Attention"], nodes_to_exclude=kept, use_external_data_format=True,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     shutil.copy(export / ONNX_TOKENIZER, tmp / ONNX_TOKENIZER)
-    if (export / PIECES_MODEL).is_file():
-        shutil.copy(export / PIECES_MODEL, tmp / PIECES_MODEL)
+    for name in (PIECES_MODEL, PIECES_STAMP):  # same tokenizer.json, so the same pieces model
+        if (export / name).is_file():
+            shutil.copy(export / name, tmp / name)
     tokenizer = Tokenizer.from_file(str(tmp / ONNX_TOKENIZER))
     tokenizer.enable_truncation(int(info["max_length"]))
     tokenizer.enable_padding(pad_id=int(info["pad_id"]))

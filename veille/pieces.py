@@ -14,14 +14,19 @@ e5); any other (MiniLM's WordPiece) stays on ``tokenizers``.
 from __future__ import annotations
 
 import base64
+import fcntl
+import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, Sequence
 
-PIECES_MODEL = "tokenizer.model"  # written beside tokenizer.json in an export folder
+PIECES_MODEL = "tokenizer.model"  # written beside tokenizer.json in an export folder ...
+PIECES_STAMP = "tokenizer.model.json"  # ... with what it was made from: rebuilt when either changes
+PIECES_FORMAT = 2  # bumped when the conversion changes
 TOKENIZER_ENGINES = ("sentencepiece", "tokenizers")
 
 
@@ -81,7 +86,10 @@ def sentencepiece_bytes(spec: dict) -> bytes | None:
             or not _metaspace_only(spec.get("pre_tokenizer")) or _frame(spec) is None):
         return None
     proto = pb.ModelProto()
-    control = {int(t["id"]) for t in spec.get("added_tokens", []) if t.get("special")}
+    added = spec.get("added_tokens", [])
+    if any(t.get("lstrip") or t.get("rstrip") or t.get("single_word") or not t.get("special") for t in added):
+        return None  # tokens matched with options the split in PieceTokenizer does not reproduce
+    control = {int(t["id"]) for t in added}
     unk = model.get("unk_id")
     Piece = pb.ModelProto.SentencePiece
     for i, (piece, score) in enumerate(model["vocab"]):
@@ -108,10 +116,16 @@ def sentencepiece_bytes(spec: dict) -> bytes | None:
 
 @dataclass
 class PieceTokenizer:
-    """SentencePiece ids framed (bos, eos) and cut as the ``tokenizers`` post-processor and truncation do."""
+    """SentencePiece ids framed (bos, eos) and cut as the ``tokenizers`` post-processor and truncation do.
+
+    As ``tokenizers`` does, special tokens written in a text (« <mask> », « </s> » in an HTML or code passage)
+    are matched before normalisation and get their own ids, and the text around them is cut piece by piece.
+    NEL (U+0085, « … » of cp1252 read as Latin-1) is a space for ``tokenizers``' whitespace split and not for
+    the precompiled normaliser: it is made a space first."""
 
     model: bytes
     max_length: int
+    specials: dict[str, int]
 
     def __post_init__(self) -> None:
         import sentencepiece
@@ -120,9 +134,25 @@ class PieceTokenizer:
         self.before = [self.processor.bos_id()] if self.processor.bos_id() >= 0 else []
         self.after = [self.processor.eos_id()] if self.processor.eos_id() >= 0 else []
         self.room = max(self.max_length - len(self.before) - len(self.after), 0)
+        ordered = sorted(self.specials, key=len, reverse=True)  # the longest match first, as tokenizers
+        self._special = re.compile("(" + "|".join(map(re.escape, ordered)) + ")") if ordered else None
+
+    def _pieces(self, texts: list[str]) -> list[list[int]]:
+        texts = [t.replace("\x85", " ") for t in texts]
+        if self._special is None:
+            return self.processor.encode(texts)
+        out = self.processor.encode([t if self._special.search(t) is None else "" for t in texts])
+        for i, text in enumerate(texts):
+            if self._special.search(text) is not None:
+                parts = self._special.split(text)  # text, special, text, …
+                ids: list[int] = []
+                for k, part in enumerate(parts):
+                    ids += [self.specials[part]] if k % 2 else self.processor.encode(part) if part else []
+                out[i] = ids
+        return out
 
     def encode_ids(self, texts: Sequence[str]) -> list[list[int]]:
-        return [self.before + ids[:self.room] + self.after for ids in self.processor.encode(list(texts))]
+        return [self.before + ids[:self.room] + self.after for ids in self._pieces(list(texts))]
 
 
 @dataclass
@@ -143,38 +173,72 @@ class HubTokenizer:
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
 
+def _stamp(source: bytes, spec: dict) -> dict:
+    return {"format": PIECES_FORMAT, "source_sha256": hashlib.sha256(source).hexdigest(),
+            "specials": {t["content"]: int(t["id"]) for t in spec.get("added_tokens", [])}}
+
+
 def load_tokenizer(folder: Path, max_length: int, engine: str = "sentencepiece") -> IdsTokenizer:
     """The tokenizer of an export folder. Under ``sentencepiece`` its model is read from ``tokenizer.model``,
-    written there the first time (exports made before it existed) when the folder can be written."""
+    (re)written there when missing or made from another ``tokenizer.json`` or conversion (exports made before
+    it existed), when the folder can be written; ``tokenizers`` when the tokenizer does not convert or
+    sentencepiece is not installed."""
     folder = Path(folder)
+    source = (folder / "tokenizer.json").read_bytes()
     if engine == "sentencepiece":
-        pieces = folder / PIECES_MODEL
-        if pieces.is_file():
-            return PieceTokenizer(pieces.read_bytes(), max_length)
-        model = sentencepiece_bytes(json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")))
+        try:
+            import sentencepiece  # noqa: F401 - only to know whether it is there
+        except ImportError:
+            return HubTokenizer(folder / "tokenizer.json", max_length)
+        digest = hashlib.sha256(source).hexdigest()
+        try:
+            stamp = json.loads((folder / PIECES_STAMP).read_text(encoding="utf-8"))
+            if stamp.get("format") == PIECES_FORMAT and stamp.get("source_sha256") == digest:
+                return PieceTokenizer((folder / PIECES_MODEL).read_bytes(), max_length, stamp["specials"])
+        except (OSError, ValueError, KeyError):
+            pass
+        spec = json.loads(source)
+        model = sentencepiece_bytes(spec)
         if model is not None:
-            _write_quietly(pieces, model)
-            return PieceTokenizer(model, max_length)
+            stamp = _stamp(source, spec)
+            _write_beside_export(folder, model, stamp)
+            return PieceTokenizer(model, max_length, stamp["specials"])
     return HubTokenizer(folder / "tokenizer.json", max_length)
 
 
 def write_pieces(folder: Path) -> bool:
-    """Write ``tokenizer.model`` beside the folder's tokenizer.json (export time); False when it does not convert."""
-    spec = json.loads((Path(folder) / "tokenizer.json").read_text(encoding="utf-8"))
-    model = sentencepiece_bytes(spec)
+    """Write ``tokenizer.model`` beside the folder's tokenizer.json (export time, in the export's private
+    folder); False when it does not convert or sentencepiece is missing (the first load then falls back)."""
+    source = (Path(folder) / "tokenizer.json").read_bytes()
+    spec = json.loads(source)
+    try:
+        model = sentencepiece_bytes(spec)
+    except ImportError:
+        return False
     if model is None:
         return False
     (Path(folder) / PIECES_MODEL).write_bytes(model)
+    (Path(folder) / PIECES_STAMP).write_text(json.dumps(_stamp(source, spec)), encoding="utf-8")
     return True
 
 
-def _write_quietly(path: Path, data: bytes) -> None:
-    """Atomic write (a reader never sees half a model); a read-only models folder is no error, the model is
-    then rebuilt in memory at each load."""
+def _write_beside_export(folder: Path, model: bytes, stamp: dict) -> None:
+    """Atomic writes under the export's lock (``publish_export`` takes it to replace the folder): a reader never
+    sees half a model, and a folder being rebuilt is left alone. A busy lock or a read-only models folder is no
+    error: the model is then converted in memory at each load."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", dir=path.parent)
+        with open(folder.parent / f"{folder.name}.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if hashlib.sha256((folder / "tokenizer.json").read_bytes()).hexdigest() != stamp["source_sha256"]:
+                return  # republished meanwhile
+            _replace(folder / PIECES_MODEL, model)
+            _replace(folder / PIECES_STAMP, json.dumps(stamp).encode())  # last: the model is complete
     except OSError:
         return
+
+
+def _replace(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f"{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -182,3 +246,4 @@ def _write_quietly(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     except OSError:
         Path(tmp).unlink(missing_ok=True)
+        raise
