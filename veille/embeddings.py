@@ -181,9 +181,9 @@ class TransformersEmbedder(SentenceTransformerEmbedder):
 @dataclass
 class OnnxEmbedder(_PrefixedEncoder):
     """A mean-pooled model (e5, MiniLM) exported to ONNX (``export_onnx``) and run by ONNX Runtime, tokenised by
-    ``tokenizers``: neither torch nor transformers is imported, which is most of a cold start's seconds (README
-    « Démarrage à froid »). Same vectors as ``TransformersEmbedder`` (cosine ≥ 0.9999, tests/test_embed_backend.py),
-    so a store built by either path answers queries embedded by the other."""
+    sentencepiece or ``tokenizers`` (veille/pieces.py): neither torch nor transformers is imported, which is most
+    of a cold start's seconds (README « Démarrage à froid »). Same vectors as ``TransformersEmbedder`` (cosine
+    ≥ 0.9999, tests/test_embed_backend.py), so a store built by either path answers queries embedded by the other."""
 
     engine: ClassVar[str] = "ONNX Runtime"
 

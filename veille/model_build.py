@@ -210,9 +210,9 @@ def mean_pool(tokens, attention_mask):
 
 def export_onnx(model_dir: Path, target: Path) -> Path:
     """Export a mean-pooled transformer folder (e5, MiniLM) to ONNX at ``target``, for a query and ingestion
-    path without torch (ONNX Runtime and ``tokenizers`` only). Made again only when the model folder changed
-    (``export_is_current``); one process exports at a time (a lock beside the target), the others wait and
-    reuse its export. Needs torch, transformers and onnx: done once, by `veille build-model` or the first use.
+    path without torch (ONNX Runtime and sentencepiece or ``tokenizers`` only). Made again only when the model
+    folder changed (``export_is_current``); one process exports at a time (a lock beside the target), the others
+    wait and reuse its export. Needs torch, transformers and onnx: done once, by `veille build-model` or the first use.
 
     The graph holds the whole sentence embedding (transformer, mean pooling over the mask, L2 normalisation)
     and is fused for CPU by ONNX Runtime's transformer optimiser (attention, skip layer norm, bias GELU), which
