@@ -76,21 +76,29 @@ def _metaspace_only(pre: dict | None) -> bool:
             and metaspace[0].get("prepend_scheme", "always") == "always")
 
 
+def _specials(spec: dict) -> dict[str, int]:
+    """Added tokens, content → id: the special tokens ``tokenizers`` matches in raw text."""
+    return {t["content"]: int(t["id"]) for t in spec.get("added_tokens", [])}
+
+
 def sentencepiece_bytes(spec: dict) -> bytes | None:
     """A serialised SentencePiece Unigram model giving ``spec``'s ids, or None when ``spec`` does not convert."""
     from sentencepiece import sentencepiece_model_pb2 as pb
 
     model = spec.get("model") or {}
     charsmap = _precompiled_charsmap(spec.get("normalizer"))
-    if (model.get("type") != "Unigram" or model.get("byte_fallback") or charsmap is None
-            or not _metaspace_only(spec.get("pre_tokenizer")) or _frame(spec) is None):
-        return None
-    proto = pb.ModelProto()
+    frame = _frame(spec)
     added = spec.get("added_tokens", [])
+    specials = _specials(spec)
+    unk = model.get("unk_id")
+    if (model.get("type") != "Unigram" or model.get("byte_fallback") or charsmap is None or unk is None
+            or not _metaspace_only(spec.get("pre_tokenizer")) or frame is None
+            or any(token is not None and token not in specials for token in frame)):
+        return None
     if any(t.get("lstrip") or t.get("rstrip") or t.get("single_word") or not t.get("special") for t in added):
         return None  # tokens matched with options the split in PieceTokenizer does not reproduce
-    control = {int(t["id"]) for t in added}
-    unk = model.get("unk_id")
+    control = set(specials.values())
+    proto = pb.ModelProto()
     Piece = pb.ModelProto.SentencePiece
     for i, (piece, score) in enumerate(model["vocab"]):
         entry = proto.pieces.add()
@@ -99,13 +107,10 @@ def sentencepiece_bytes(spec: dict) -> bytes | None:
     trainer = proto.trainer_spec
     trainer.model_type = pb.TrainerSpec.UNIGRAM
     trainer.vocab_size = len(model["vocab"])
-    ids = {piece: i for i, (piece, _score) in enumerate(model["vocab"])}
-    bos, eos = _frame(spec)
-    if unk is None or any(token is not None and ids.get(token) not in control for token in (bos, eos)):
-        return None
+    bos, eos = frame
     trainer.unk_id, trainer.unk_piece = int(unk), model["vocab"][unk][0]
-    trainer.bos_id, trainer.bos_piece = (ids[bos], bos) if bos else (-1, "<s>")
-    trainer.eos_id, trainer.eos_piece = (ids[eos], eos) if eos else (-1, "</s>")
+    trainer.bos_id, trainer.bos_piece = (specials[bos], bos) if bos else (-1, "<s>")
+    trainer.eos_id, trainer.eos_piece = (specials[eos], eos) if eos else (-1, "</s>")
     trainer.pad_id = -1  # batches are padded by the caller
     normalizer = proto.normalizer_spec
     normalizer.name = "nmt_nfkc"
@@ -141,14 +146,13 @@ class PieceTokenizer:
         texts = [t.replace("\x85", " ") for t in texts]
         if self._special is None:
             return self.processor.encode(texts)
-        out = self.processor.encode([t if self._special.search(t) is None else "" for t in texts])
-        for i, text in enumerate(texts):
-            if self._special.search(text) is not None:
-                parts = self._special.split(text)  # text, special, text, …
-                ids: list[int] = []
-                for k, part in enumerate(parts):
-                    ids += [self.specials[part]] if k % 2 else self.processor.encode(part) if part else []
-                out[i] = ids
+        marked = [self._special.search(t) is not None for t in texts]
+        out = self.processor.encode(["" if m else t for t, m in zip(texts, marked)])
+        for i in (i for i, m in enumerate(marked) if m):
+            ids: list[int] = []
+            for k, part in enumerate(self._special.split(texts[i])):  # text, special, text, …
+                ids += [self.specials[part]] if k % 2 else self.processor.encode(part) if part else []
+            out[i] = ids
         return out
 
     def encode_ids(self, texts: Sequence[str]) -> list[list[int]]:
@@ -173,9 +177,18 @@ class HubTokenizer:
         return [e.ids for e in self.tokenizer.encode_batch(list(texts))]
 
 
-def _stamp(source: bytes, spec: dict) -> dict:
-    return {"format": PIECES_FORMAT, "source_sha256": hashlib.sha256(source).hexdigest(),
-            "specials": {t["content"]: int(t["id"]) for t in spec.get("added_tokens", [])}}
+def _converted(source: bytes) -> tuple[bytes, dict] | None:
+    """(SentencePiece model, stamp: what it was made from) of a ``tokenizer.json``'s bytes, None when it does not
+    convert or sentencepiece is missing."""
+    spec = json.loads(source)
+    try:
+        model = sentencepiece_bytes(spec)
+    except ImportError:
+        return None
+    if model is None:
+        return None
+    return model, {"format": PIECES_FORMAT, "source_sha256": hashlib.sha256(source).hexdigest(),
+                   "specials": _specials(spec)}
 
 
 def load_tokenizer(folder: Path, max_length: int, engine: str = "sentencepiece") -> IdsTokenizer:
@@ -184,41 +197,30 @@ def load_tokenizer(folder: Path, max_length: int, engine: str = "sentencepiece")
     it existed), when the folder can be written; ``tokenizers`` when the tokenizer does not convert or
     sentencepiece is not installed."""
     folder = Path(folder)
-    source = (folder / "tokenizer.json").read_bytes()
     if engine == "sentencepiece":
-        try:
-            import sentencepiece  # noqa: F401 - only to know whether it is there
-        except ImportError:
-            return HubTokenizer(folder / "tokenizer.json", max_length)
+        source = (folder / "tokenizer.json").read_bytes()
         digest = hashlib.sha256(source).hexdigest()
         try:
             stamp = json.loads((folder / PIECES_STAMP).read_text(encoding="utf-8"))
             if stamp.get("format") == PIECES_FORMAT and stamp.get("source_sha256") == digest:
                 return PieceTokenizer((folder / PIECES_MODEL).read_bytes(), max_length, stamp["specials"])
-        except (OSError, ValueError, KeyError):
+        except (OSError, ValueError, KeyError, ImportError):
             pass
-        spec = json.loads(source)
-        model = sentencepiece_bytes(spec)
-        if model is not None:
-            stamp = _stamp(source, spec)
-            _write_beside_export(folder, model, stamp)
-            return PieceTokenizer(model, max_length, stamp["specials"])
+        converted = _converted(source)
+        if converted is not None:
+            _write_beside_export(folder, *converted)
+            return PieceTokenizer(converted[0], max_length, converted[1]["specials"])
     return HubTokenizer(folder / "tokenizer.json", max_length)
 
 
 def write_pieces(folder: Path) -> bool:
     """Write ``tokenizer.model`` beside the folder's tokenizer.json (export time, in the export's private
     folder); False when it does not convert or sentencepiece is missing (the first load then falls back)."""
-    source = (Path(folder) / "tokenizer.json").read_bytes()
-    spec = json.loads(source)
-    try:
-        model = sentencepiece_bytes(spec)
-    except ImportError:
+    converted = _converted((Path(folder) / "tokenizer.json").read_bytes())
+    if converted is None:
         return False
-    if model is None:
-        return False
-    (Path(folder) / PIECES_MODEL).write_bytes(model)
-    (Path(folder) / PIECES_STAMP).write_text(json.dumps(_stamp(source, spec)), encoding="utf-8")
+    (Path(folder) / PIECES_MODEL).write_bytes(converted[0])
+    (Path(folder) / PIECES_STAMP).write_text(json.dumps(converted[1]), encoding="utf-8")
     return True
 
 
