@@ -10,7 +10,7 @@ from typing import Callable
 import yaml
 
 from ingestion.formats import csvfile, epub, mail, ocr, office, opendocument, pdf, rtf
-from ingestion.formats.base import Extracted, Part  # noqa: F401 - re-exported: the type every stage passes on
+from ingestion.formats.base import Extracted, Part, bounded, reason_of, refused  # noqa: F401 - re-exported: the type every stage passes on
 from ingestion.read import RawFile, SkipFile, decode_text
 
 # What a format is called in a reason given to the user when its library fails on a damaged file.
@@ -34,11 +34,14 @@ def extract(raw: RawFile) -> Extracted:
     except Exception as exc:  # noqa: BLE001 - a library failing on a damaged file: one clear reason
         if suffix not in _KIND:
             raise
-        raise SkipFile(f"{_KIND[suffix]} illisible ou endommagé ({type(exc).__name__})") from None
+        hostile = isinstance(exc, RecursionError) or type(exc).__name__ == "DecompressionBombError"
+        raise SkipFile(f"{refused(_KIND[suffix])} : {reason_of(exc)}" if hostile
+                       else f"{_KIND[suffix]} illisible ou endommagé ({reason_of(exc)})") from None
 
 
 def extract_text_file(raw: RawFile) -> Extracted:
-    return Extracted(text=decode_text(raw.data))
+    return bounded(Extracted(text=decode_text(raw.data)))
+
 
 
 def extract_html(data: bytes | str, url: str | None = None) -> Extracted:
@@ -55,14 +58,14 @@ def extract_html(data: bytes | str, url: str | None = None) -> Extracted:
                                           include_tables=True, include_formatting=True, favor_precision=True,
                                           output_format="python")
     except Exception as exc:  # trafilatura raises assorted errors on broken markup
-        raise SkipFile(f"HTML illisible ({type(exc).__name__})") from None
+        raise SkipFile(f"HTML illisible ({reason_of(exc)})") from None
     if doc is None or not (doc.text or "").strip():
         raise SkipFile("aucun texte principal trouvé dans la page HTML")
     meta = {k: v for k, v in {
         "title": doc.title, "author": doc.author, "date": doc.date, "site": doc.sitename or doc.hostname,
         "url": doc.url or url, "language": doc.language,
     }.items() if v}
-    return Extracted(text=doc.text, meta=meta)
+    return bounded(Extracted(text=doc.text, meta=meta))
 
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
@@ -91,11 +94,7 @@ def extract_markdown(text: str) -> Extracted:
         heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
         if heading:
             meta["title"] = heading.group(1).strip()
-    return Extracted(text=body, meta=meta)
-
-
-def extract_pdf(data: bytes) -> Extracted:
-    return pdf.extract_pdf(data)
+    return bounded(Extracted(text=body, meta=meta))
 
 
 EXTRACTORS: dict[str, Callable[[RawFile], Extracted]] = {

@@ -15,13 +15,15 @@ from typing import Callable, Iterable
 from ingestion.chunk import chunk_text
 from ingestion.embed import embed_key, embed_texts, embed_with_cache, embedding_text
 from ingestion.enrich import Enrichment
-from ingestion.extract import Extracted, extract
+from ingestion.extract import Extracted
+from ingestion.fence import StoppedByFence, extract_fenced, while_waiting
 from ingestion.metadata import normalise_meta, read_sidecar
 from ingestion.normalize import clean_pages, clean_text, detect_language
 from ingestion.read import SkipFile, read_file
 from ingestion.sources import discover
 from ingestion.write import PreparedDocument, StoreWriter
 from veille.config import Settings, get_settings
+from veille.numbers import decimal
 from veille.embeddings import get_embedder
 from veille.progress import ingest_progress
 from veille.store import Store, get_store
@@ -69,6 +71,8 @@ class IngestReport:
             "warnings": list(self.warnings),
             "problems": [{"source": o.source, "status": o.status, "reason": o.reason}
                          for o in self.outcomes if o.status in ("skipped", "failed")],
+            "cut": [{"source": o.source, "reason": o.reason}
+                    for o in self.outcomes if o.status in ("added", "updated") and o.reason],
         }
 
 
@@ -89,14 +93,21 @@ class SourceItem:
 def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Settings) -> PreparedDocument:
     text, pages = clean_pages(extracted.text, extracted.pages) if extracted.pages else (clean_text(extracted.text), [])
     if len(text.split()) < 3:
-        raise SkipFile("texte vide après extraction")
+        raise SkipFile(extracted.cut or "texte vide après extraction")
     meta = {**extracted.meta, **extra_meta}
     meta.setdefault("title", _default_title(text, source))
     meta.setdefault("source", meta.get("url") or source)
     meta = normalise_meta(meta)
     meta["language"] = extra_meta.get("language") or detect_language(text)
     chunks = chunk_text(text, settings.chunk_tokens, settings.chunk_overlap)
-    return PreparedDocument(doc_id=content_id(text), text=text, meta=meta, chunks=chunks, pages=pages)
+    cut = extracted.cut
+    if len(chunks) > settings.document_max_passages:  # what one document may cost the embedder
+        cut = cut or (f"document coupé : seuls les {decimal(settings.document_max_passages, 0)} premiers passages "
+                      f"sur {decimal(len(chunks), 0)} sont indexés (réglage VEILLE_DOCUMENT_MAX_PASSAGES)")
+        chunks = chunks[:settings.document_max_passages]
+        text = text[:chunks[-1].end]  # what is stored (and analysed for entities) is what is indexed
+        pages = [start for start in pages if start < len(text)]
+    return PreparedDocument(doc_id=content_id(text), text=text, meta=meta, chunks=chunks, pages=pages, cut=cut)
 
 
 # Metadata a container's sidecar or collection defaults give its parts too (the audience above all);
@@ -154,7 +165,7 @@ def file_items(paths: Iterable[Path], settings: Settings, report: IngestReport) 
 def _file_item(path: Path, settings: Settings) -> SourceItem:
     def load() -> tuple[Extracted, dict]:
         raw = read_file(path, settings.max_file_bytes)
-        return extract(raw), read_sidecar(path)
+        return extract_fenced(raw, settings), read_sidecar(path)
 
     try:
         stat = path.stat()
@@ -200,14 +211,21 @@ class Ingestor:
         with ingest_progress(len(items), enabled=self.progress) as bar:
             batch: list[PreparedDocument] = []
             batch_ids: set[str] = set()
-            for item in items:
-                for outcome in self._prepare_item(item, batch, batch_ids):
-                    report.outcomes.append(outcome)
-                    bar.document()
-                if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
-                    self._flush(batch, report, bar)
-                    batch, batch_ids = [], set()
-            self._flush(batch, report, bar)
+
+            def flush() -> None:  # written in place: the loop keeps the same list
+                self._flush(batch, report, bar)
+                batch.clear()
+                batch_ids.clear()
+
+            # A file still being read after a moment: what is finished before it is written meanwhile, so
+            # that a slow or hostile file, or a stop, never takes the finished documents with it.
+            with while_waiting(flush):
+                for item in items:
+                    report.outcomes.extend(self._prepare_item(item, batch, batch_ids))
+                    bar.file()
+                    if sum(len(d.chunks) for d in batch) >= self.settings.ingest_batch_chunks:
+                        flush()
+            flush()
         self._backfill(report)
         report.enrich_seconds = dict(self.enrichment.seconds)
         report.warnings.extend(self.enrichment.warnings)
@@ -221,9 +239,18 @@ class Ingestor:
         if (rows and item.size is not None and all(r["state"] == "done" and r["size"] == item.size
                                                    and r["mtime"] == item.mtime for r in rows)):
             return [Outcome(r["source"], "unchanged", doc_id=r["doc_id"]) for r in rows]
+        refused = self.store.refused_file(item.source, item.size, item.mtime) if item.size is not None else None
+        if refused is not None:
+            return [Outcome(item.source, "skipped", f"{refused['reason']} (déjà refusé, fichier inchangé depuis)")]
         try:
             extracted, extra = item.load()
             found = list(documents_of(item.source, extracted, extra))
+        except StoppedByFence as exc:  # costly to try: not tried again while the file stays the same
+            for row in rows:
+                self.writer.remove_source(row["source"])
+            if item.size is not None:
+                self.store.remember_refused(item.source, item.size, item.mtime, str(exc))
+            return [Outcome(item.source, "skipped", str(exc))]
         except SkipFile as exc:
             for row in rows:  # the file became unusable: its old documents must not linger
                 self.writer.remove_source(row["source"])
@@ -265,7 +292,9 @@ class Ingestor:
         for pending in batch:
             if pending.doc_id == doc.doc_id:  # same text twice in one run: stored once
                 pending.sources.append(info)
-                return Outcome(source, "unchanged", "contenu déjà présent (doublon)", doc_id=doc.doc_id)
+                first = pending.sources[0]["source"]
+                return Outcome(source, "unchanged", f"doublon de {first} (contenu identique, stocké une fois)",
+                               doc_id=doc.doc_id)
         doc.sources.append(info)
         doc.meta["_status"] = "updated" if known else "added"
         batch.append(doc)
@@ -295,12 +324,13 @@ class Ingestor:
             doc.embed_keys = keys[offset:offset + len(doc.chunks)]
             offset += len(doc.chunks)
         statuses = [doc.meta.pop("_status") for doc in batch]
+        bar.stage("Entités et quasi-doublons")
         self.enrichment.prepare(batch)
+        bar.stage("Fichiers lus", quiet=True)
         self.writer.write(batch)
         for doc, status in zip(batch, statuses):
-            report.outcomes.append(Outcome(doc.sources[0]["source"], status, doc_id=doc.doc_id,
+            report.outcomes.append(Outcome(doc.sources[0]["source"], status, reason=doc.cut, doc_id=doc.doc_id,
                                            chunks=len(doc.chunks)))
-            bar.document()
 
     def _backfill(self, report: IngestReport) -> None:
         """Documents stored before the enrichment stages existed get their entities and cluster now; a failure

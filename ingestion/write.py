@@ -35,6 +35,7 @@ class PreparedDocument:
     embeddings: np.ndarray | None = None
     pages: list[int] = field(default_factory=list)  # offset in ``text`` where each page starts (paged formats)
     embed_keys: list[str] = field(default_factory=list)  # per chunk: model + embedded text hash (embedding cache)
+    cut: str = ""  # why only part of the file is indexed (a budget of ingestion/limits.py), in French
 
     def chunk_id(self, chunk: Chunk) -> str:
         return f"{self.doc_id}-{chunk.position:04d}"

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+import hostile_files
 from conftest import REPO, free_port, veille
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -263,14 +265,16 @@ def test_upload_then_ask_about_it(page, tmp_path, app_home):
     good.write_text(UPLOADED, encoding="utf-8")
     bad = tmp_path / "archive.7z"
     bad.write_bytes(b"PK\x03\x04 not a supported document")
-    page.locator("#upload-files input[type=file]").set_input_files([str(good), str(bad)])
+    bomb = hostile_files.docx_bomb(tmp_path / "note-piegee.docx", 300 << 20)  # 1 Mo that inflates to 300 Mo
+    page.locator("#upload-files input[type=file]").set_input_files([str(good), str(bad), str(bomb)])
     time.sleep(1)
     page.click("#upload-go")
     page.wait_for_selector("#upload-result :text('Ingestion terminée')")
     result = page.locator("#upload-result").inner_text()
-    assert "ajoutés : 1" in result and "ignorés : 1" in result
+    assert "ajoutés : 1" in result and "ignorés : 2" in result
     detail = page.locator("#upload-detail").inner_text()
     assert "plan-hydrogene.md" in detail and "non pris en charge" in detail
+    assert "dépasse 100 Mo une fois décompressé" in detail  # the bomb refused, said, and the server still up
     page.wait_for_function("() => document.querySelector('#corpus-summary').innerText.includes('7')")
     shot(page, "09-corpus-apres-ajout")
     # Nothing of the refused file was kept; the accepted one is in the store.

@@ -74,7 +74,21 @@ class Settings:
     max_file_bytes: int = 20 * 1024 * 1024
     ingest_batch_chunks: int = 512  # chunks embedded and written together (bounded memory, frequent commits)
     ocr_max_pages: int = 50  # a scan of more pages is skipped (with its reason) rather than read by OCR
-    ocr_max_seconds: float = 600.0  # OCR time one document may take
+    ocr_max_seconds: float = 240.0  # OCR time one document may take (inside extract_max_seconds)
+    ocr_max_page_pixels: int = 40_000_000  # a page rendered or image read for OCR (A2 at 300 dpi: 35 Mpx)
+    # Budgets checked before reading (ingestion/limits.py): hostile files are refused or cut with the reason.
+    archive_member_max_bytes: int = 100 * 1024 * 1024  # one member of a DOCX/XLSX/ODT/EPUB…, uncompressed
+    archive_max_bytes: int = 500 * 1024 * 1024  # all members together, uncompressed
+    archive_max_members: int = 20_000
+    archive_max_ratio: int = 200  # uncompressed/compressed, for members over 10 MB (deflated XML: 5–30)
+    document_max_chars: int = 5_000_000  # text read of one document (about 2,500 pages); the rest is cut, and said
+    document_max_passages: int = 2_000  # passages embedded for one document; the rest is cut, and said
+    mail_max_attachments: int = 100  # per message; the others are listed as not read
+    mail_max_parts: int = 1_000  # MIME parts per message
+    mail_max_depth: int = 50  # MIME nesting per message
+    # The fence (ingestion/fence.py): each file is extracted in a worker process, killed past these.
+    extract_max_seconds: float = 300.0
+    extract_max_memory: int = 2048 * 1024 * 1024  # address space of the worker (RLIMIT_AS), Tesseract included
     entities: str = "fr_core_news_md"  # spaCy pipeline finding entities at ingestion; "none" turns the stage off
     near_duplicates: str = "on"  # "off": every document is its own cluster (nothing folded)
     # Retrieval and answers.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from contextlib import contextmanager
 
 from rich.console import Console
@@ -43,20 +44,56 @@ def _forced() -> bool:
 
 
 class _IngestBar:
-    def __init__(self, progress: Progress, total_docs: int):
-        self.progress = progress
-        self.docs = progress.add_task("Documents", total=total_docs, unit="doc")
-        self.chunk_task = progress.add_task("Passages vectorisés", total=None, unit="passages")
+    """Files read against the files found, and passages embedded; in a terminal as bars, elsewhere (a file, a
+    pipe, a scheduler's log) as a line every ``LINE_EVERY`` seconds with the time left, so that a long run is
+    never silent."""
 
-    def document(self) -> None:
-        self.progress.advance(self.docs)
+    LINE_EVERY = 10.0
+
+    def __init__(self, progress: Progress, total_files: int, lines: bool):
+        self.progress = progress
+        self.total = total_files
+        self.files = progress.add_task("Fichiers lus", total=total_files, unit="fichiers")
+        self.chunk_task = progress.add_task("Passages vectorisés", total=None, unit="passages")
+        self.lines = lines
+        self.started = self.last_line = time.monotonic()
+        self.done = self.chunks_done = 0
+
+    def file(self) -> None:
+        self.done += 1
+        self.progress.advance(self.files)
+        self._line()
 
     def chunks(self, n: int) -> None:
+        self.chunks_done += n
         self.progress.advance(self.chunk_task, n)
+        self._line()
+
+    def stage(self, label: str, quiet: bool = False) -> None:
+        """The stage under way (entities and near-duplicates between files): named, so that its time has a label."""
+        self.progress.update(self.files, description=label)
+        if self.lines and not quiet:
+            print(f"{label}…", file=sys.stderr, flush=True)
+
+    def _line(self) -> None:
+        now = time.monotonic()
+        if not self.lines or now - self.last_line < self.LINE_EVERY:
+            return
+        self.last_line = now
+        elapsed = now - self.started
+        left = elapsed / self.done * (self.total - self.done) if self.done else None
+        print(f"Fichiers lus {self.done}/{self.total} · passages vectorisés {self.chunks_done} · écoulé "
+              f"{_duration(elapsed)}" + (f" · reste environ {_duration(left)}" if left is not None else ""),
+              file=sys.stderr, flush=True)
+
+
+def _duration(value: float) -> str:
+    value = int(round(value))
+    return f"{value // 60} min {value % 60:02d} s" if value >= 60 else f"{value} s"
 
 
 @contextmanager
-def ingest_progress(total_docs: int, enabled: bool = True):
-    progress = make_progress("doc", enabled)
+def ingest_progress(total_files: int, enabled: bool = True):
+    progress = make_progress("fichiers", enabled)
     with progress:
-        yield _IngestBar(progress, total_docs)
+        yield _IngestBar(progress, total_files, lines=enabled and progress.disable)

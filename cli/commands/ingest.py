@@ -37,15 +37,11 @@ def print_ingest_report(report) -> None:
     if report.recovered:
         out.print(f"[yellow]{plural(report.recovered, 'document')} d'une ingestion interrompue "
                   f"{'nettoyé puis repris' if report.recovered == 1 else 'nettoyés puis repris'}.[/]")
-    problems = [o for o in report.outcomes if o.status in ("skipped", "failed")]
-    if problems:
-        detail = Table(title="Fichiers ignorés ou en échec", show_header=True)
-        detail.add_column("fichier", overflow="fold")
-        detail.add_column("statut", no_wrap=True)
-        detail.add_column("raison", overflow="fold")
-        for o in problems:
-            detail.add_row(o.source, "ignoré" if o.status == "skipped" else "échec", o.reason)
-        out.print(detail)
+    problems = [(o.source, "ignoré" if o.status == "skipped" else "échec", o.reason)
+                for o in report.outcomes if o.status in ("skipped", "failed")]
+    _detail("Fichiers ignorés ou en échec", ["fichier", "statut", "raison"], problems)
+    cut = [(o.source, o.reason) for o in report.outcomes if o.status in ("added", "updated") and o.reason]
+    _detail("Documents lus en partie", ["fichier", "ce qui manque"], cut)
     if report.documents_written and report.embed_seconds > 0:
         out.print(f"Débit : {decimal(report.documents_written / report.seconds, 2)} documents/s, "
                   f"{decimal(report.chunks_written / report.seconds, 1)} passages/s")
@@ -54,6 +50,24 @@ def print_ingest_report(report) -> None:
                   f"passages vectorisés : {report.embedded}.")
 
 
+
+
+def _detail(title: str, columns: list[str], rows: list[tuple]) -> None:
+    """A table in a terminal; in a file or a pipe, one line per row (a table folded at 80 columns cuts the
+    reasons that a log is searched for)."""
+    if not rows:
+        return
+    if not out.is_terminal:
+        out.print(f"{title} :", soft_wrap=True)
+        for row in rows:
+            out.print("- " + " — ".join(row), soft_wrap=True, markup=False, highlight=False)
+        return
+    table = Table(title=title, show_header=True)
+    for column in columns:
+        table.add_column(column, overflow="fold", no_wrap=column == "statut")
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def configure(p) -> None:

@@ -18,7 +18,9 @@ from ingestion.collect.robots import RobotsPolicy
 from ingestion.collect.sources import Page, Source, SourcesError, parse_feed, parse_sitemap
 from ingestion.collect.state import CollectState
 from ingestion.collect.urls import canonical_url, declared_canonical
-from ingestion.extract import Extracted, extract, extract_html, extract_pdf
+from ingestion.extract import Extracted
+from ingestion.fence import extract_fenced
+from ingestion.formats.base import bounded
 from ingestion.formats.mime import suffix_for
 from ingestion.pipeline import Ingestor, IngestReport, SourceItem
 from ingestion.read import RawFile, decode_text
@@ -287,15 +289,13 @@ class Collector:
             try:
                 body = self.state.read_snapshot(f.snapshot)
                 suffix = suffix_for(f.content_type, f.final_url)
-                if f.content_type == "application/pdf":
-                    extracted = extract_pdf(body)
-                elif f.content_type == "text/plain":
-                    extracted = Extracted(text=decode_text(body))
-                elif suffix:  # an office file, a mailbox, a scan …: the same extractors as files
-                    extracted = extract(RawFile(path=Path("document" + suffix), data=body, size=len(body),
-                                                mtime=time.time()))
-                else:
-                    extracted = extract_html(body, f.final_url)
+                # Read behind the fence like any file: a hostile download costs its own time and memory only.
+                if f.content_type == "text/plain":
+                    extracted = bounded(Extracted(text=decode_text(body)))
+                else:  # an office file, a mailbox, a scan … by its type; a page by trafilatura with its URL
+                    raw = RawFile(path=Path("document" + (suffix or ".html")), data=body, size=len(body),
+                                  mtime=time.time())
+                    extracted = extract_fenced(raw, self.settings, url=None if suffix else f.final_url)
                 for key, value in f.page.hints.items():  # feed title/date when the page lacks them
                     extracted.meta.setdefault(key, value)
                 extra = {**f.page.source.metadata, "url": f.canonical, "source": f.canonical,

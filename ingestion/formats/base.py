@@ -4,10 +4,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from ingestion.limits import TextBudget, limits, size
 from ingestion.read import SkipFile
+from veille.numbers import decimal
 
 
 @dataclass
@@ -24,6 +27,16 @@ class Extracted:
     meta: dict = field(default_factory=dict)  # title, author, date, site, url … when the format gives them
     pages: list[int] = field(default_factory=list)  # offset in ``text`` where each page starts; [] when unpaged
     parts: list[Part] = field(default_factory=list)  # documents inside this one, ingested as their own
+    cut: str = ""  # why the text stops short of the file's (a budget of ingestion/limits.py), in French
+
+
+def bounded(extracted: Extracted) -> Extracted:
+    """``extracted`` with its text cut to the document budget (and the cut said)."""
+    budget = TextBudget()
+    extracted.text = budget.trim(extracted.text)
+    extracted.pages = [start for start in extracted.pages if start < len(extracted.text)] or extracted.pages[:1]
+    extracted.cut = extracted.cut or budget.cut
+    return extracted
 
 
 def join_pages(pages: list[str]) -> tuple[str, list[int]]:
@@ -116,21 +129,109 @@ def blocks_text(blocks: list[str]) -> str:
     return "".join(out)
 
 
+def keep_entity_tails(root) -> None:
+    """Entity references left unresolved (a DOCTYPE in an Office part: never resolved, for safety) dropped
+    from ``root``'s tree with the text that follows them kept: python-docx and python-pptx read a run's text up
+    to the first such node only (« Début &x; fin » read « Début »)."""
+    from lxml import etree
+
+    for entity in list(root.iter(etree.Entity)):
+        parent, tail = entity.getparent(), entity.tail or ""
+        previous = entity.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+        parent.remove(entity)
+
+
+OUT_OF_MEMORY = "mémoire insuffisante pour le lire"  # the fence worker tells its caller when it sees this
+
+
+def reason_of(exc: BaseException) -> str:
+    """What a library's exception means for the person whose file it was, in French (never its name)."""
+    name = type(exc).__name__
+    message = str(exc).lower()
+    if isinstance(exc, RecursionError):
+        return "structure imbriquée trop profondément"
+    if isinstance(exc, MemoryError) or any(e.type_name == "ERR_NO_MEMORY" for e in getattr(exc, "error_log", ())):
+        return OUT_OF_MEMORY
+    if name == "DecompressionBombError":
+        return "image trop grande (bombe de décompression)"
+    if name == "XMLSyntaxError":
+        return "texte XML d'un seul tenant trop long" if "huge" in message else "XML mal formé"
+    if isinstance(exc, zipfile.BadZipFile):
+        return "archive ZIP corrompue"
+    if isinstance(exc, UnicodeDecodeError):
+        return "texte mal encodé"
+    if isinstance(exc, KeyError):
+        return "élément attendu absent"
+    return "contenu inattendu"
+
+
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
 def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
-    """The ZIP container of an Office / OpenDocument / EPUB file, or the French reason it cannot be opened."""
+    """The ZIP container of an Office / OpenDocument / EPUB file, or the French reason it cannot be opened.
+
+    Every member is checked against the budgets before any library parses it (``ingestion/limits.py``): member
+    count, declared sizes and ratio from the central directory, then each member read as a stream (``zipfile``
+    stops a member at its declared size and checks its CRC, so a lying header ends as a corrupt archive)."""
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
             raise SkipFile(f"{kind} protégé par mot de passe (chiffré) : enregistrez-le sans mot de passe")
         raise SkipFile(f"{kind} au format binaire ancien (.doc, .xls, .ppt) : enregistrez-le au format récent")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-        bad = archive.testzip()
-    except (zipfile.BadZipFile, EOFError, ValueError, OSError):
+        check_members(archive, kind)
+        bad = _read_all(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, NotImplementedError,
+            RuntimeError):
         raise SkipFile(f"{kind} tronqué ou corrompu (archive ZIP illisible)") from None
     if bad:
         raise SkipFile(f"{kind} tronqué ou corrompu (élément {bad} illisible)")
     return archive
+
+
+_RATIO_FROM = 10 * 1024 * 1024  # small members compress as they like: the ratio matters for big ones only
+
+
+def refused(kind: str) -> str:
+    """« document Word refusé », « présentation PowerPoint refusée »."""
+    return f"{kind} refusée" if kind.startswith("présentation") else f"{kind} refusé"
+
+
+def check_members(archive: zipfile.ZipFile, kind: str) -> None:
+    """SkipFile naming the first budget the archive's declared members pass."""
+    budget = limits()
+    members = archive.infolist()
+    if len(members) > budget.members:
+        raise SkipFile(f"{refused(kind)} : archive de {decimal(len(members), 0)} éléments (limite "
+                       f"{decimal(budget.members, 0)}, réglage VEILLE_ARCHIVE_MAX_MEMBERS)")
+    total = 0
+    for info in members:
+        if info.file_size > budget.member_bytes:
+            raise SkipFile(f"{refused(kind)} : archive dont un membre ({info.filename}) dépasse "
+                           f"{size(budget.member_bytes)} une fois décompressé ({size(info.file_size)}, réglage "
+                           f"VEILLE_ARCHIVE_MEMBER_MAX_BYTES)")
+        if info.file_size > _RATIO_FROM and info.file_size > budget.ratio * max(info.compress_size, 1):
+            raise SkipFile(f"{refused(kind)} : bombe de décompression ({info.filename} : {size(info.compress_size)} "
+                           f"qui en deviennent {size(info.file_size)})")
+        total += info.file_size
+    if total > budget.archive_bytes:
+        raise SkipFile(f"{refused(kind)} : archive de {size(total)} une fois décompressée (limite "
+                       f"{size(budget.archive_bytes)}, réglage VEILLE_ARCHIVE_MAX_BYTES)")
+
+
+def _read_all(archive: zipfile.ZipFile) -> str | None:
+    """Name of the first member whose data does not read (CRC, truncation), reading each as a stream."""
+    for info in archive.infolist():
+        try:
+            with archive.open(info) as member:
+                while member.read(1 << 20):
+                    pass
+        except (zipfile.BadZipFile, zlib.error, EOFError):
+            return info.filename
+    return None

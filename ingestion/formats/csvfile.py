@@ -4,7 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
-from ingestion.formats.base import Extracted, cell_text, table_lines
+from ingestion.formats.base import Extracted, bounded, cell_text, table_lines
+from ingestion.limits import TextBudget
 from ingestion.read import RawFile, SkipFile, decode_text
 
 
@@ -15,11 +16,23 @@ def extract_csv(raw: RawFile) -> Extracted:
         dialect = csv.Sniffer().sniff(sample, delimiters=";,\t|")
     except csv.Error:  # a single column, or too irregular to sniff: the commoner separator wins
         dialect = type("Guessed", (csv.excel,), {"delimiter": ";" if sample.count(";") > sample.count(",") else ","})
+    budget = TextBudget()
+    rows = []
     try:
-        rows = [[cell_text(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+        for row in csv.reader(io.StringIO(text), dialect):
+            if not budget.take(" ".join(row)):
+                if not rows:  # one endless line: its first cells, as many as the budget holds
+                    room = budget.chars
+                    row = [c for c in row if (room := room - len(c) - 1) >= 0]
+                    rows.append([cell_text(c) for c in row])
+                break
+            rows.append([cell_text(c) for c in row])
     except csv.Error as exc:
-        raise SkipFile(f"CSV illisible ({exc})") from None
+        if "field larger than field limit" in str(exc):
+            raise SkipFile(f"CSV refusé : une cellule dépasse {decimal(csv.field_size_limit(), 0)} caractères") \
+                from None
+        raise SkipFile("CSV illisible (guillemets ou séparateurs incohérents)") from None
     lines = table_lines(rows)
     if not lines:
         raise SkipFile("CSV sans aucune valeur")
-    return Extracted(text="\n".join(lines))
+    return bounded(Extracted(text="\n".join(lines), cut=budget.cut))

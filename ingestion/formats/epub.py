@@ -3,11 +3,14 @@ standard ZIP module and lxml (EbookLib, the usual library, is AGPL-licensed: not
 from __future__ import annotations
 
 import posixpath
+import re
 
-from ingestion.formats.base import Extracted, blocks_text, iso_date, metadata, open_zip
+from ingestion.formats.base import Extracted, blocks_text, bounded, iso_date, metadata, open_zip
 from ingestion.formats.htmlblocks import html_blocks
 from ingestion.read import RawFile, SkipFile
 
+# An XHTML chapter's DOCTYPE, internal subset included: the HTML parser would read « ]> » as text.
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\])?\s*>", re.DOTALL | re.IGNORECASE)
 _NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "opf": "http://www.idpf.org/2007/opf",
        "dc": "http://purl.org/dc/elements/1.1/", "enc": "http://www.w3.org/2001/04/xmlenc#"}
 # Font obfuscation (IDPF, Adobe) is declared in encryption.xml too, and is no DRM: the text stays readable.
@@ -50,11 +53,11 @@ def extract_epub(raw: RawFile) -> Extracted:
             chapter = archive.read(posixpath.normpath(posixpath.join(base, item.get("href", ""))))
         except KeyError:
             continue  # a spine entry pointing nowhere: the other chapters still count
-        blocks.extend(html_blocks(chapter))
+        blocks.extend(html_blocks(_DOCTYPE.sub(b"", chapter, count=1)))
 
     def dc(name: str) -> str | None:
         el = opf.find(f".//dc:{name}", _NS)
         return el.text if el is not None else None
 
     meta = metadata(title=dc("title"), author=dc("creator"), date=iso_date(dc("date")))
-    return Extracted(text=blocks_text(blocks), meta=meta)
+    return bounded(Extracted(text=blocks_text(blocks), meta=meta))

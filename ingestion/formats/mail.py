@@ -15,9 +15,11 @@ from email.message import EmailMessage
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path, PurePath
 
-from ingestion.formats.base import Extracted, Part, blocks_text, metadata
+from ingestion.formats.base import Extracted, Part, blocks_text, bounded, metadata, reason_of
 from ingestion.formats.htmlblocks import html_blocks
+from ingestion.limits import limits
 from ingestion.read import RawFile, SkipFile, decode_text
+from veille.numbers import decimal
 
 
 # How an attachment is read: ``ingestion.extract.extract``, installed by that module when it loads (it dispatches
@@ -47,11 +49,16 @@ def extract_mbox(raw: RawFile) -> Extracted:
         raise SkipFile("boîte mail vide ou illisible (aucun message au format mbox)")
     parts = []
     for number, data in enumerate(messages, 1):
-        message = email.message_from_bytes(data, policy=email.policy.default)
+        # One message that cannot be read never takes its mailbox with it.
         try:
+            message = email.message_from_bytes(data, policy=email.policy.default)
             parts.append(Part(f"message-{number}", message_document(message, raw)))
         except SkipFile as exc:
             parts.append(Part(f"message-{number}", reason=str(exc)))
+        except RecursionError:
+            parts.append(Part(f"message-{number}", reason="message refusé : parties MIME imbriquées trop profondément"))
+        except Exception as exc:  # noqa: BLE001 - the stdlib's parser on a hostile message
+            parts.append(Part(f"message-{number}", reason=f"message illisible ({reason_of(exc)})"))
     return Extracted(text="", meta={}, parts=parts)
 
 
@@ -65,7 +72,10 @@ def message_document(message: EmailMessage, raw: RawFile) -> Extracted:
         sent = parsedate_to_datetime(str(message["date"])).date().isoformat() if message["date"] else None
     except (TypeError, ValueError, IndexError):
         sent = None
-    body, problems, attachments = _walk(message, raw)
+    try:
+        body, problems, attachments = _walk(message, raw)
+    except RecursionError:
+        raise SkipFile("message refusé : parties MIME imbriquées trop profondément") from None
     blocks = ([f"# {subject}"] if subject else []) + body
     text = blocks_text(blocks)
     parts = problems + attachments
@@ -76,7 +86,7 @@ def message_document(message: EmailMessage, raw: RawFile) -> Extracted:
         if not attachments:
             raise SkipFile("message sans texte lisible" + (f" ({reasons})" if reasons else ""))
         text = ""  # only its attachments are documents
-    return Extracted(text=text, meta=meta, parts=parts)
+    return bounded(Extracted(text=text, meta=meta, parts=parts))
 
 
 def _walk(message: EmailMessage, raw: RawFile) -> tuple[list[str], list[Part], list[Part]]:
@@ -85,16 +95,27 @@ def _walk(message: EmailMessage, raw: RawFile) -> tuple[list[str], list[Part], l
     problems: list[Part] = []
     attachments: list[Part] = []
     used: set[str] = set()
-    counter = iter(range(1, 10_000))
+    budget = limits()
+    seen = {"parts": 0, "attachments": 0, "ignored": 0, "deep": False}
 
-    def visit(part) -> None:
-        number = next(counter)
+    def visit(part, depth: int) -> None:
+        seen["parts"] += 1
+        number = seen["parts"]
+        if number > budget.mime_parts:
+            return
+        if depth > budget.mime_depth:
+            seen["deep"] = True
+            return
         ctype = part.get_content_type()
         filename = part.get_filename()
         disposition = part.get_content_disposition()
         if ctype == "message/rfc822" or disposition == "attachment" or (
                 filename and ctype not in ("text/plain", "text/html")):
             if not (ctype.startswith("image/") and disposition != "attachment"):  # newsletter pictures: decoration
+                seen["attachments"] += 1
+                if seen["attachments"] > budget.attachments:
+                    seen["ignored"] += 1
+                    return
                 attachments.append(_attachment(part, filename, ctype, used, raw))
             return
         if part.is_multipart():
@@ -103,7 +124,7 @@ def _walk(message: EmailMessage, raw: RawFile) -> tuple[list[str], list[Part], l
             plain = ctype == "multipart/alternative" and any(c.get_content_type() == "text/plain" for c in children)
             for child in children:
                 if not (plain and child.get_content_type() == "text/html"):
-                    visit(child)
+                    visit(child, depth + 1)
             return
         if not ctype.startswith("text/"):
             return  # inline images and other decoration
@@ -118,7 +139,18 @@ def _walk(message: EmailMessage, raw: RawFile) -> tuple[list[str], list[Part], l
         else:
             body.extend(p.strip() for p in re.split(r"\n\s*\n", text) if p.strip())
 
-    visit(message)
+    visit(message, 0)
+    if seen["ignored"]:
+        problems.append(Part("pieces-jointes-ignorees", reason=f"{decimal(seen['ignored'], 0)} pièces jointes de plus "
+                             f"non lues (limite {decimal(budget.attachments, 0)} par message, réglage "
+                             f"VEILLE_MAIL_MAX_ATTACHMENTS)"))
+    if seen["parts"] > budget.mime_parts:
+        problems.append(Part("parties-ignorees", reason=f"message de {decimal(seen['parts'], 0)} parties MIME : "
+                             f"seules les {decimal(budget.mime_parts, 0)} premières sont lues (réglage "
+                             f"VEILLE_MAIL_MAX_PARTS)"))
+    if seen["deep"]:
+        problems.append(Part("parties-imbriquees", reason=f"parties MIME imbriquées sur plus de "
+                             f"{budget.mime_depth} niveaux : les plus profondes ne sont pas lues"))
     return body, problems, attachments
 
 

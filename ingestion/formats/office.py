@@ -4,7 +4,9 @@ from __future__ import annotations
 import io
 import re
 
-from ingestion.formats.base import Extracted, blocks_text, cell_text, iso_date, metadata, open_zip, table_lines
+from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, iso_date, keep_entity_tails, metadata, open_zip,
+                                    reason_of, table_lines)
+from ingestion.limits import TextBudget
 from ingestion.read import RawFile, SkipFile
 
 # Errors the libraries raise on a ZIP that holds something else than the document they expect.
@@ -29,15 +31,24 @@ def extract_docx(raw: RawFile) -> Extracted:
     from docx.table import Table
 
     open_zip(raw.data, "document Word")
+    budget = TextBudget()
     try:
         document = docx.Document(io.BytesIO(raw.data))
+        keep_entity_tails(document.element)
+        # Style names looked up once: python-docx searches every style for each paragraph's (quadratic).
+        names = {s.style_id: s.name or "" for s in document.styles}
         blocks = []
         for item in document.iter_inner_content():
             if isinstance(item, Table):
-                blocks.extend(table_lines(_docx_rows(item)))
+                rows = _docx_rows(item)
+                blocks.extend(table_lines(rows))
+                if not budget.take(" ".join(" ".join(r) for r in rows)):
+                    break
                 continue
             text = item.text.strip()
-            style = item.style.name if item.style is not None else ""
+            if not budget.take(text):
+                break
+            style = names.get(item._p.style or "", "")
             level = _heading_level(style)
             if level and text:
                 blocks.append("#" * level + " " + text)
@@ -47,8 +58,8 @@ def extract_docx(raw: RawFile) -> Extracted:
                 blocks.append(text)
         meta = _core_meta(document.core_properties)
     except _BROKEN as exc:
-        raise SkipFile(f"document Word illisible ({type(exc).__name__})") from None
-    return Extracted(text=blocks_text(blocks), meta=meta)
+        raise SkipFile(f"document Word illisible ({reason_of(exc)})") from None
+    return bounded(Extracted(text=blocks_text(blocks), meta=meta, cut=budget.cut))
 
 
 def _docx_rows(table) -> list[list[str]]:
@@ -71,7 +82,10 @@ def extract_pptx(raw: RawFile) -> Extracted:
     try:
         deck = pptx.Presentation(io.BytesIO(raw.data))
         blocks, first_title = [], None
+        budget = TextBudget()
         for number, slide in enumerate(deck.slides, 1):
+            keep_entity_tails(slide._element)
+            start = len(blocks)
             title_shape = slide.shapes.title
             title = title_shape.text_frame.text.strip() if title_shape is not None and title_shape.has_text_frame \
                 else ""
@@ -83,12 +97,14 @@ def extract_pptx(raw: RawFile) -> Extracted:
                 notes = slide.notes_slide.notes_text_frame
                 if notes is not None and notes.text.strip():
                     blocks.append(notes.text.strip())
+            if not budget.take(" ".join(blocks[start:]), f"{number} diapositives"):
+                break
         meta = _core_meta(deck.core_properties)
     except _BROKEN as exc:
-        raise SkipFile(f"présentation PowerPoint illisible ({type(exc).__name__})") from None
+        raise SkipFile(f"présentation PowerPoint illisible ({reason_of(exc)})") from None
     if first_title:
         meta.setdefault("title", first_title)
-    return Extracted(text=blocks_text(blocks), meta=meta)
+    return bounded(Extracted(text=blocks_text(blocks), meta=meta, cut=budget.cut))
 
 
 def _pptx_shapes(shapes) -> list[str]:
@@ -113,8 +129,18 @@ def extract_xlsx(raw: RawFile) -> Extracted:
     try:
         book = openpyxl.load_workbook(io.BytesIO(raw.data), read_only=True, data_only=True)
         blocks = []
+        budget = TextBudget()
         for sheet in book.worksheets:
-            rows = [[_xlsx_cell(cell) for cell in row] for row in sheet.iter_rows()]
+            if budget.cut:
+                break
+            # The declared dimension may claim a billion cells: only the rows and cells present are read.
+            sheet.reset_dimensions()
+            rows = []
+            for row in sheet.iter_rows():
+                cells = [_xlsx_cell(cell) for cell in row]
+                if not budget.take(" ".join(cells), f"feuille {sheet.title}"):
+                    break
+                rows.append(cells)
             lines = table_lines(rows)
             if lines:
                 blocks.append(f"## {sheet.title}")
@@ -123,8 +149,8 @@ def extract_xlsx(raw: RawFile) -> Extracted:
                         date=iso_date(book.properties.created) or iso_date(book.properties.modified))
         book.close()
     except _BROKEN as exc:
-        raise SkipFile(f"classeur Excel illisible ({type(exc).__name__})") from None
-    return Extracted(text=blocks_text(blocks), meta=meta)
+        raise SkipFile(f"classeur Excel illisible ({reason_of(exc)})") from None
+    return bounded(Extracted(text=blocks_text(blocks), meta=meta, cut=budget.cut))
 
 
 def _xlsx_cell(cell) -> str:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import io
 
-from ingestion.formats.base import Extracted, blocks_text, cell_text, iso_date, metadata, open_zip, table_lines
+from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, iso_date, metadata, open_zip,
+                                    table_lines)
 from ingestion.read import RawFile, SkipFile
 
 MAX_REPEAT = 100  # a repeated row/cell with content is expanded at most this often (empty ones never)
@@ -100,7 +101,7 @@ def extract_odt(raw: RawFile) -> Extracted:
     doc = _load(raw, "document OpenDocument")
     blocks: list[str] = []
     _blocks(doc.text, blocks)
-    return Extracted(text=blocks_text(blocks), meta=_meta(doc))
+    return bounded(Extracted(text=blocks_text(blocks), meta=_meta(doc)))
 
 
 def extract_odp(raw: RawFile) -> Extracted:
@@ -123,7 +124,7 @@ def extract_odp(raw: RawFile) -> Extracted:
     first = next((b[3:] for b in blocks if b.startswith("## ") and not b.startswith("## Diapositive ")), None)
     if first:
         meta.setdefault("title", first)
-    return Extracted(text=blocks_text(blocks), meta=meta)
+    return bounded(Extracted(text=blocks_text(blocks), meta=meta))
 
 
 def extract_ods(raw: RawFile) -> Extracted:
@@ -134,7 +135,7 @@ def extract_ods(raw: RawFile) -> Extracted:
         if lines:
             blocks.append(f"## {sheet.getAttribute('name') or 'Feuille'}")
             blocks.extend(lines)
-    return Extracted(text=blocks_text(blocks), meta=_meta(doc))
+    return bounded(Extracted(text=blocks_text(blocks), meta=_meta(doc)))
 
 
 def _children(el, tag: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ingestion.formats import ocr
-from ingestion.formats.base import Extracted, iso_date, join_pages, metadata
+from ingestion.formats.base import Extracted, bounded, iso_date, join_pages, metadata
 from ingestion.formats.layout import PageText, Segment, drop_running, page_text
 from ingestion.read import RawFile, SkipFile
 
@@ -58,10 +58,18 @@ def extract_pdf(raw: RawFile | bytes) -> Extracted:
         pages = [doc[i] for i in range(len(doc))]
         texts = [page_text(p) for p in drop_running([segments(p) for p in pages])]
         scans = [i for i, (p, t) in enumerate(zip(pages, texts)) if len(t.strip()) < MIN_TEXT and _has_image(p)]
+        refused = ""
         if scans:
-            scale = ocr.RENDER_DPI / 72
-            read = ocr.ocr_pages([lambda i=i: pages[i].render(scale=scale, grayscale=True).to_pil() for i in scans],
-                                 len(scans))
+            ocr.check_pages(len(scans))
+            scales = {}
+            for i in scans:  # every page sized before any is rendered; one too big costs itself only
+                try:
+                    scales[i] = ocr.render_scale(*pages[i].get_size())
+                except SkipFile as exc:
+                    refused = refused or f"p. {i + 1} non lue : {exc}"
+            scans = [i for i in scans if i in scales]
+            read = ocr.ocr_pages([lambda i=i: pages[i].render(scale=scales[i], grayscale=True).to_pil()
+                                  for i in scans], len(scans)) if scans else []
             for i, text in zip(scans, read):
                 texts[i] = text
         meta = metadata(title=_info(doc, "Title"), author=_info(doc, "Author"),
@@ -71,8 +79,9 @@ def extract_pdf(raw: RawFile | bytes) -> Extracted:
     _mend_page_ends(texts)
     text, starts = join_pages(texts)
     if not text.strip():
-        raise SkipFile("PDF sans texte (ni couche texte, ni page scannée lisible)")
-    return Extracted(text=text, meta=meta, pages=starts)
+        raise SkipFile(refused.split(" : ", 1)[1] if refused else
+                       "PDF sans texte (ni couche texte, ni page scannée lisible)")
+    return bounded(Extracted(text=text, meta=meta, pages=starts, cut=refused))
 
 
 def _info(doc, key: str) -> str | None:

@@ -31,6 +31,7 @@ from veille.store.corpus import CorpusQueries
 from veille.store.embedcache import EmbedCacheQueries
 from veille.store.entities import EntityQueries
 from veille.store.lexical import LexicalQueries
+from veille.store.refused import RefusedQueries
 from veille.store.schedule import ScheduleQueries
 from veille.store.schema import SCHEMA, migrate
 from veille.store.watches import WatchQueries
@@ -39,7 +40,7 @@ from veille.store.writes import WriteQueries
 
 @dataclass
 class Store(CorpusQueries, LexicalQueries, WriteQueries, EmbedCacheQueries, WatchQueries, CollectQueries, EntityQueries,
-            ClusterQueries, BulletinQueries, ScheduleQueries):
+            ClusterQueries, BulletinQueries, ScheduleQueries, RefusedQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _collection: object = field(default=None, repr=False)

@@ -110,6 +110,14 @@ CREATE TABLE IF NOT EXISTS doc_bands (
 );
 CREATE INDEX IF NOT EXISTS doc_bands_hash ON doc_bands(band, hash);
 CREATE INDEX IF NOT EXISTS doc_bands_doc ON doc_bands(doc_id);
+-- Files whose reading the fence stopped (time, memory), skipped with their reason while unchanged.
+CREATE TABLE IF NOT EXISTS refused_files (
+    source TEXT PRIMARY KEY,
+    size INTEGER,
+    mtime REAL,
+    reason TEXT NOT NULL,
+    refused_at REAL NOT NULL
+);
 -- Bulletins built together: the draft, then each advisor's choice (pin, drop) and comment per item.
 CREATE TABLE IF NOT EXISTS bulletins (
     id INTEGER PRIMARY KEY,

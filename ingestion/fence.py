@@ -1,0 +1,133 @@
+"""The fence around extraction: each file is read in a long-lived worker process (``ingestion/fence_worker.py``)
+whose address space is capped (``RLIMIT_AS``, inherited by Tesseract) and whose every file has a wall-clock
+limit. Whatever a library does inside (lxml, python-docx, openpyxl, pypdfium2, Tesseract), one file then costs at
+most that memory and that time: past them the worker is killed, the file is refused with a French reason, and a
+fresh worker reads the next. The budgets of ``ingestion/limits.py`` refuse most hostile files before this; the
+fence is for what escapes them.
+
+Written by hand, over a pipe to ``python -m``, rather than with multiprocessing (or pebble, which builds on
+it): a spawned multiprocessing worker re-imports the parent's main script (``veille``, a user's script), and a
+forked one would carry the embedding model of ``veille serve`` into a process capped at 2 Go."""
+from __future__ import annotations
+
+import atexit
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Callable
+
+from ingestion.fence_worker import receive, send
+from ingestion.formats.base import Extracted
+from ingestion.limits import ReadLimits, size
+from ingestion.read import RawFile, SkipFile
+from veille.config import Settings
+from veille.numbers import decimal
+
+# A file still being read after this long lets the documents finished before it be written meanwhile.
+FLUSH_AFTER_SECONDS = 2.0
+START_SECONDS = 60.0  # a worker that does not say it is ready within this is broken
+
+
+class StoppedByFence(SkipFile):
+    """A file whose reading was stopped for time or memory: costly to try, so remembered until it changes."""
+
+
+class _Worker:
+    """One worker process, started at the first file, kept between files, killed and forgotten when a file
+    passes its limits (the next file starts a fresh one)."""
+
+    def __init__(self, memory: int):
+        self.memory = memory
+        self.process = subprocess.Popen([sys.executable, "-m", "ingestion.fence_worker", str(memory)],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy())
+        if not self._wait(time.monotonic() + START_SECONDS) or receive(self.process.stdout) != ("ready", ""):
+            self.kill()
+            raise SkipFile("lecture impossible : le processus de lecture n'a pas démarré")
+
+    def _wait(self, deadline: float) -> bool:
+        """True once the worker has something to say (or has died), False at the deadline."""
+        left = deadline - time.monotonic()
+        return left > 0 and bool(select.select([self.process.stdout], [], [], left)[0])
+
+    def read(self, request: tuple, deadline: float, hook: Callable[[], None] | None):
+        """The worker's reply, or None if it died; TimeoutError past the deadline."""
+        send(self.process.stdin, request)
+        if hook is not None and not self._wait(min(deadline, time.monotonic() + FLUSH_AFTER_SECONDS)):
+            hook()
+        if not self._wait(deadline):
+            raise TimeoutError
+        return receive(self.process.stdout)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            stream.close()
+
+
+class _Fence:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # one file at a time through the worker
+        self._worker: _Worker | None = None
+
+    def extract(self, raw: RawFile, settings: Settings, url: str | None, hook: Callable[[], None] | None
+                ) -> Extracted:
+        with self._lock:
+            if self._worker is None or self._worker.memory != settings.extract_max_memory \
+                    or self._worker.process.poll() is not None:
+                self._close()
+                self._worker = _Worker(settings.extract_max_memory)
+            request = (raw, ReadLimits.from_settings(settings), url)
+            try:
+                reply = self._worker.read(request, time.monotonic() + settings.extract_max_seconds, hook)
+            except TimeoutError:
+                self._close()
+                raise StoppedByFence(f"lecture arrêtée après {decimal(settings.extract_max_seconds, 0)} s "
+                                     f"(limite VEILLE_EXTRACT_MAX_SECONDS) : fichier refusé") from None
+            except (BrokenPipeError, OSError, EOFError):
+                reply = None
+            if reply is None or reply[0] == "memory":
+                self._close()
+                raise StoppedByFence(f"sa lecture demandait plus de {size(settings.extract_max_memory)} de "
+                                     f"mémoire (limite VEILLE_EXTRACT_MAX_MEMORY) : fichier refusé")
+            status, value = reply
+            if status == "skip":
+                raise SkipFile(value)
+            return value
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._worker is not None:
+            self._worker.kill()
+            self._worker = None
+
+
+_FENCE = _Fence()
+atexit.register(_FENCE.close)
+
+_while_waiting: ContextVar[Callable[[], None] | None] = ContextVar("while_waiting", default=None)
+
+
+@contextmanager
+def while_waiting(hook: Callable[[], None]):
+    """Inside this block, a file still being read after ``FLUSH_AFTER_SECONDS`` calls ``hook`` once (the
+    ingestion writes the documents it has finished: a slow or hostile file never holds them)."""
+    token = _while_waiting.set(hook)
+    try:
+        yield
+    finally:
+        _while_waiting.reset(token)
+
+
+def extract_fenced(raw: RawFile, settings: Settings, url: str | None = None) -> Extracted:
+    """``ingestion.extract.extract(raw)`` (``extract_html(raw.data, url)`` when a URL is given) in the worker,
+    within ``settings.extract_max_seconds`` and ``settings.extract_max_memory``."""
+    return _FENCE.extract(raw, settings, url, _while_waiting.get())

@@ -1,0 +1,68 @@
+"""The process behind the fence (``ingestion/fence.py``): caps its own address space, then reads files one at a
+time from its standard input and answers on its standard output, each message a length-prefixed pickle.
+
+Run as ``python -m ingestion.fence_worker MEMORY_BYTES``; only ``ingestion/fence.py`` starts it."""
+from __future__ import annotations
+
+import pickle
+import resource
+import struct
+import sys
+from typing import BinaryIO
+
+from ingestion.extract import extract, extract_html
+from ingestion.formats.base import OUT_OF_MEMORY, reason_of
+from ingestion.limits import reading_with
+from ingestion.read import SkipFile
+
+HEADER = struct.Struct("!Q")
+
+
+def send(stream: BinaryIO, value) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def receive(stream: BinaryIO):
+    """The next message, or None at the end of the stream."""
+    head = stream.read(HEADER.size)
+    if len(head) < HEADER.size:
+        return None
+    (length,) = HEADER.unpack(head)
+    data = stream.read(length)
+    if len(data) < length:
+        return None
+    return pickle.loads(data)
+
+
+def handle(raw, limits, url):
+    """("ok", Extracted) | ("skip", French reason) | ("memory", "") — never raises."""
+    with reading_with(limits):
+        try:
+            return "ok", extract_html(raw.data, url) if url is not None else extract(raw)
+        except SkipFile as exc:  # a library that ran out of memory, reported by an extractor as its reason
+            return ("memory", "") if OUT_OF_MEMORY in str(exc) else ("skip", str(exc))
+        except MemoryError:
+            return "memory", ""
+        except Exception as exc:  # noqa: BLE001 - said to the caller in French, the worker goes on
+            return "skip", f"fichier illisible ({reason_of(exc)})"
+
+
+def main() -> None:
+    memory = int(sys.argv[1])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a library printing must not break the protocol
+    send(stdout, ("ready", ""))
+    while (request := receive(stdin)) is not None:
+        try:
+            reply = handle(*request)
+        except MemoryError:
+            reply = ("memory", "")
+        send(stdout, reply)
+
+
+if __name__ == "__main__":
+    main()
