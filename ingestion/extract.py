@@ -10,7 +10,7 @@ from typing import Callable
 import yaml
 
 from ingestion.formats import csvfile, epub, mail, ocr, office, opendocument, pdf, rtf
-from ingestion.formats.base import Extracted, Part, bounded, reason_of, refused  # noqa: F401 - re-exported: the type every stage passes on
+from ingestion.formats.base import Extracted, Part, agreed, bounded, reason_of, refused  # noqa: F401 - re-exported: the type every stage passes on
 from ingestion.read import RawFile, SkipFile, decode_text
 
 # What a format is called in a reason given to the user when its library fails on a damaged file.
@@ -36,7 +36,7 @@ def extract(raw: RawFile) -> Extracted:
             raise
         hostile = isinstance(exc, RecursionError) or type(exc).__name__ == "DecompressionBombError"
         raise SkipFile(f"{refused(_KIND[suffix])} : {reason_of(exc)}" if hostile
-                       else f"{_KIND[suffix]} illisible ou endommagé ({reason_of(exc)})") from None
+                       else f"{agreed(_KIND[suffix], 'illisible ou endommagé')} ({reason_of(exc)})") from None
 
 
 def extract_text_file(raw: RawFile) -> Extracted:

@@ -28,7 +28,9 @@ def read_sidecar(path: Path) -> dict:
                 text = sidecar.read_text(encoding="utf-8")
                 data = json.loads(text) if suffix == ".meta.json" else yaml.safe_load(text)
             except (json.JSONDecodeError, yaml.YAMLError, UnicodeDecodeError) as exc:
-                raise SkipFile(f"fiche de métadonnées illisible ({sidecar.name} : {type(exc).__name__})") from None
+                what = ("texte mal encodé" if isinstance(exc, UnicodeDecodeError)
+                        else "JSON mal formé" if suffix == ".meta.json" else "YAML mal formé")
+                raise SkipFile(f"fiche de métadonnées illisible ({sidecar.name} : {what})") from None
             if not isinstance(data, dict):
                 raise SkipFile(f"fiche de métadonnées invalide ({sidecar.name})")
             return data

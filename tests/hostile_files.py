@@ -225,3 +225,57 @@ def eml_attachments(path: Path, attachments: int) -> Path:
 
 NORMAL_NOTE = ("# Note de la cellule de veille\n\nLe pôle Hydrogène Normandie accompagne la start-up Hydronor "
                "Énergies, qui investit 12 millions d'euros dans une usine d'électrolyseurs au Havre.\n")
+
+
+def epub_doctype(path: Path) -> Path:
+    """An EPUB whose chapter starts with a DOCTYPE and its internal subset (« ]> » must not become text)."""
+    container = (b'<?xml version="1.0"?><container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:'
+                 b'container"><rootfiles><rootfile full-path="content.opf" media-type="application/oebps-'
+                 b'package+xml"/></rootfiles></container>')
+    opf = ('<?xml version="1.0"?><package xmlns="http://www.idpf.org/2007/opf" version="3.0"><metadata '
+           'xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>Guide export des PME</dc:title></metadata>'
+           '<manifest><item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/></manifest><spine>'
+           '<itemref idref="c1"/></spine></package>').encode()
+    chapter = ('<?xml version="1.0"?><!DOCTYPE html [<!ENTITY nom "Normandie">]><html '
+               'xmlns="http://www.w3.org/1999/xhtml"><body><p>Les PME exportatrices de la région trouvent ici '
+               'les contacts utiles des chambres de commerce.</p></body></html>').encode()
+    return _rezip(path, {"mimetype": b"application/epub+zip", "META-INF/container.xml": container,
+                         "content.opf": opf, "c1.xhtml": chapter}, {})
+
+
+def pdf_recursive(path: Path) -> Path:
+    """A PDF whose page tree holds itself (a recursive object graph)."""
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+               b"<< /Type /Pages /Parent 2 0 R /Kids [2 0 R] /Count 1 >>"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    path.write_bytes(bytes(out))
+    return path
+
+
+def docx_image_bomb(path: Path, side: int = 40_000) -> Path:
+    """A DOCX carrying a ``side`` × ``side`` PNG (1.6 Go once decoded) beside a line of text."""
+    import struct
+    import zlib
+
+    def png():
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", zlib.crc32(kind + data))
+
+        yield b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("!IIBBBBB", side, side, 8, 0, 0, 0, 0))
+        squeeze = zlib.compressobj(9)
+        row = b"\x00" * (side + 1)
+        data = b"".join(squeeze.compress(row * 64) for _ in range(side // 64)) + squeeze.flush()
+        yield chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+    members = _docx_skeleton()
+    xml = (f'<?xml version="1.0" encoding="UTF-8"?><w:document {W}><w:body><w:p><w:r><w:t>Note illustrée '
+           f"d'une image démesurée.</w:t></w:r></w:p></w:body></w:document>").encode()
+    return _rezip(path, {**members, "word/document.xml": xml}, {"word/media/image1.png": png()})

@@ -58,3 +58,12 @@ def test_file_that_becomes_empty_loses_its_old_document(settings, corpus_copy):
     store = get_store(settings)
     assert store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 4
     assert store.collection.count() == store.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+
+
+def test_a_missing_path_is_a_french_error_with_exit_code_2_and_nothing_is_read(env, tmp_path, corpus_copy):
+    from conftest import veille
+
+    run = veille("ingest", str(corpus_copy), str(tmp_path / "absent"), env=env)
+    assert run.returncode == 2
+    assert f"Chemin introuvable : {tmp_path / 'absent'}" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "home" / "veille.db").exists()  # nothing was opened, nothing was changed

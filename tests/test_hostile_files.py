@@ -39,6 +39,8 @@ def hostile_folder(tmp_path_factory) -> Path:
     h.mbox_with_bad_message(folder / "parties.mbox", parts=10_000)
     h.mbox_with_bad_message(folder / "imbrique.mbox", depth=1_000)
     h.eml_attachments(folder / "pieces.eml", 50)
+    h.epub_doctype(folder / "doctype.epub")
+    h.pdf_recursive(folder / "recursif.pdf")
     return folder
 
 
@@ -98,6 +100,9 @@ def test_every_hostile_file_is_refused_or_cut_in_french_and_the_note_lands(cli_r
     assert passages <= 40
     text = store.db.execute("SELECT text FROM documents WHERE title LIKE 'Début%' OR text LIKE 'Début%'").fetchone()
     assert text is not None and "fin de la phrase lue" in text[0]  # the text after an entity reference is kept
+    epub = store.db.execute("SELECT title, text FROM documents WHERE title='Guide export des PME'").fetchone()
+    assert epub is not None and "]>" not in epub["text"] and "PME exportatrices" in epub["text"]
+    assert "PDF" in reasons["recursif.pdf"]
     assert peak_kb < 2_500_000, f"pic mémoire {peak_kb} Ko"
 
 

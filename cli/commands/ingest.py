@@ -7,7 +7,7 @@ from pathlib import Path
 from rich.table import Table
 
 from assistant.watches import after_ingestion
-from cli.console import out
+from cli.console import err, out
 from cli.render import count_table, plural, print_watch_summary
 from ingestion.pipeline import ingest
 from veille.numbers import decimal, seconds
@@ -15,6 +15,11 @@ from veille.numbers import decimal, seconds
 
 def cmd_ingest(args) -> int:
     paths = [Path(p) for p in args.paths]
+    missing = [p for p in paths if not p.expanduser().exists() and not p.expanduser().is_symlink()]
+    if missing:  # a typo in a path: said before anything is read, and nothing is changed
+        for path in missing:
+            err.print(f"Chemin introuvable : {path}", markup=False, highlight=False, soft_wrap=True)
+        return 2
     report = ingest(paths, prune=args.prune, progress=not args.json)
     if args.json:
         print(json.dumps(report.as_dict(), ensure_ascii=False))

@@ -198,9 +198,16 @@ def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
 _RATIO_FROM = 10 * 1024 * 1024  # small members compress as they like: the ratio matters for big ones only
 
 
+_FEMININE = ("présentation", "boîte", "image")
+
+
+def agreed(kind: str, adjective: str) -> str:
+    """« document Word refusé », « présentation PowerPoint refusée », « boîte mail endommagée »."""
+    return f"{kind} {adjective}e" if kind.startswith(_FEMININE) else f"{kind} {adjective}"
+
+
 def refused(kind: str) -> str:
-    """« document Word refusé », « présentation PowerPoint refusée »."""
-    return f"{kind} refusée" if kind.startswith("présentation") else f"{kind} refusé"
+    return agreed(kind, "refusé")
 
 
 def check_members(archive: zipfile.ZipFile, kind: str) -> None:
