@@ -40,6 +40,9 @@ class Turn:
     answer: Answer
 
 
+CONDENSE_MAX_TOKENS = 96  # a standalone question of 60 words at most, in French BPE tokens
+
+
 @dataclass
 class Conversation:
     turns: list[Turn] = field(default_factory=list)
@@ -76,7 +79,9 @@ class Conversation:
         history = "\n".join(f"Utilisateur : {t.standalone}\nVeille : {t.answer.answer[:400]}"
                             for t in self.turns[-self.max_history:])
         try:
-            text = generator.llm.complete(None, render("condense", history=history, question=question))
+            # One line is asked for: a few dozen tokens and a stop at the line end (not the answer's 700).
+            text = generator.llm.complete(None, render("condense", history=history, question=question),
+                                          max_tokens=CONDENSE_MAX_TOKENS, stop=["\n"])
         except LLMError:
             return None
         line = next((l for l in text.strip().splitlines() if l.strip()), "").strip().strip("«»\"' ")

@@ -34,13 +34,29 @@ def _explain(exc: Exception) -> str:
 
     if isinstance(exc, openai.APITimeoutError):
         return "le modèle de langage n'a pas répondu à temps"
+    if _connection_cut(exc):
+        return "réponse du modèle de langage interrompue (connexion coupée en cours de réponse)"
     if isinstance(exc, openai.APIConnectionError):
         return "le modèle de langage est injoignable"
     if isinstance(exc, openai.AuthenticationError):
         return "clé d'accès au modèle de langage refusée (VEILLE_LLM_API_KEY)"
     if isinstance(exc, openai.APIStatusError):
+        if exc.status_code == 404:
+            return ("le modèle de langage a répondu par une erreur HTTP 404 (adresse inconnue : "
+                    "VEILLE_LLM_BASE_URL se termine en général par /v1)")
         return f"le modèle de langage a répondu par une erreur HTTP {exc.status_code}"
     return "réponse illisible du modèle de langage"
+
+
+def _connection_cut(exc: BaseException | None) -> bool:
+    """True when ``exc`` (or what caused it) is the server closing the connection mid-reply."""
+    import httpx
+
+    while exc is not None:
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError)):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 @dataclass
@@ -83,11 +99,15 @@ class LLMClient:
         msgs = [ChatMessage(role="system", content=system)] if system else []
         return msgs + [ChatMessage(role="user", content=user)]
 
-    def complete(self, system: str | None, user: str) -> str:
-        """One non-streaming chat completion; raises LLMError on any failure or empty/cut reply."""
+    def complete(self, system: str | None, user: str, max_tokens: int | None = None,
+                 stop: list[str] | None = None) -> str:
+        """One non-streaming chat completion; raises LLMError on any failure or empty/cut reply. ``max_tokens``
+        and ``stop`` bound a short reply (a rewritten question is one line: no need to let the model ramble)."""
         t0 = time.perf_counter()
+        # llama-index lets its own max_tokens win over a call's: a bounded call goes through a copy.
+        llm = self.llm.model_copy(update={"max_tokens": max_tokens}) if max_tokens else self.llm
         try:
-            response = self.llm.chat(self._messages(system, user))
+            response = llm.chat(self._messages(system, user), **({"stop": stop} if stop else {}))
             text = response.message.content
             raw = response.raw
             finish = raw.choices[0].finish_reason if getattr(raw, "choices", None) else None

@@ -25,7 +25,7 @@ from ingestion.fence_worker import receive, send
 from ingestion.formats.base import Extracted
 from ingestion.limits import ReadLimits, size
 from ingestion.read import RawFile, SkipFile
-from veille.config import Settings
+from veille.config import REPO_ROOT, Settings
 from veille.numbers import decimal
 
 # A file still being read after this long lets the documents finished before it be written meanwhile.
@@ -43,8 +43,11 @@ class _Worker:
 
     def __init__(self, memory: int):
         self.memory = memory
+        # The checkout on the worker's path: the package need not be installed, nor the caller's cwd be the repo.
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
+                                                          if p))
         self.process = subprocess.Popen([sys.executable, "-m", "ingestion.fence_worker", str(memory)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=os.environ.copy())
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
         if not self._wait(time.monotonic() + START_SECONDS) or receive(self.process.stdout) != ("ready", ""):
             self.kill()
             raise SkipFile("lecture impossible : le processus de lecture n'a pas démarré")

@@ -8,6 +8,8 @@ normal      cites the passages it was given, correctly
 slow        waits ``slow_seconds`` before answering (beyond the client's timeout)
 error500    HTTP 500 on every call
 truncated   the stream (or JSON body) stops half-way, without finish_reason / [DONE]
+cut         the stream announces a longer body and the connection drops mid-answer (as a killed llama.cpp:
+            « peer closed connection without sending complete message body »)
 garbage     HTTP 200 with a body that is not valid JSON
 invent      cites a passage [9] that does not exist and states a number no passage holds
 unsupported every sentence is made up, yet cited [1]
@@ -28,7 +30,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SCENARIOS = {"normal", "slow", "error500", "truncated", "garbage", "invent", "unsupported", "inject"}
+SCENARIOS = {"normal", "slow", "error500", "truncated", "cut", "garbage", "invent", "unsupported", "inject"}
 _PASSAGE = re.compile(r"<passage\b[^>]*\bid=\"(\d+)\"[^>]*>(.*?)</passage>", re.S)
 _WORD = re.compile(r"\w{4,}")
 
@@ -122,7 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length) or b"{}")
         except json.JSONDecodeError:
             return self._json(400, {"error": {"message": "invalid JSON"}})
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self.path.rstrip("/") != "/v1/chat/completions":  # as vLLM: the API lives under /v1 only
             return self._json(404, {"error": {"message": f"unknown path {self.path}"}})
         with self.server.lock:
             self.server.requests.append({"headers": {"authorization": self.headers.get("Authorization")}, **body})
@@ -162,6 +164,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
+        if scenario == "cut":
+            self.send_header("Content-Length", "1000000")
         self.end_headers()
 
         def send(delta: dict, finish: str | None = None) -> None:
@@ -176,13 +180,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         send({"role": "assistant", "content": ""})
         pieces = re.findall(r"\S+\s*", text)
-        if scenario == "truncated":
+        if scenario in ("truncated", "cut"):
             pieces = pieces[: max(1, len(pieces) // 3)]
         for piece in pieces:
             send({"content": piece})
             if self.server.token_delay:
                 time.sleep(self.server.token_delay)
-        if scenario == "truncated":
+        if scenario in ("truncated", "cut"):
+            self.close_connection = True
             return  # connection closes: no finish_reason, no [DONE]
         send({}, "stop")
         self.wfile.write(b"data: [DONE]\n\n")

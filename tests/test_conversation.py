@@ -153,6 +153,8 @@ def test_condense_prompt_used_when_a_model_is_configured(demo_store):
         answer = conv.ask(assistant, "Qui les finance ?")
         condense = [r for r in server.requests if "<historique>" in r["messages"][-1]["content"]]
         assert len(condense) == 1 and "Utilisateur : Quels sont les pôles" in condense[0]["messages"][-1]["content"]
+        # The rewrite is one line: a few dozen tokens and a stop at the line end, not the answer's budget.
+        assert condense[0]["max_tokens"] <= 100 and condense[0]["stop"] == ["\n"]
         assert answer.standalone_question == "Qui les finance — Quels sont les pôles de compétitivité normands ?"
         server.scenario = "error500"  # the model fails: the rules take over, no traceback
         answer = conv.ask(assistant, "Et en 2018 ?")

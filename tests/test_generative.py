@@ -123,6 +123,19 @@ def test_failing_endpoint_gives_the_extractive_answer_with_a_notice(demo_store, 
         assert reason in answer.notice
 
 
+def test_a_stream_cut_mid_answer_is_said_interrupted_not_unreadable(demo_store, llm_server):
+    answer = llm_assistant(demo_store, llm_server, "cut").ask_stream(QUESTION).result()
+    assert answer.mode == "extractif" and "HIPPOLIA" in answer.answer
+    assert "interrompue (connexion coupée en cours de réponse)" in answer.notice, answer.notice
+
+
+def test_a_base_url_without_v1_is_hinted_at(demo_store, llm_server):
+    settings = demo_store.with_(llm_base_url=llm_server.url.removesuffix("/v1"), llm_model="normal",
+                                llm_timeout=2.0, llm_retries=0)
+    answer = Assistant(settings).ask(QUESTION)
+    assert answer.mode == "extractif" and "HTTP 404" in answer.notice and "/v1" in answer.notice, answer.notice
+
+
 def test_invented_citations_and_numbers_are_removed_and_flagged(demo_store, llm_server):
     answer = llm_assistant(demo_store, llm_server, "invent").ask(QUESTION)
     assert not answer.refused and answer.mode == "génératif (invent)"
