@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from assistant.answer import REFUSAL, Answer
 from assistant.citations import CitationNumbering
-from assistant.llm import LLMClient, LLMError
+from assistant.llm import LLMClient, LLMError, short_model_name
 from assistant.prompts import render
 from assistant.verify import Verification, Verifier
 from veille.config import Settings
@@ -68,7 +68,7 @@ class Generator:
 
     @property
     def mode(self) -> str:
-        return f"génératif ({self.settings.llm_model})"
+        return f"génératif ({short_model_name(self.settings.llm_model or '')})"
 
     def messages(self, question: str, passages: list[ScoredPassage], filters_text: str) -> tuple[str, str]:
         system = render("system", refusal=render("refusal"))

@@ -25,6 +25,13 @@ class StreamStats:
     finished: bool = False  # a finish_reason was received (else the stream was cut)
 
 
+def short_model_name(name: str) -> str:
+    """« smollm2-135m-instruct-q8_0 » for « /modeles/smollm2-135m-instruct-q8_0.gguf » (llama.cpp's ids are
+    file paths); other names as they are."""
+    base = name.rstrip("/").rsplit("/", 1)[-1] if name.startswith(("/", ".")) or name.endswith(".gguf") else name
+    return base.removesuffix(".gguf") or name
+
+
 def llm_configured(settings: Settings) -> bool:
     return bool(settings.llm_base_url and settings.llm_model)
 
@@ -82,7 +89,8 @@ class LLMClient:
         client = openai.OpenAI(base_url=self.settings.llm_base_url, api_key=self.settings.llm_api_key or "none",
                                timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
                                max_retries=int(self.settings.llm_retries))
-        self.llm = OpenAILike(model=self.settings.llm_model, api_base=self.settings.llm_base_url,
+        self.model_id = self._checked_model(client)
+        self.llm = OpenAILike(model=self.model_id, api_base=self.settings.llm_base_url,
                               api_key=self.settings.llm_api_key or "none", is_chat_model=True,
                               context_window=self.context_window, max_tokens=self.max_tokens,
                               temperature=self.temperature, timeout=timeout, max_retries=0,
@@ -91,6 +99,30 @@ class LLMClient:
     @property
     def model(self) -> str:
         return self.settings.llm_model or ""
+
+    def _checked_model(self, client) -> str:
+        """The server's id of the configured model, checked against the models it lists (``/v1/models``): a
+        name it does not offer is a French error naming those it does. llama.cpp lists its model as a file
+        path and answers to any name: the configured name may be that path's short form. A server that lists
+        nothing (404) is taken at its word."""
+        import openai
+
+        wanted = self.settings.llm_model or ""
+        try:
+            offered = [m.id for m in client.models.list()]
+        except openai.NotFoundError:
+            return wanted
+        except Exception as exc:  # noqa: BLE001 - unreachable, refused key …: said as for any call
+            raise LLMError(_explain(exc)) from exc
+        if not offered or wanted in offered:
+            return wanted
+        by_short = {short_model_name(m).casefold(): m for m in offered}
+        if short_model_name(wanted).casefold() in by_short:
+            return by_short[short_model_name(wanted).casefold()]
+        names = ", ".join(f"« {short_model_name(m)} »" for m in offered[:20])
+        if len(offered) > 20:
+            names += f" et {len(offered) - 20} autres"
+        raise LLMError(f"modèle « {wanted} » inconnu du serveur ; il propose {names} (réglage VEILLE_LLM_MODEL)")
 
     @staticmethod
     def _messages(system: str | None, user: str):

@@ -31,6 +31,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 SCENARIOS = {"normal", "slow", "error500", "truncated", "cut", "garbage", "invent", "unsupported", "inject"}
+# What GET /v1/models lists: the scenarios, a plain name, and a model listed as llama.cpp does (its file path).
+LLAMA_CPP_ID = "/modeles/smollm2-135m-instruct-q8_0.gguf"
+OFFERED = sorted(SCENARIOS) + ["veille-test", LLAMA_CPP_ID]
 _PASSAGE = re.compile(r"<passage\b[^>]*\bid=\"(\d+)\"[^>]*>(.*?)</passage>", re.S)
 _WORD = re.compile(r"\w{4,}")
 
@@ -114,7 +117,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.rstrip("/").endswith("/_requests"):
             self._json(200, self.server.requests)
         elif self.path.rstrip("/").endswith("/models"):
-            self._json(200, {"object": "list", "data": [{"id": s, "object": "model"} for s in sorted(SCENARIOS)]})
+            self._json(200, {"object": "list", "data": [{"id": s, "object": "model"} for s in OFFERED]})
         else:
             self._json(404, {"error": {"message": "not found"}})
 

@@ -136,6 +136,23 @@ def test_a_base_url_without_v1_is_hinted_at(demo_store, llm_server):
     assert answer.mode == "extractif" and "HTTP 404" in answer.notice and "/v1" in answer.notice, answer.notice
 
 
+def test_an_unknown_model_name_is_refused_naming_the_ones_offered(demo_store, llm_server):
+    settings = demo_store.with_(llm_base_url=llm_server.url, llm_model="gpt-inexistant", llm_timeout=2.0,
+                                llm_retries=0)
+    answer = Assistant(settings).ask(QUESTION)
+    assert answer.mode == "extractif" and "HIPPOLIA" in answer.answer
+    assert "modèle « gpt-inexistant » inconnu du serveur" in answer.notice and "« normal »" in answer.notice
+    assert "« smollm2-135m-instruct-q8_0 »" in answer.notice and "/modeles/" not in answer.notice
+
+
+def test_a_model_listed_as_a_file_path_answers_to_its_short_name(demo_store, llm_server):
+    settings = demo_store.with_(llm_base_url=llm_server.url, llm_model="SmolLM2-135M-Instruct-Q8_0",
+                                llm_timeout=2.0, llm_retries=0)
+    answer = Assistant(settings).ask(QUESTION)
+    assert answer.mode == "génératif (SmolLM2-135M-Instruct-Q8_0)" and not answer.notice, answer.notice
+    assert llm_server.requests[-1]["model"] == "/modeles/smollm2-135m-instruct-q8_0.gguf"
+
+
 def test_invented_citations_and_numbers_are_removed_and_flagged(demo_store, llm_server):
     answer = llm_assistant(demo_store, llm_server, "invent").ask(QUESTION)
     assert not answer.refused and answer.mode == "génératif (invent)"
