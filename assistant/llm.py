@@ -13,6 +13,9 @@ from dataclasses import dataclass, field
 from veille.config import Settings
 
 
+STREAM_MAX_TIMEOUTS = 20  # a streamed answer may last this many VEILLE_LLM_TIMEOUT (20 min at 60 s)
+
+
 class LLMError(RuntimeError):
     """The endpoint could not give a usable answer; ``str(err)`` is a French explanation."""
 
@@ -160,7 +163,9 @@ class LLMClient:
         a finish_reason (a cut connection is not a complete answer)."""
         stats = self.last_stats = StreamStats()
         t0 = time.perf_counter()
-        deadline = t0 + 3 * float(self.settings.llm_timeout)  # a trickling stream must end some day
+        # Alive while the server sends anything (httpx's read timeout sees its keep-alive comments during a long
+        # prompt); a stream trickling for ever still ends some day.
+        deadline = t0 + STREAM_MAX_TIMEOUTS * float(self.settings.llm_timeout)
         finish = None
         try:
             for chunk in self.llm.stream_chat(self._messages(system, user)):

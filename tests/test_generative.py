@@ -189,3 +189,15 @@ def test_unreachable_endpoint_never_raises(demo_store):
                                 llm_retries=0)
     answer = Assistant(settings).ask(QUESTION)
     assert not answer.refused and "injoignable" in answer.notice
+
+
+def test_veille_ask_streams_its_generative_answer(llm_server, env):
+    from conftest import REPO, veille
+
+    assert veille("ingest", str(REPO / "corpus"), env=env).returncode == 0
+    before = len(llm_server.requests)
+    run = veille("ask", QUESTION, env=dict(env, VEILLE_LLM_BASE_URL=llm_server.url, VEILLE_LLM_MODEL="normal"))
+    assert run.returncode == 0, run.stderr
+    assert "Mode : génératif (normal)" in run.stdout and "Sources" in run.stdout
+    asked = [r for r in llm_server.requests[before:] if "<passage" in r["messages"][-1]["content"]]
+    assert asked and all(r["stream"] is True for r in asked)  # streamed: alive while the server sends anything

@@ -8,7 +8,8 @@ import importlib
 import sys
 
 from assistant.ask_socket import AskClient
-from cli.console import err
+from assistant.llm import llm_configured
+from cli.console import err, out
 from cli.options import add_filter_args, filters_from_args
 from cli.render import emit_answer
 from veille.config import get_settings
@@ -26,13 +27,31 @@ def cmd_ask(args) -> int:
     server = AskClient(settings, warn=lambda text: err.print(text, markup=False, highlight=False),
                        skip=args.local)
     assistant = None
+    # Generative mode: the answer is streamed (tokens shown as they come in a terminal). A streamed request
+    # stays alive while the server sends anything, where a plain one times out during a long prompt.
+    streamed = llm_configured(settings) and not args.json
     for question in questions:
-        answer = server.ask(question, filters)
+        answer = None if streamed else server.ask(question, filters)
         if answer is None:
             assistant = assistant or importlib.import_module(IN_PROCESS).get_assistant(settings)
-            answer = assistant.ask(question, filters)
+            if streamed:
+                answer = _streamed(assistant, question, filters)
+            else:
+                answer = assistant.ask(question, filters)
         emit_answer(answer, args.json)
     return 0
+
+
+def _streamed(assistant, question: str, filters):
+    stream = assistant.ask_stream(question, filters)
+    shown = False
+    for delta in stream:
+        if out.is_terminal and assistant.generator is not None:
+            out.print(delta, end="", style="dim", markup=False, highlight=False)
+            shown = True
+    if shown:
+        out.print("\n")
+    return stream.answer
 
 
 def configure(p) -> None:
