@@ -76,10 +76,20 @@ class Generator:
                       filters=filters_text or "aucun")
         return system, user
 
+    def fit(self, question: str, passages: list[ScoredPassage], filters_text: str) -> list[ScoredPassage]:
+        """The best-ranked passages whose prompt fits the server's context with the answer's room (the
+        lowest-ranked dropped first): a prompt over the context would leave the model no room to answer."""
+        room = self.llm.prompt_room()
+        kept = list(passages)
+        while len(kept) > 1 and self.llm.count_tokens("\n".join(self.messages(question, kept, filters_text))) > room:
+            kept.pop()
+        return kept
+
     def answer(self, question: str, passages: list[ScoredPassage], extractive: Answer,
                numbering: CitationNumbering, filters_text: str = "") -> Answer:
         """Non-streaming generative answer (extractive fallback on any failure)."""
         try:
+            passages = self.fit(question, passages, filters_text)
             text = self.llm.complete(*self.messages(question, passages, filters_text))
         except LLMError as exc:
             return self.fallback(extractive, str(exc))
@@ -87,9 +97,13 @@ class Generator:
 
     def stream(self, question: str, passages: list[ScoredPassage], extractive: Answer,
                numbering: CitationNumbering, filters_text: str = "") -> "AnswerStream":
-        system, user = self.messages(question, passages, filters_text)
-        return AnswerStream(lambda: self.llm.stream(system, user),
-                            lambda text: self.finish(question, text, passages, extractive, numbering),
+        kept = list(passages)  # fitted when the stream starts (the server is asked then): a prefix of them
+
+        def produce() -> Iterator[str]:
+            kept[:] = self.fit(question, passages, filters_text)
+            return self.llm.stream(*self.messages(question, kept, filters_text))
+
+        return AnswerStream(produce, lambda text: self.finish(question, text, kept, extractive, numbering),
                             lambda reason: self.fallback(extractive, reason))
 
     @staticmethod

@@ -69,11 +69,16 @@ def _connection_cut(exc: BaseException | None) -> bool:
     return False
 
 
+DEFAULT_CONTEXT = 8192  # tokens, when neither the server nor VEILLE_LLM_CONTEXT says
+ANSWER_TOKENS = 700  # asked back for an answer, at most a quarter of the context
+CHARS_PER_TOKEN = 3.0  # French text in a BPE vocabulary, rounded down: an estimate that errs on the long side
+
+
 @dataclass
 class LLMClient:
     settings: Settings
-    context_window: int = 8192
-    max_tokens: int = 700
+    context_window: int = DEFAULT_CONTEXT
+    max_tokens: int = ANSWER_TOKENS
     temperature: float = 0.1
     last_stats: StreamStats = field(default_factory=StreamStats)
 
@@ -92,7 +97,13 @@ class LLMClient:
         client = openai.OpenAI(base_url=self.settings.llm_base_url, api_key=self.settings.llm_api_key or "none",
                                timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
                                max_retries=int(self.settings.llm_retries))
-        self.model_id = self._checked_model(client)
+        self._http = httpx.Client(timeout=httpx.Timeout(min(timeout, 10.0)),
+                                  headers={"Authorization": f"Bearer {self.settings.llm_api_key or 'none'}"})
+        self.model_id, listed_context = self._checked_model(client)
+        self.context_window = (self.settings.llm_context or listed_context or self._props_context()
+                               or DEFAULT_CONTEXT)
+        self.max_tokens = min(ANSWER_TOKENS, self.context_window // 4)
+        self._tokenize_works: bool | None = None
         self.llm = OpenAILike(model=self.model_id, api_base=self.settings.llm_base_url,
                               api_key=self.settings.llm_api_key or "none", is_chat_model=True,
                               context_window=self.context_window, max_tokens=self.max_tokens,
@@ -103,29 +114,64 @@ class LLMClient:
     def model(self) -> str:
         return self.settings.llm_model or ""
 
-    def _checked_model(self, client) -> str:
-        """The server's id of the configured model, checked against the models it lists (``/v1/models``): a
-        name it does not offer is a French error naming those it does. llama.cpp lists its model as a file
-        path and answers to any name: the configured name may be that path's short form. A server that lists
-        nothing (404) is taken at its word."""
+    @property
+    def _root(self) -> str:
+        """The server's root, where llama.cpp serves /props and /tokenize (the base URL without /v1)."""
+        return (self.settings.llm_base_url or "").rstrip("/").removesuffix("/v1")
+
+    def _checked_model(self, client) -> tuple[str, int | None]:
+        """The server's id of the configured model, checked against the models it lists (``/v1/models``), and
+        the context it declares there (vLLM's ``max_model_len``): a name it does not offer is a French error
+        naming those it does. llama.cpp lists its model as a file path and answers to any name: the configured
+        name may be that path's short form. A server that lists nothing (404) is taken at its word."""
         import openai
 
         wanted = self.settings.llm_model or ""
         try:
-            offered = [m.id for m in client.models.list()]
+            models = list(client.models.list())
         except openai.NotFoundError:
-            return wanted
+            return wanted, None
         except Exception as exc:  # noqa: BLE001 - unreachable, refused key …: said as for any call
             raise LLMError(_explain(exc)) from exc
+        offered = [m.id for m in models]
+        contexts = {m.id: (m.model_extra or {}).get("max_model_len") for m in models}
         if not offered or wanted in offered:
-            return wanted
+            return wanted, contexts.get(wanted)
         by_short = {short_model_name(m).casefold(): m for m in offered}
         if short_model_name(wanted).casefold() in by_short:
-            return by_short[short_model_name(wanted).casefold()]
+            found = by_short[short_model_name(wanted).casefold()]
+            return found, contexts.get(found)
         names = ", ".join(f"« {short_model_name(m)} »" for m in offered[:20])
         if len(offered) > 20:
             names += f" et {len(offered) - 20} autres"
         raise LLMError(f"modèle « {wanted} » inconnu du serveur ; il propose {names} (réglage VEILLE_LLM_MODEL)")
+
+    def _props_context(self) -> int | None:
+        """The context llama.cpp's server runs with (``/props``), or None where there is no such page."""
+        try:
+            props = self._http.get(f"{self._root}/props").json()
+            settings = props.get("default_generation_settings") or {}
+            value = settings.get("n_ctx") or props.get("n_ctx")
+            return int(value) if value else None
+        except Exception:  # noqa: BLE001 - not llama.cpp, or an older one: the setting or the default
+            return None
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens of ``text`` for this model: llama.cpp's own count (``/tokenize``) where the server has it,
+        else an estimate that errs on the long side."""
+        if self._tokenize_works is not False:
+            try:
+                reply = self._http.post(f"{self._root}/tokenize", json={"content": text})
+                reply.raise_for_status()
+                self._tokenize_works = True
+                return len(reply.json()["tokens"])
+            except Exception:  # noqa: BLE001 - not llama.cpp: estimated from now on
+                self._tokenize_works = False
+        return int(len(text) / CHARS_PER_TOKEN) + 1
+
+    def prompt_room(self) -> int:
+        """Tokens a prompt may take: the context less the answer asked back and the chat template's margin."""
+        return self.context_window - self.max_tokens - 64
 
     @staticmethod
     def _messages(system: str | None, user: str):

@@ -38,6 +38,11 @@ _PASSAGE = re.compile(r"<passage\b[^>]*\bid=\"(\d+)\"[^>]*>(.*?)</passage>", re.
 _WORD = re.compile(r"\w{4,}")
 
 
+def count_tokens(text: str) -> int:
+    """This server's tokens: words and punctuation marks."""
+    return len(re.findall(r"\w+|[^\w\s]", text))
+
+
 def _sentences(text: str) -> list[str]:
     parts = re.split(r"(?<=[.!?])\s+|\n+", text)
     return [p.strip() for p in parts if len(p.split()) >= 6 and not p.strip().startswith("#")]
@@ -116,6 +121,8 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/_requests"):
             self._json(200, self.server.requests)
+        elif self.path.rstrip("/") == "/props" and self.server.n_ctx:  # llama.cpp's server page
+            self._json(200, {"default_generation_settings": {"n_ctx": self.server.n_ctx}})
         elif self.path.rstrip("/").endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": s, "object": "model"} for s in OFFERED]})
         else:
@@ -127,6 +134,8 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length) or b"{}")
         except json.JSONDecodeError:
             return self._json(400, {"error": {"message": "invalid JSON"}})
+        if self.path.rstrip("/") == "/tokenize" and self.server.n_ctx:  # llama.cpp's own token count
+            return self._json(200, {"tokens": list(range(count_tokens(body.get("content") or "")))})
         if self.path.rstrip("/") != "/v1/chat/completions":  # as vLLM: the API lives under /v1 only
             return self._json(404, {"error": {"message": f"unknown path {self.path}"}})
         with self.server.lock:
@@ -138,15 +147,22 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario == "error500":
             return self._json(500, {"error": {"message": "internal error", "type": "server_error"}})
         text = reply_text(scenario, body)
+        finish = "stop"
+        if self.server.n_ctx:  # as llama.cpp: the answer stops where the context runs out
+            prompt = sum(count_tokens(m.get("content") or "") for m in body.get("messages") or [])
+            room = max(0, min(self.server.n_ctx - prompt, body.get("max_tokens") or self.server.n_ctx))
+            pieces = re.findall(r"\S+\s*", text)
+            if len(pieces) > room:
+                text, finish = "".join(pieces[:room]), "length"
         if body.get("stream"):
-            self._stream(model, text, scenario)
+            self._stream(model, text, scenario, finish)
         else:
-            self._complete(model, text, scenario)
+            self._complete(model, text, scenario, finish)
 
-    def _complete(self, model: str, text: str, scenario: str) -> None:
+    def _complete(self, model: str, text: str, scenario: str, finish: str = "stop") -> None:
         data = {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()), "model": model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                             "finish_reason": "stop"}],
+                             "finish_reason": finish}],
                 "usage": {"prompt_tokens": 100, "completion_tokens": len(text.split()),
                           "total_tokens": 100 + len(text.split())}}
         raw = json.dumps(data).encode()
@@ -163,7 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(raw)
 
-    def _stream(self, model: str, text: str, scenario: str) -> None:
+    def _stream(self, model: str, text: str, scenario: str, finish: str = "stop") -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -181,6 +197,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(b"data: {\"choices\": [<<<garbage>>>\n\n")
             self.wfile.flush()
             return
+        for _ in range(self.server.keepalives):  # as llama.cpp while it reads a long prompt: comments, no data
+            self.wfile.write(b": ping\n\n")
+            self.wfile.flush()
+            time.sleep(self.server.keepalive_seconds)
         send({"role": "assistant", "content": ""})
         pieces = re.findall(r"\S+\s*", text)
         if scenario in ("truncated", "cut"):
@@ -192,7 +212,7 @@ class _Handler(BaseHTTPRequestHandler):
         if scenario in ("truncated", "cut"):
             self.close_connection = True
             return  # connection closes: no finish_reason, no [DONE]
-        send({}, "stop")
+        send({}, finish)  # the last chunk: an empty delta with the finish reason, as llama.cpp and vLLM
         self.wfile.write(b"data: [DONE]\n\n")
         self.wfile.flush()
 
@@ -201,11 +221,14 @@ class FakeOpenAIServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, port: int = 0, scenario: str = "normal", slow_seconds: float = 3.0,
-                 token_delay: float = 0.0):
+                 token_delay: float = 0.0, n_ctx: int | None = None, keepalives: int = 0,
+                 keepalive_seconds: float = 0.5):
         super().__init__(("127.0.0.1", port), _Handler)
         self.scenario = scenario
         self.slow_seconds = slow_seconds
         self.token_delay = token_delay
+        self.n_ctx = n_ctx  # set: /props and /tokenize answer, and answers stop where the context runs out
+        self.keepalives, self.keepalive_seconds = keepalives, keepalive_seconds
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         self._thread: threading.Thread | None = None

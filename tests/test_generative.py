@@ -201,3 +201,19 @@ def test_veille_ask_streams_its_generative_answer(llm_server, env):
     assert "Mode : génératif (normal)" in run.stdout and "Sources" in run.stdout
     asked = [r for r in llm_server.requests[before:] if "<passage" in r["messages"][-1]["content"]]
     assert asked and all(r["stream"] is True for r in asked)  # streamed: alive while the server sends anything
+
+
+def test_the_prompt_is_sized_to_the_context_the_server_reports(demo_store):
+    """llama.cpp-like server with a 1,500-token context (/props, /tokenize): the passages are fitted and the
+    answer has room; told 8,192 instead (VEILLE_LLM_CONTEXT), the same server cuts the answer (« length »)."""
+    from openai_server import count_tokens
+
+    with FakeOpenAIServer(n_ctx=1500, keepalives=2, keepalive_seconds=0.6) as server:
+        settings = demo_store.with_(llm_base_url=server.url, llm_model="normal", llm_timeout=1.0, llm_retries=0)
+        answer = Assistant(settings).ask_stream(QUESTION).result()
+        sent = server.requests[-1]
+        prompt = sum(count_tokens(m["content"]) for m in sent["messages"])
+        assert sent["max_tokens"] == 375 and prompt + sent["max_tokens"] <= 1500
+        assert answer.mode == "génératif (normal)" and not answer.notice, answer.notice  # keep-alives kept it alive
+        told_wrong = Assistant(settings.with_(llm_context=8192)).ask_stream(QUESTION).result()
+    assert told_wrong.mode == "extractif" and "coupée (limite de longueur)" in told_wrong.notice

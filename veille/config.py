@@ -117,6 +117,7 @@ class Settings:
     llm_base_url: str | None = None
     llm_model: str | None = None
     llm_api_key: str | None = None
+    llm_context: int = 0  # tokens of the server's context; 0: as the server says (llama.cpp /props, vLLM), else 8192
     llm_timeout: float = 60.0
     llm_retries: int = 2
     # Web collection.
