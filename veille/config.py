@@ -81,8 +81,10 @@ class Settings:
     archive_max_bytes: int = 500 * 1024 * 1024  # all members together, uncompressed
     archive_max_members: int = 20_000
     archive_max_ratio: int = 200  # uncompressed/compressed, for members over 10 MB (deflated XML: 5–30)
-    document_max_chars: int = 5_000_000  # text read of one document (about 2,500 pages); the rest is cut, and said
-    document_max_passages: int = 2_000  # passages embedded for one document; the rest is cut, and said
+    document_max_chars: int = 3_000_000  # text read of one document (about 1,500 pages); the rest is cut, and said
+    # Passages embedded for one document (about 500 pages); the rest is cut, and said. Costs ~2 min of embedding
+    # and entities on this CPU (scripts/bench_hostile.py).
+    document_max_passages: int = 1_000
     mail_max_attachments: int = 100  # per message; the others are listed as not read
     mail_max_parts: int = 1_000  # MIME parts per message
     mail_max_depth: int = 50  # MIME nesting per message
