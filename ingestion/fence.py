@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import atexit
 import os
+import pickle
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -31,15 +33,21 @@ from veille.numbers import decimal
 # A file still being read after this long lets the documents finished before it be written meanwhile.
 FLUSH_AFTER_SECONDS = 2.0
 START_SECONDS = 60.0  # a worker that does not say it is ready within this is broken
+MAX_REPLY_BYTES = 1 << 30  # a reply announcing more is not one (the text of a document is capped far below)
 
 
 class StoppedByFence(SkipFile):
     """A file whose reading was stopped for time or memory: costly to try, so remembered until it changes."""
 
 
+class FenceUnavailable(RuntimeError):
+    """The worker could not be started: the machine's fault, not the file's (its documents are kept)."""
+
+
 class _Worker:
     """One worker process, started at the first file, kept between files, killed and forgotten when a file
-    passes its limits (the next file starts a fresh one)."""
+    passes its limits (the next file starts a fresh one). Its own session: Ctrl-C in a terminal is the
+    caller's to handle, and a kill takes Tesseract with it."""
 
     def __init__(self, memory: int):
         self.memory = memory
@@ -47,27 +55,45 @@ class _Worker:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH"))
                                                           if p))
         self.process = subprocess.Popen([sys.executable, "-m", "ingestion.fence_worker", str(memory)],
-                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        if not self._wait(time.monotonic() + START_SECONDS) or receive(self.process.stdout) != ("ready", ""):
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                        start_new_session=True)
+        if not self._wait(time.monotonic() + START_SECONDS) or self._receive() != ("ready", ""):
             self.kill()
-            raise SkipFile("lecture impossible : le processus de lecture n'a pas démarré")
+            raise FenceUnavailable("le processus de lecture des fichiers n'a pas démarré")
 
     def _wait(self, deadline: float) -> bool:
         """True once the worker has something to say (or has died), False at the deadline."""
-        left = deadline - time.monotonic()
-        return left > 0 and bool(select.select([self.process.stdout], [], [], left)[0])
+        return bool(select.select([self.process.stdout], [], [], max(0.0, deadline - time.monotonic()))[0])
 
-    def read(self, request: tuple, deadline: float, hook: Callable[[], None] | None):
-        """The worker's reply, or None if it died; TimeoutError past the deadline."""
+    def _receive(self):
+        """The next reply, or None when the stream is not a well-formed reply (the worker died mid-way)."""
+        try:
+            return receive(self.process.stdout, MAX_REPLY_BYTES)
+        except (EOFError, OSError, ValueError, MemoryError, pickle.UnpicklingError):
+            return None
+
+    def read(self, request: tuple, seconds: float, hook: Callable[[], None] | None):
+        """The worker's reply (status, value), or None if it died; TimeoutError past ``seconds`` of reading, as
+        the worker measures them (a reply that waited while the hook ran is judged by the file's own time)."""
+        deadline = time.monotonic() + seconds
         send(self.process.stdin, request)
         if hook is not None and not self._wait(min(deadline, time.monotonic() + FLUSH_AFTER_SECONDS)):
             hook()
         if not self._wait(deadline):
             raise TimeoutError
-        return receive(self.process.stdout)
+        reply = self._receive()
+        if reply is None:
+            return None
+        status, value, took = reply
+        if took > seconds:
+            raise TimeoutError
+        return status, value
 
     def kill(self) -> None:
-        self.process.kill()
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # Tesseract, started by the worker, goes too
+        except (ProcessLookupError, PermissionError):
+            self.process.kill()
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             stream.close()
@@ -87,14 +113,23 @@ class _Fence:
                 self._worker = _Worker(settings.extract_max_memory)
             request = (raw, ReadLimits.from_settings(settings), url)
             try:
-                reply = self._worker.read(request, time.monotonic() + settings.extract_max_seconds, hook)
+                reply = self._worker.read(request, settings.extract_max_seconds, hook)
             except TimeoutError:
                 self._close()
                 raise StoppedByFence(f"lecture arrêtée après {decimal(settings.extract_max_seconds, 0)} s "
                                      f"(limite VEILLE_EXTRACT_MAX_SECONDS) : fichier refusé") from None
-            except (BrokenPipeError, OSError, EOFError):
+            except (BrokenPipeError, ConnectionError):
                 reply = None
-            if reply is None or reply[0] == "memory":
+            except BaseException:  # the hook failed, Ctrl-C …: a reply may be pending; never read it for another
+                self._close()
+                raise
+            if reply is None:
+                code = self._worker.process.poll()
+                self._close()
+                raise StoppedByFence(f"le processus de lecture s'est arrêté sur ce fichier (code {code} : mémoire "
+                                     f"épuisée au-delà de {size(settings.extract_max_memory)} ou lecteur en "
+                                     f"échec) : fichier refusé")
+            if reply[0] == "memory":
                 self._close()
                 raise StoppedByFence(f"sa lecture demandait plus de {size(settings.extract_max_memory)} de "
                                      f"mémoire (limite VEILLE_EXTRACT_MAX_MEMORY) : fichier refusé")

@@ -4,10 +4,14 @@ time from its standard input and answers on its standard output, each message a 
 Run as ``python -m ingestion.fence_worker MEMORY_BYTES``; only ``ingestion/fence.py`` starts it."""
 from __future__ import annotations
 
+import ctypes
+import os
 import pickle
 import resource
+import signal
 import struct
 import sys
+import time
 from typing import BinaryIO
 
 from ingestion.extract import extract, extract_html
@@ -24,12 +28,14 @@ def send(stream: BinaryIO, value) -> None:
     stream.flush()
 
 
-def receive(stream: BinaryIO):
-    """The next message, or None at the end of the stream."""
+def receive(stream: BinaryIO, max_bytes: int | None = None):
+    """The next message, or None at the end of the stream (ValueError when it announces over ``max_bytes``)."""
     head = stream.read(HEADER.size)
     if len(head) < HEADER.size:
         return None
     (length,) = HEADER.unpack(head)
+    if max_bytes is not None and length > max_bytes:
+        raise ValueError("message trop long")
     data = stream.read(length)
     if len(data) < length:
         return None
@@ -49,19 +55,31 @@ def handle(raw, limits, url):
             return "skip", f"fichier illisible ({reason_of(exc)})"
 
 
+def _die_with_parent() -> None:
+    """Killed with its caller (Linux's PR_SET_PDEATHSIG): a worker busy on a looping file never outlives it."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
     memory = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a library printing must not break the protocol
+    _die_with_parent()
+    # The protocol gets its own copy of descriptor 1; descriptor 1 itself becomes stderr, so that nothing a
+    # library or a child process prints (Python or C) can break it.
+    stdin, stdout = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     send(stdout, ("ready", ""))
     while (request := receive(stdin)) is not None:
+        started = time.monotonic()
         try:
             reply = handle(*request)
         except MemoryError:
             reply = ("memory", "")
-        send(stdout, reply)
+        send(stdout, (*reply, time.monotonic() - started))  # the time the file took, told to the caller
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ from ingestion.chunk import chunk_text
 from ingestion.embed import embed_key, embed_texts, embed_with_cache, embedding_text
 from ingestion.enrich import Enrichment
 from ingestion.extract import Extracted
-from ingestion.fence import StoppedByFence, extract_fenced, while_waiting
+from ingestion.fence import FenceUnavailable, StoppedByFence, extract_fenced, while_waiting
 from ingestion.metadata import normalise_meta, read_sidecar
 from ingestion.normalize import clean_pages, clean_text, detect_language
 from ingestion.read import SkipFile, read_file
@@ -102,8 +102,9 @@ def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Setti
     chunks = chunk_text(text, settings.chunk_tokens, settings.chunk_overlap)
     cut = extracted.cut
     if len(chunks) > settings.document_max_passages:  # what one document may cost the embedder
-        cut = cut or (f"document coupé : seuls les {decimal(settings.document_max_passages, 0)} premiers passages "
-                      f"sur {decimal(len(chunks), 0)} sont indexés (réglage VEILLE_DOCUMENT_MAX_PASSAGES)")
+        # The limit that cut the most is the one named (the one to raise).
+        cut = (f"document coupé : seuls les {decimal(settings.document_max_passages, 0)} premiers passages sur "
+               f"{decimal(len(chunks), 0)}{' lus' if cut else ''} sont indexés (réglage VEILLE_DOCUMENT_MAX_PASSAGES)")
         chunks = chunks[:settings.document_max_passages]
         text = text[:chunks[-1].end]  # what is stored (and analysed for entities) is what is indexed
         pages = [start for start in pages if start < len(text)]
@@ -239,22 +240,30 @@ class Ingestor:
         if (rows and item.size is not None and all(r["state"] == "done" and r["size"] == item.size
                                                    and r["mtime"] == item.mtime for r in rows)):
             return [Outcome(r["source"], "unchanged", doc_id=r["doc_id"]) for r in rows]
-        refused = self.store.refused_file(item.source, item.size, item.mtime) if item.size is not None else None
-        if refused is not None:
-            return [Outcome(item.source, "skipped", f"{refused['reason']} (déjà refusé, fichier inchangé depuis)")]
+        refused = self.store.refused_file(item.source) if item.size is not None else None
+        if refused is not None and (refused["size"], refused["mtime"]) == (item.size, item.mtime) \
+                and refused["max_seconds"] >= self.settings.extract_max_seconds \
+                and refused["max_memory"] >= self.settings.extract_max_memory:
+            return [Outcome(item.source, "skipped", f"{refused['reason']} (déjà refusé ; relu s'il change ou si une "
+                                                    f"limite est relevée)")]
         try:
             extracted, extra = item.load()
             found = list(documents_of(item.source, extracted, extra))
+            if refused is not None:  # read at last: no longer remembered as refused
+                self.store.forget_refused(item.source)
         except StoppedByFence as exc:  # costly to try: not tried again while the file stays the same
             for row in rows:
                 self.writer.remove_source(row["source"])
             if item.size is not None:
-                self.store.remember_refused(item.source, item.size, item.mtime, str(exc))
+                self.store.remember_refused(item.source, item.size, item.mtime, str(exc),
+                                            self.settings.extract_max_seconds, self.settings.extract_max_memory)
             return [Outcome(item.source, "skipped", str(exc))]
         except SkipFile as exc:
             for row in rows:  # the file became unusable: its old documents must not linger
                 self.writer.remove_source(row["source"])
             return [Outcome(item.source, "skipped", str(exc))]
+        except FenceUnavailable as exc:  # the machine's fault, not the file's: its documents stay
+            return [Outcome(item.source, "failed", f"lecture impossible : {exc}")]
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the run
             return [Outcome(item.source, "failed", f"erreur inattendue : {type(exc).__name__}: {exc}")]
         by_source = {r["source"]: r for r in rows}

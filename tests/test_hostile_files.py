@@ -144,6 +144,9 @@ def test_a_file_past_the_time_limit_is_refused_remembered_and_not_read_again(tmp
     again = Ingestor(quick, embedder=embedder, progress=False).ingest_paths([folder])
     reasons = {Path(o.source).name: o.reason for o in again.outcomes if o.status == "skipped"}
     assert "déjà refusé" in reasons["lent.xlsx"] and again.seconds < first.seconds
+    raised = Ingestor(settings.with_(document_max_passages=5), embedder=embedder, progress=False).ingest_paths([folder])
+    assert [Path(o.source).name for o in raised.outcomes if o.status == "added"] == ["lent.xlsx"]  # limit raised
+    assert get_store(settings).refused_file(str(folder / "lent.xlsx")) is None
 
 
 def test_finished_documents_are_written_while_a_slow_file_is_read(tmp_path, settings, embedder):
@@ -188,3 +191,20 @@ def test_a_damaged_archive_is_still_called_damaged(tmp_path, settings):
     data[200:260] = b"\x00" * 60  # inside the first member's compressed data
     with pytest.raises(SkipFile, match="tronqué ou corrompu"):
         extract_fenced(RawFile(broken, bytes(data), len(data), 0), settings)
+
+
+def test_a_failing_flush_never_lets_one_file_be_read_as_another(tmp_path, settings):
+    """The hook (the flush of finished documents) fails while a slow file is read: the error reaches the caller,
+    and the next file read is that file, not the slow one's late reply."""
+    from ingestion.fence import while_waiting
+
+    slow = h.xlsx_rows(tmp_path / "lent.xlsx", 100_000)
+    note = tmp_path / "note.md"
+    note.write_text(h.NORMAL_NOTE, encoding="utf-8")
+
+    def failing_flush():
+        raise RuntimeError("base verrouillée")
+
+    with while_waiting(failing_flush), pytest.raises(RuntimeError, match="base verrouillée"):
+        extract_fenced(read_file(slow, settings.max_file_bytes), settings)
+    assert "Hydronor" in extract_fenced(read_file(note, settings.max_file_bytes), settings).text

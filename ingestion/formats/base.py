@@ -181,17 +181,19 @@ def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     stops a member at its declared size and checks its CRC, so a lying header ends as a corrupt archive)."""
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
-            raise SkipFile(f"{kind} protégé par mot de passe (chiffré) : enregistrez-le sans mot de passe")
-        raise SkipFile(f"{kind} au format binaire ancien (.doc, .xls, .ppt) : enregistrez-le au format récent")
+            raise SkipFile(f"{agreed(kind, 'protégé')} par mot de passe ({'chiffrée' if feminine(kind) else 'chiffré'})"
+                           f" : enregistrez-{'la' if feminine(kind) else 'le'} sans mot de passe")
+        raise SkipFile(f"{kind} au format binaire ancien (.doc, .xls, .ppt) : "
+                       f"enregistrez-{'la' if feminine(kind) else 'le'} au format récent")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         check_members(archive, kind)
         bad = _read_all(archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, NotImplementedError,
             RuntimeError):
-        raise SkipFile(f"{kind} tronqué ou corrompu (archive ZIP illisible)") from None
+        raise SkipFile(f"{agreed(kind, 'tronqué ou corrompu')} (archive ZIP illisible)") from None
     if bad:
-        raise SkipFile(f"{kind} tronqué ou corrompu (élément {bad} illisible)")
+        raise SkipFile(f"{agreed(kind, 'tronqué ou corrompu')} (élément {bad} illisible)")
     return archive
 
 
@@ -201,9 +203,16 @@ _RATIO_FROM = 10 * 1024 * 1024  # small members compress as they like: the ratio
 _FEMININE = ("présentation", "boîte", "image")
 
 
-def agreed(kind: str, adjective: str) -> str:
-    """« document Word refusé », « présentation PowerPoint refusée », « boîte mail endommagée »."""
-    return f"{kind} {adjective}e" if kind.startswith(_FEMININE) else f"{kind} {adjective}"
+def feminine(kind: str) -> bool:
+    return kind.startswith(_FEMININE)
+
+
+def agreed(kind: str, adjectives: str) -> str:
+    """« document Word tronqué ou corrompu », « présentation PowerPoint tronquée ou corrompue »."""
+    if not feminine(kind):
+        return f"{kind} {adjectives}"
+    words = [w if w in ("ou", "et") or w.endswith("e") else w + "e" for w in adjectives.split()]
+    return f"{kind} {' '.join(words)}"
 
 
 def refused(kind: str) -> str:

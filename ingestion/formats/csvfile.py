@@ -7,6 +7,7 @@ import io
 from ingestion.formats.base import Extracted, bounded, cell_text, table_lines
 from ingestion.limits import TextBudget
 from ingestion.read import RawFile, SkipFile, decode_text
+from veille.numbers import decimal
 
 
 def extract_csv(raw: RawFile) -> Extracted:

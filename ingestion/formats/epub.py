@@ -7,6 +7,7 @@ import re
 
 from ingestion.formats.base import Extracted, blocks_text, bounded, iso_date, metadata, open_zip
 from ingestion.formats.htmlblocks import html_blocks
+from ingestion.limits import TextBudget
 from ingestion.read import RawFile, SkipFile
 
 # An XHTML chapter's DOCTYPE, internal subset included: the HTML parser would read « ]> » as text.
@@ -45,19 +46,25 @@ def extract_epub(raw: RawFile) -> Extracted:
     base = posixpath.dirname(opf_path)
     items = {i.get("id"): i for i in opf.iterfind(".//opf:manifest/opf:item", _NS)}
     blocks: list[str] = []
+    budget, read = TextBudget(), set()
     for ref in opf.iterfind(".//opf:spine/opf:itemref", _NS):
         item = items.get(ref.get("idref"))
-        if item is None or "html" not in (item.get("media-type") or ""):
-            continue
+        if item is None or "html" not in (item.get("media-type") or "") or ref.get("idref") in read:
+            continue  # a chapter listed twice in the spine is read once
+        read.add(ref.get("idref"))
+        if budget.cut:
+            break
         try:
             chapter = archive.read(posixpath.normpath(posixpath.join(base, item.get("href", ""))))
         except KeyError:
             continue  # a spine entry pointing nowhere: the other chapters still count
-        blocks.extend(html_blocks(_DOCTYPE.sub(b"", chapter, count=1)))
+        chapter_blocks = html_blocks(_DOCTYPE.sub(b"", chapter, count=1))
+        blocks.extend(chapter_blocks)
+        budget.take(" ".join(chapter_blocks), f"{len(read)} chapitres")
 
     def dc(name: str) -> str | None:
         el = opf.find(f".//dc:{name}", _NS)
         return el.text if el is not None else None
 
     meta = metadata(title=dc("title"), author=dc("creator"), date=iso_date(dc("date")))
-    return bounded(Extracted(text=blocks_text(blocks), meta=meta))
+    return bounded(Extracted(text=blocks_text(blocks), meta=meta, cut=budget.cut))

@@ -141,12 +141,13 @@ def _walk(message: EmailMessage, raw: RawFile) -> tuple[list[str], list[Part], l
 
     visit(message, 0)
     if seen["ignored"]:
-        problems.append(Part("pieces-jointes-ignorees", reason=f"{decimal(seen['ignored'], 0)} pièces jointes de plus "
-                             f"non lues (limite {decimal(budget.attachments, 0)} par message, réglage "
-                             f"VEILLE_MAIL_MAX_ATTACHMENTS)"))
+        more = seen["ignored"]
+        problems.append(Part("pieces-jointes-ignorees", reason=f"{decimal(more, 0)} pièce{'s' if more > 1 else ''} "
+                             f"jointe{'s' if more > 1 else ''} de plus non lue{'s' if more > 1 else ''} (limite "
+                             f"{decimal(budget.attachments, 0)} par message, réglage VEILLE_MAIL_MAX_ATTACHMENTS)"))
     if seen["parts"] > budget.mime_parts:
-        problems.append(Part("parties-ignorees", reason=f"message de {decimal(seen['parts'], 0)} parties MIME : "
-                             f"seules les {decimal(budget.mime_parts, 0)} premières sont lues (réglage "
+        problems.append(Part("parties-ignorees", reason=f"message de plus de {decimal(budget.mime_parts, 0)} parties "
+                             f"MIME : seules les {decimal(budget.mime_parts, 0)} premières sont lues (réglage "
                              f"VEILLE_MAIL_MAX_PARTS)"))
     if seen["deep"]:
         problems.append(Part("parties-imbriquees", reason=f"parties MIME imbriquées sur plus de "

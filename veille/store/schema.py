@@ -116,7 +116,9 @@ CREATE TABLE IF NOT EXISTS refused_files (
     size INTEGER,
     mtime REAL,
     reason TEXT NOT NULL,
-    refused_at REAL NOT NULL
+    refused_at REAL NOT NULL,
+    max_seconds REAL NOT NULL,  -- the limits in force then: raising one reads the file again
+    max_memory INTEGER NOT NULL
 );
 -- Bulletins built together: the draft, then each advisor's choice (pin, drop) and comment per item.
 CREATE TABLE IF NOT EXISTS bulletins (
