@@ -111,7 +111,7 @@ class _Fence:
                     or self._worker.process.poll() is not None:
                 self._close()
                 self._worker = _Worker(settings.extract_max_memory)
-            request = (raw, ReadLimits.from_settings(settings), url)
+            request = (raw, ReadLimits.from_settings(settings), url, settings.extract_max_seconds)
             try:
                 reply = self._worker.read(request, settings.extract_max_seconds, hook)
             except TimeoutError:

@@ -4,11 +4,9 @@ time from its standard input and answers on its standard output, each message a 
 Run as ``python -m ingestion.fence_worker MEMORY_BYTES``; only ``ingestion/fence.py`` starts it."""
 from __future__ import annotations
 
-import ctypes
 import os
 import pickle
 import resource
-import signal
 import struct
 import sys
 import time
@@ -55,18 +53,9 @@ def handle(raw, limits, url):
             return "skip", f"fichier illisible ({reason_of(exc)})"
 
 
-def _die_with_parent() -> None:
-    """Killed with its caller (Linux's PR_SET_PDEATHSIG): a worker busy on a looping file never outlives it."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def main() -> None:
     memory = int(sys.argv[1])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
-    _die_with_parent()
     # The protocol gets its own copy of descriptor 1; descriptor 1 itself becomes stderr, so that nothing a
     # library or a child process prints (Python or C) can break it.
     stdin, stdout = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
@@ -74,9 +63,15 @@ def main() -> None:
     sys.stdout = sys.stderr
     send(stdout, ("ready", ""))
     while (request := receive(stdin)) is not None:
+        raw, limits, url, seconds = request
+        # A processor-time cap per file, beyond the caller's wall clock: it only ever fires for a worker whose
+        # caller died (killed) while it was busy, so that none loops on a file for ever. (Not PR_SET_PDEATHSIG:
+        # it follows the thread that started the worker, and a web server's threads come and go.)
+        used = sum(resource.getrusage(resource.RUSAGE_SELF)[:2])
+        resource.setrlimit(resource.RLIMIT_CPU, (int(used + 2 * seconds + 10), resource.RLIM_INFINITY))
         started = time.monotonic()
         try:
-            reply = handle(*request)
+            reply = handle(raw, limits, url)
         except MemoryError:
             reply = ("memory", "")
         send(stdout, (*reply, time.monotonic() - started))  # the time the file took, told to the caller
