@@ -10,7 +10,8 @@ from typing import Callable
 import yaml
 
 from ingestion.formats import csvfile, epub, mail, ocr, office, opendocument, pdf, rtf
-from ingestion.formats.base import Extracted, Part, agreed, bounded, reason_of, refused  # noqa: F401 - re-exported: the type every stage passes on
+# Extracted and Part re-exported: the types every stage passes on.
+from ingestion.formats.base import Extracted, Part, agreed, bounded, reason_of, refused  # noqa: F401
 from ingestion.read import RawFile, SkipFile, decode_text
 
 # What a format is called in a reason given to the user when its library fails on a damaged file.

@@ -25,10 +25,10 @@ from typing import Callable
 
 from ingestion.fence_worker import receive, send
 from ingestion.formats.base import Extracted
-from ingestion.limits import ReadLimits, size
+from ingestion.limits import ReadLimits
 from ingestion.read import RawFile, SkipFile
 from veille.config import REPO_ROOT, Settings
-from veille.numbers import decimal
+from veille.numbers import decimal, file_size
 
 # A file still being read after this long lets the documents finished before it be written meanwhile.
 FLUSH_AFTER_SECONDS = 2.0
@@ -127,11 +127,11 @@ class _Fence:
                 code = self._worker.process.poll()
                 self._close()
                 raise StoppedByFence(f"le processus de lecture s'est arrêté sur ce fichier (code {code} : mémoire "
-                                     f"épuisée au-delà de {size(settings.extract_max_memory)} ou lecteur en "
+                                     f"épuisée au-delà de {file_size(settings.extract_max_memory)} ou lecteur en "
                                      f"échec) : fichier refusé")
             if reply[0] == "memory":
                 self._close()
-                raise StoppedByFence(f"sa lecture demandait plus de {size(settings.extract_max_memory)} de "
+                raise StoppedByFence(f"sa lecture demandait plus de {file_size(settings.extract_max_memory)} de "
                                      f"mémoire (limite VEILLE_EXTRACT_MAX_MEMORY) : fichier refusé")
             status, value = reply
             if status == "skip":

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from veille.config import Settings, get_settings
-from veille.numbers import decimal, file_size
+from veille.numbers import decimal
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,3 @@ class TextBudget:
             return text
         self.take(text)
         return text[:self.chars]
-
-
-def size(n: int) -> str:
-    """« 200 Mo »: the unit of the limits in reasons."""
-    return file_size(n)

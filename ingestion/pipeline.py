@@ -104,7 +104,8 @@ def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Setti
     if len(chunks) > settings.document_max_passages:  # what one document may cost the embedder
         # The limit that cut the most is the one named (the one to raise).
         cut = (f"document coupé : seuls les {decimal(settings.document_max_passages, 0)} premiers passages sur "
-               f"{decimal(len(chunks), 0)}{' lus' if cut else ''} sont indexés (réglage VEILLE_DOCUMENT_MAX_PASSAGES)")
+               f"{decimal(len(chunks), 0)}{' lus' if cut else ''} sont indexés "
+               f"(réglage VEILLE_DOCUMENT_MAX_PASSAGES)")
         chunks = chunks[:settings.document_max_passages]
         text = text[:chunks[-1].end]  # what is stored (and analysed for entities) is what is indexed
         pages = [start for start in pages if start < len(text)]

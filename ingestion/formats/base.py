@@ -8,9 +8,9 @@ import zlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from ingestion.limits import TextBudget, limits, size
+from ingestion.limits import TextBudget, limits
 from ingestion.read import SkipFile
-from veille.numbers import decimal
+from veille.numbers import decimal, file_size
 
 
 @dataclass
@@ -181,8 +181,9 @@ def open_zip(data: bytes, kind: str) -> zipfile.ZipFile:
     stops a member at its declared size and checks its CRC, so a lying header ends as a corrupt archive)."""
     if data.startswith(OLE_MAGIC):
         if _ENCRYPTED_PACKAGE in data:
-            raise SkipFile(f"{agreed(kind, 'protégé')} par mot de passe ({'chiffrée' if feminine(kind) else 'chiffré'})"
-                           f" : enregistrez-{'la' if feminine(kind) else 'le'} sans mot de passe")
+            raise SkipFile(f"{agreed(kind, 'protégé')} par mot de passe "
+                           f"({'chiffrée' if feminine(kind) else 'chiffré'}) : "
+                           f"enregistrez-{'la' if feminine(kind) else 'le'} sans mot de passe")
         raise SkipFile(f"{kind} au format binaire ancien (.doc, .xls, .ppt) : "
                        f"enregistrez-{'la' if feminine(kind) else 'le'} au format récent")
     try:
@@ -230,15 +231,15 @@ def check_members(archive: zipfile.ZipFile, kind: str) -> None:
     for info in members:
         if info.file_size > budget.member_bytes:
             raise SkipFile(f"{refused(kind)} : archive dont un membre ({info.filename}) dépasse "
-                           f"{size(budget.member_bytes)} une fois décompressé ({size(info.file_size)}, réglage "
-                           f"VEILLE_ARCHIVE_MEMBER_MAX_BYTES)")
+                           f"{file_size(budget.member_bytes)} une fois décompressé ({file_size(info.file_size)}, "
+                           f"réglage VEILLE_ARCHIVE_MEMBER_MAX_BYTES)")
         if info.file_size > _RATIO_FROM and info.file_size > budget.ratio * max(info.compress_size, 1):
-            raise SkipFile(f"{refused(kind)} : bombe de décompression ({info.filename} : {size(info.compress_size)} "
-                           f"qui en deviennent {size(info.file_size)})")
+            raise SkipFile(f"{refused(kind)} : bombe de décompression ({info.filename} : "
+                           f"{file_size(info.compress_size)} qui en deviennent {file_size(info.file_size)})")
         total += info.file_size
     if total > budget.archive_bytes:
-        raise SkipFile(f"{refused(kind)} : archive de {size(total)} une fois décompressée (limite "
-                       f"{size(budget.archive_bytes)}, réglage VEILLE_ARCHIVE_MAX_BYTES)")
+        raise SkipFile(f"{refused(kind)} : archive de {file_size(total)} une fois décompressée (limite "
+                       f"{file_size(budget.archive_bytes)}, réglage VEILLE_ARCHIVE_MAX_BYTES)")
 
 
 def _read_all(archive: zipfile.ZipFile) -> str | None:

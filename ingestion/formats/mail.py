@@ -22,6 +22,8 @@ from ingestion.read import RawFile, SkipFile, decode_text
 from veille.numbers import decimal
 
 
+TOO_DEEP = "message refusé : parties MIME imbriquées trop profondément"
+
 # How an attachment is read: ``ingestion.extract.extract``, installed by that module when it loads (it dispatches
 # to this one, so importing it here would be a cycle).
 def read_attachment(raw: RawFile) -> Extracted:  # replaced by ingestion.extract.extract when it loads
@@ -56,7 +58,7 @@ def extract_mbox(raw: RawFile) -> Extracted:
         except SkipFile as exc:
             parts.append(Part(f"message-{number}", reason=str(exc)))
         except RecursionError:
-            parts.append(Part(f"message-{number}", reason="message refusé : parties MIME imbriquées trop profondément"))
+            parts.append(Part(f"message-{number}", reason=TOO_DEEP))
         except Exception as exc:  # noqa: BLE001 - the stdlib's parser on a hostile message
             parts.append(Part(f"message-{number}", reason=f"message illisible ({reason_of(exc)})"))
     return Extracted(text="", meta={}, parts=parts)
@@ -75,7 +77,7 @@ def message_document(message: EmailMessage, raw: RawFile) -> Extracted:
     try:
         body, problems, attachments = _walk(message, raw)
     except RecursionError:
-        raise SkipFile("message refusé : parties MIME imbriquées trop profondément") from None
+        raise SkipFile(TOO_DEEP) from None
     blocks = ([f"# {subject}"] if subject else []) + body
     text = blocks_text(blocks)
     parts = problems + attachments

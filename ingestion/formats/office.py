@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 import re
 
-from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, iso_date, keep_entity_tails, metadata, open_zip,
-                                    reason_of, table_lines)
+from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, iso_date, keep_entity_tails,
+                                    metadata, open_zip, reason_of, table_lines)
 from ingestion.limits import TextBudget
 from ingestion.read import RawFile, SkipFile
 

@@ -58,7 +58,7 @@ def extract_pdf(raw: RawFile | bytes) -> Extracted:
         pages = [doc[i] for i in range(len(doc))]
         texts = [page_text(p) for p in drop_running([segments(p) for p in pages])]
         scans = [i for i, (p, t) in enumerate(zip(pages, texts)) if len(t.strip()) < MIN_TEXT and _has_image(p)]
-        refused = ""
+        refused, refused_page = "", 0  # the first page too big to render, and why
         if scans:
             ocr.check_pages(len(scans))
             scales = {}
@@ -66,7 +66,8 @@ def extract_pdf(raw: RawFile | bytes) -> Extracted:
                 try:
                     scales[i] = ocr.render_scale(*pages[i].get_size())
                 except SkipFile as exc:
-                    refused = refused or f"p. {i + 1} non lue : {exc}"
+                    if not refused:
+                        refused, refused_page = str(exc), i + 1
             scans = [i for i in scans if i in scales]
             read = ocr.ocr_pages([lambda i=i: pages[i].render(scale=scales[i], grayscale=True).to_pil()
                                   for i in scans], len(scans)) if scans else []
@@ -79,9 +80,9 @@ def extract_pdf(raw: RawFile | bytes) -> Extracted:
     _mend_page_ends(texts)
     text, starts = join_pages(texts)
     if not text.strip():
-        raise SkipFile(refused.split(" : ", 1)[1] if refused else
-                       "PDF sans texte (ni couche texte, ni page scannée lisible)")
-    return bounded(Extracted(text=text, meta=meta, pages=starts, cut=refused))
+        raise SkipFile(refused or "PDF sans texte (ni couche texte, ni page scannée lisible)")
+    cut = f"p. {refused_page} non lue : {refused}" if refused else ""
+    return bounded(Extracted(text=text, meta=meta, pages=starts, cut=cut))
 
 
 def _info(doc, key: str) -> str | None:
