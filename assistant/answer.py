@@ -93,6 +93,18 @@ class Answer:
     evidence: dict = field(default_factory=dict)  # the answerability features behind ``confidence``
     filter_note: str | None = None  # French: how a period named in the question was used (assistant/period.py)
     flagged: list[dict] = field(default_factory=list)  # generated sentences whose citations failed verification
+    # "answer", "partial" (no passage states the answer; ``related`` lists the citations of what comes
+    # closest) or "none" (nothing relevant).
+    status: str = "answer"
+    span: dict | None = None  # the answer's words in ``answer``: {"start", "end", "text"} (offsets in ``answer``)
+    related: list[int] = field(default_factory=list)
+
+    @property
+    def confidence_label(self) -> str:
+        """The confidence said in words, as users read it."""
+        if self.refused:
+            return ""
+        return "réponse sûre" if self.confidence >= SURE else "à vérifier"
 
     def as_json(self) -> dict:
         data = asdict(self)
@@ -107,6 +119,8 @@ class Answer:
                      for c in data.get("citations", [])]
         return cls(**{**data, "citations": citations})
 
+
+SURE = 0.8  # calibrated probability from which an answer is said « réponse sûre »
 
 REFUSAL = ("Le corpus ne contient pas d'information permettant de répondre à cette question. "
            "Essayez d'autres termes, élargissez la période ou retirez des filtres.")

@@ -110,6 +110,10 @@ class Decision:
     confidence: float
     evidence: AnswerabilityFeatures  # or the learned policy's (assistant/answerability): anything with as_dict()
     forced: bool = False  # refused before the model: nothing to quote, or sentences of the wrong kind
+    # The reader's three outcomes (assistant/reading.py): "answer", "partial" (the subject is there, not the
+    # answer: ``related`` passages are quoted as what comes closest) or "none"; "" for the other policies.
+    status: str = ""
+    related: tuple[int, ...] = ()
 
 
 def effective_threshold(settings: Settings, stored: float) -> float:

@@ -23,6 +23,7 @@ from assistant.generate import Generator, ready_stream
 from assistant.llm import llm_configured
 from assistant.period import PeriodBoost, apply_period, period_found
 from assistant.policy import Decision, RefusalPolicy
+from assistant.reading import ReaderComposer, ReaderPolicy, partial_text
 from assistant.retrieve import Boost, Retrieval, Search
 from veille.config import Settings, get_settings
 from veille.embeddings import get_embedder
@@ -39,6 +40,7 @@ ANSWERABILITY = {
                         lambda settings: JudgePolicy.from_settings(settings, with_consensus=True)),
     "learned": (lambda settings: LearnedComposer.load(), LearnedPolicy.from_settings),
     "rules": (lambda settings: ExtractiveComposer(), RefusalPolicy.from_settings),
+    "reader": (ReaderComposer.from_settings, ReaderPolicy.from_settings),
 }
 
 
@@ -125,16 +127,33 @@ class Assistant:
         return self._topic_policy.decide(draft, retrieval).answer
 
     def compose(self, question: str, retrieval: Retrieval, filters: Filters | None = None) -> Answer:
-        """The extractive answer to ``question`` from ``retrieval``, or a refusal with its confidence."""
+        """The extractive answer to ``question`` from ``retrieval``, or a refusal with its confidence (with the
+        reader: « pas de réponse précise » and what comes closest when the subject is there)."""
         made = self.composition(question, retrieval, filters)
         decision = made.decision
+        evidence = decision.evidence.as_dict()
+        if decision.status == "partial":
+            return self._partial(question, retrieval, made, evidence)
         if not decision.answer:
             return Answer(question=question, answer=REFUSAL, refused=True, confidence=decision.confidence,
-                          evidence=decision.evidence.as_dict())
+                          evidence=evidence, status="none")
         numbering = CitationNumbering(self.store, retrieval.passages)
-        return Answer(question=question, answer=numbering.cite(made.draft.chosen), refused=False,
-                      citations=numbering.citations, confidence=decision.confidence,
-                      evidence=decision.evidence.as_dict())
+        text = numbering.cite(made.draft.chosen)
+        return Answer(question=question, answer=text, refused=False, citations=numbering.citations,
+                      confidence=decision.confidence, evidence=evidence, span=answer_span(made.draft, text))
+
+    def _partial(self, question: str, retrieval: Retrieval, made: Composition, evidence: dict) -> Answer:
+        verdict = made.draft.ranking
+        numbering = CitationNumbering(self.store, retrieval.passages)
+        lines, seen = [], set()
+        for k in made.decision.related:
+            sentence = ReaderComposer.sentence_of(retrieval.passages, k, verdict.readings[k])
+            if sentence.text and sentence.text not in seen:
+                seen.add(sentence.text)
+                lines.append(numbering.cite([sentence]))
+        return Answer(question=question, answer=partial_text(question, lines), refused=True,
+                      citations=numbering.citations, confidence=made.decision.confidence, evidence=evidence,
+                      status="partial", related=[c.n for c in numbering.citations])
 
     def ask(self, question: str, filters: Filters | None = None) -> Answer:
         return self.ask_stream(question, filters, stream=False).result()
@@ -181,6 +200,20 @@ class Assistant:
                                                 CitationNumbering(self.store, result.passages), filters.describe()))
         out.on_done.append(finalize)
         return out
+
+
+def answer_span(draft, text: str) -> dict | None:
+    """Where the reader's answer words sit in the answer ``text`` (its first sentence is the span's)."""
+    verdict = draft.ranking
+    span = getattr(verdict, "span", None)
+    if not span or not draft.chosen or draft.chosen[0].passage != span[0]:
+        return None
+    k, a, b = span
+    words = draft.passages[k].node.get_content()[a:b].strip()
+    at = text.find(words) if words else -1
+    if at < 0 or at >= len(draft.chosen[0].text):
+        return None
+    return {"start": at, "end": at + len(words), "text": words}
 
 
 _assistants: dict = {}

@@ -6,6 +6,7 @@ import json
 from rich import box
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from assistant.answer import Answer, Citation
 from assistant.citations import centred_excerpt
@@ -36,12 +37,25 @@ def print_answer(answer: Answer) -> None:
     if answer.notice:
         out.print(f"[yellow]{answer.notice}[/]")
     out.print()
-    out.print(answer.answer, markup=False, highlight=False)
+    out.print(answer_text(answer), highlight=False)
+    if answer.confidence_label:
+        out.print(f"[dim]Confiance : {answer.confidence_label}[/]", highlight=False)
     if answer.citations:
         out.print("\n[bold]Sources[/]")
         for c in answer.citations:
             print_citation(c)
     out.print()
+
+
+def answer_text(answer: Answer) -> Text:
+    """The answer as rich text: the reader's answer words in bold, the first line of a partial answer too."""
+    text = Text(answer.answer)
+    span = answer.span
+    if span and 0 <= span["start"] < span["end"] <= len(answer.answer):
+        text.stylize("bold", span["start"], span["end"])
+    if answer.status == "partial":
+        text.stylize("bold", 0, answer.answer.find("\n") if "\n" in answer.answer else len(answer.answer))
+    return text
 
 
 def print_citation(c: Citation) -> None:

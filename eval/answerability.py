@@ -34,6 +34,7 @@ from assistant.answerability.consensus import both_answer
 from assistant.answerability.judge import JUDGE_PATH, judge_agrees
 from assistant.conversation import Conversation
 from assistant.policy import load_model
+from assistant.reading import reader_threshold
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.datasets import SHARED_BENCH, Bench, Question, load_bench, read_jsonl
@@ -47,10 +48,10 @@ from veille.judge import read_meta
 from veille.progress import make_progress
 
 SETS = ("piaf", "spf", "cnil", "demo", "demo-echelle")
-SCORERS = ("rules", "learned", "consensus", "judge", "judge-consensus")
+SCORERS = ("rules", "learned", "consensus", "judge", "judge-consensus", "reader")
 LABELS = {"rules": "règles (modèle ajusté sur le jeu du corpus)", "learned": "appris (PIAF train)",
           "consensus": "consensus (règles et appris d'accord)", "judge": "juge (cross-encodeur, PIAF train)",
-          "judge-consensus": "juge, règles et appris d'accord"}
+          "judge-consensus": "juge, règles et appris d'accord", "reader": "lecteur (entraîné sur PIAF train)"}
 HIGH_CONFIDENCE = 0.8
 
 
@@ -144,6 +145,8 @@ class SharedQueries:
 def scorer_threshold(name: str) -> float:
     """The threshold a mode refuses under, as stored with its model (consensus: each judge's own, see
     ``refused``; the stricter is reported)."""
+    if name == "reader":
+        return reader_threshold(get_settings().with_(refusal_threshold=None))
     judge = float(read_meta(JUDGE_PATH)["threshold"])
     return {"rules": load_model().threshold, "learned": load_models().threshold,
             "consensus": max(load_model().threshold, load_models().threshold), "judge": judge,

@@ -355,7 +355,7 @@ def _quantize(export: Path, tmp: Path, info: dict, fingerprint: str) -> None:
                                              "fp32_matmuls": len(kept), "check_cosine_fp32": cosine}, indent=2))
 
 
-def export_fused(module, sample, output: str, config, tmp: Path):
+def export_fused(module, sample, output: str, config, tmp: Path, output_axes: dict | None = None):
     """``module(input_ids, attention_mask)`` as ONNX in ``tmp``, fused for CPU by ONNX Runtime's transformer
     optimiser (attention, skip layer norm, bias GELU), weights in a side file; returns the optimiser's model."""
     import torch
@@ -368,7 +368,8 @@ def export_fused(module, sample, output: str, config, tmp: Path):
         torch.onnx.export(module, (sample["input_ids"], sample["attention_mask"]), str(raw),
                           input_names=["input_ids", "attention_mask"], output_names=[output],
                           dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"}, output: {0: "batch"}},
+                                        "attention_mask": {0: "batch", 1: "tokens"},
+                                        output: output_axes or {0: "batch"}},
                           opset_version=17, dynamo=False)
     fused = optimizer.optimize_model(str(raw), model_type="bert", num_heads=int(config.num_attention_heads),
                                      hidden_size=int(config.hidden_size), opt_level=1, use_gpu=False)

@@ -77,13 +77,21 @@ def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | Non
         lines.append(f"⚠️ {escape_markdown(answer.notice)}\n")
     if getattr(answer, "filter_note", None):
         lines.append(f"*{escape_markdown(answer.filter_note)}*\n")
-    if answer.refused:
+    if answer.refused and answer.status == "partial" and partial is None:
+        head, _, closest = answer.answer.partition("\n")
+        lines.append(f"**{escape_markdown(head)}**\n\n" + "<br>".join(
+            link_citations(escape_markdown(line), turn) for line in closest.split("\n")))
+    elif answer.refused:
         lines.append(refusal_text(answer))
+    elif partial is None:
+        lines.append(link_citations(marked_span(answer), turn))
     else:
-        lines.append(link_citations(escape_markdown(partial if partial is not None else answer.answer), turn))
-        if partial is not None and partial != answer.answer:
+        lines.append(link_citations(escape_markdown(partial), turn))
+        if partial != answer.answer:
             lines[-1] += " ▌"
     footer = [f"Mode : {answer.mode if answer.mode else mode_label}"]
+    if answer.confidence_label:
+        footer.append(f"Confiance : {answer.confidence_label}")
     active = describe_filters(answer.filters)
     footer.append(f"Filtres actifs : {escape_markdown(active)}" if active else "Filtres : aucun (tout le corpus)")
     if answer.citations and partial is None:
@@ -91,6 +99,16 @@ def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | Non
         footer.append(f"{n} source{'s' if n > 1 else ''} — cliquez sur [n] pour {'les' if n > 1 else 'la'} voir")
     lines.append("\n<small class='answer-meta'>" + " · ".join(footer) + "</small>")
     return "\n".join(lines)
+
+
+def marked_span(answer: Answer) -> str:
+    """The answer as escaped Markdown, the reader's answer words in bold."""
+    span = answer.span
+    text = answer.answer
+    if not span or not 0 <= span["start"] < span["end"] <= len(text):
+        return escape_markdown(text)
+    a, b = span["start"], span["end"]
+    return f"{escape_markdown(text[:a])}**{escape_markdown(text[a:b])}**{escape_markdown(text[b:])}"
 
 
 def render_partial(text: str, turn: int) -> str:
