@@ -1,7 +1,8 @@
-"""Accounts apart from the corpus: users and login throttling, the audience rules, the audit log.
+"""Accounts apart from the corpus: users and login throttling, the audience rules, the audit log, the users'
+feedback on answers (``accounts.feedback``, imported by the front ends only).
 
-May import the core (``veille``) only. One database (``home/access.db``, see ``accounts.db``); the Gradio
-login glue lives in the web UI (``webui/auth.py``)."""
+May import the core (``veille``) only. One database for the accounts (``home/access.db``, see ``accounts.db``),
+another for the feedback (``home/feedback.db``); the Gradio login glue lives in the web UI (``webui/auth.py``)."""
 from accounts.audience import PARTNERS, PUBLIC, audience_for, can_read, enforce, readable_document, restrict
 from accounts.users import (
                             ACCESS_REFUSED,

@@ -15,7 +15,7 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from accounts import audit
+import accounts.audit as audit
 from accounts.db import closing, exists, open_db
 from veille.config import Settings
 from veille.errors import VeilleError

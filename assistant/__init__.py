@@ -1,3 +1,4 @@
-"""The assistant: retrieve → compose → decide (refusal policy) → answer → converse; briefings and watches.
+"""The assistant: retrieve → compose → decide (refusal policy) → answer → converse.
 
-May import the core (``veille``), ``accounts`` and ``ingestion``; the front ends and ``eval`` import it."""
+May import the core (``veille``), ``accounts`` and ``ingestion``; the watch job (``watch``: briefings, watches,
+bulletins, schedule), the front ends and ``eval`` import it."""

@@ -43,10 +43,10 @@ def socket_path(settings: Settings) -> Path:
     return settings.home / SOCKET_NAME
 
 
-# The code that answers: Veille's packages and the model files shipped in them (``assistant/answerability.json``).
+# The code that answers: Veille's packages and the model files shipped in them (``assistant/reader.npz``, ...).
 CODE_ROOT = Path(__file__).resolve().parents[1]
-CODE_PACKAGES = ("veille", "ingestion", "accounts", "assistant", "cli", "webui", "prompts")
-CODE_SUFFIXES = (".py", ".json", ".txt", ".md")
+CODE_PACKAGES = ("veille", "ingestion", "accounts", "assistant", "watch", "cli", "webui", "prompts")
+CODE_SUFFIXES = (".py", ".json", ".txt", ".md", ".npz")
 
 
 @functools.cache

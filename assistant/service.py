@@ -97,6 +97,9 @@ class Assistant:
         """Load the model and open the stores before the first question."""
         self.embedder.embed_queries(["préchauffage"])
         self.store.collection.count()
+        reader = getattr(self.composer, "reader", None)
+        if reader is not None:  # the first question should not pay ONNX Runtime's first run
+            reader.read("préchauffage", ["Un passage de préchauffage."])
 
     # --- the pipeline ---------------------------------------------------------------------------------
     def retrieve(self, question: str, filters: Filters | None = None, top_k: int | None = None,

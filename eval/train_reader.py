@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
+from eval.datasets import load_bench, load_training_questions
 from veille.config import get_settings
 from veille.embeddings import get_embedder, resolve_model_path
-from veille.reader import LAYERS, MAX_LENGTH, READER_PATH, make_windows, new_net, pad, save_weights
+from veille.reader import LAYERS, MAX_LENGTH, READER_PATH, best_span, make_windows, new_net, pad, save_weights
 
 SEED = 42
 HELD_SHARE = 0.10
@@ -91,8 +92,6 @@ def swapped_question(question: str, passage: str, names: list[str], rng: random.
 
 def build_examples(limit: int | None, progress: bool = True) -> tuple[list[Example], list[Example]]:
     """(training examples, held examples), cached by content."""
-    from eval.datasets import load_bench, load_training_questions
-
     settings = get_settings()
     piaf = load_bench("piaf", full=True)
     questions = load_training_questions()
@@ -299,8 +298,6 @@ def evaluate(net, tokenizer, held: list[Example], device: str, batch: int) -> di
     import torch
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
-
-    from veille.reader import best_span
 
     logits, spans_ok = [], []
     with torch.inference_mode():

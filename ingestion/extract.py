@@ -54,7 +54,7 @@ def extract_html(data: bytes | str, url: str | None = None) -> Extracted:
         raise SkipFile("HTML sans contenu exploitable")
     try:
         # favor_precision: boilerplate ("À lire aussi", paywall teasers) leaks less; measured by
-        # ingestion/collect/bench_extraction.py on ../shared/html_fr (leaks 0.128 -> 0.064, recall ≥ 0.93).
+        # bench/extraction.py on ../shared/html_fr (leaks 0.128 -> 0.064, recall ≥ 0.93).
         doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
                                           include_tables=True, include_formatting=True, favor_precision=True,
                                           output_format="python")

@@ -3,7 +3,7 @@ buckets, so that the same press release on five sites, or an article and its upd
 
 A document is compared only with the documents sharing a band bucket (``Store.band_candidates``); it joins the
 cluster of the closest one whose estimated resemblance passes the rule, else it starts its own. The rule and the
-shingle size were chosen with ``python -m ingestion.bench_neardup`` (pages of ../shared/html_fr with edits,
+shingle size were chosen with ``python -m bench.neardup`` (pages of ../shared/html_fr with edits,
 boilerplate changes and genuine same-topic non-duplicates; figures in README).
 """
 from __future__ import annotations

@@ -14,7 +14,7 @@ from pathlib import Path
 from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 
-from veille.sizes import over_limit
+from veille.numbers import over_limit
 
 
 class SkipFile(Exception):

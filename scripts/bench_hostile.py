@@ -9,7 +9,7 @@ resident memory summed, sampled every 0.1 s), the wall time, the outcome and the
 normal note landed.
 
 Part 2 — the fence's cost: every file of SPF 400 (../shared), the demo corpus and one real file of each format
-(ingestion/formats/samples.py, OCR included) extracted in this process (`ingestion.extract.extract`, the peer)
+(bench/samples.py, OCR included) extracted in this process (`ingestion.extract.extract`, the peer)
 and through the fence (`ingestion.fence.extract_fenced`: a pipe to the capped worker), alternated, same run.
 """
 from __future__ import annotations
@@ -153,7 +153,7 @@ def hostile_table(selected: list[str] | None, small: bool, timeout: float) -> No
 
 
 def normal_files(tmp: Path) -> dict[str, list[Path]]:
-    from ingestion.formats.samples import samples
+    from bench.samples import samples
 
     sets: dict[str, list[Path]] = {}
     spf = REPO.parent / "shared" / "bench" / "spf" / "corpus.jsonl"

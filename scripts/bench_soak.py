@@ -198,7 +198,7 @@ class Soak:
     def collect_loop(self) -> None:
         if not SHARED_HTML.is_dir():
             return
-        from ingestion.collect.bench_site import Site
+        from bench.site import Site
 
         with Site.from_folder(SHARED_HTML) as site:
             host = site.base.split("//", 1)[1]

@@ -332,7 +332,7 @@ BRIEF_TOPIC = "production industrielle en Normandie : lait, port et aéronautiqu
 def test_restricted_briefing_is_the_briefing_of_a_store_without_hidden_documents(world):
     """Sentence choice, themes and sources of a filière-A user's note equal those of a store that never held
     the documents they may not read (term weights taken within the audience, not over the whole corpus)."""
-    from assistant.brief import make_brief
+    from watch.brief import make_brief
 
     mine = make_brief(world["assistant"], BRIEF_TOPIC, restrict(Filters(), user(world, "ent-a")))
     peer = make_brief(world["peer"], BRIEF_TOPIC)
@@ -346,9 +346,9 @@ def test_restricted_briefing_is_the_briefing_of_a_store_without_hidden_documents
 
 
 def test_restricted_watch_finds_what_a_store_without_hidden_documents_finds(tmp_path, models_dir, embedder):
-    from assistant.watches import add_watch, news, run_watches
     from ingestion.pipeline import Ingestor
     from veille.config import Settings
+    from watch.watches import add_watch, news, run_watches
 
     full = Settings(home=tmp_path / "full", models_path=models_dir)
     visible = Settings(home=tmp_path / "visible", models_path=models_dir)

@@ -8,9 +8,9 @@ import pytest
 from conftest import REPO, veille
 from openai_server import FakeOpenAIServer
 
-from assistant.brief import make_brief
 from assistant.service import Assistant
 from veille.filters import Filters
+from watch.brief import make_brief
 
 TOPIC = "intelligence économique territoriale en Normandie"
 SECTIONS = ["# Note de synthèse : ", "## Vue d'ensemble", "## Points clés par thème", "### ", "## Sources",

@@ -275,16 +275,16 @@ def test_docx_and_markdown_exports(bulletin_home, env):
 
 
 def test_markdown_escaping_leaves_corpus_text_literal():
-    from assistant.bulletin_render import md_escape
+    from watch.bulletin_render import md_escape
 
     assert md_escape("Voir [le guide](javascript:alert(3)) et **le kit** <b>") == \
         r"Voir \[le guide\](javascript:alert(3)) et \*\*le kit\*\* \<b\>"
 
 
 def test_advisors_build_one_draft_together(bulletin_home, env):
-    from assistant.bulletin import build_bulletin
     from assistant.service import Assistant
     from veille.store import get_store
+    from watch.bulletin import build_bulletin
 
     settings, root = bulletin_home
     assistant = Assistant(settings)
@@ -315,10 +315,10 @@ def test_advisors_build_one_draft_together(bulletin_home, env):
 def test_item_summaries_written_by_the_model_are_verified(bulletin_home, scenario):
     from openai_server import FakeOpenAIServer
 
-    from assistant.bulletin import build_bulletin
-    from assistant.bulletin_render import to_markdown
     from assistant.service import Assistant
     from veille.markup import md_literal
+    from watch.bulletin import build_bulletin
+    from watch.bulletin_render import to_markdown
 
     settings, _ = bulletin_home
     with FakeOpenAIServer() as server:

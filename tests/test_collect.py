@@ -11,8 +11,8 @@ import hashlib
 import pytest
 from conftest import needs_shared, veille
 
+from bench.site import Site
 from ingestion.collect import Collector, Source
-from ingestion.collect.bench_site import Site
 from ingestion.collect.fetcher import Fetcher
 from ingestion.collect.safety import UnsafeURL, check_url
 from veille.store import get_store

@@ -1,4 +1,4 @@
-"""Every supported format, from files generated with a known text (ingestion/formats/samples.py):
+"""Every supported format, from files generated with a known text (bench/samples.py):
 extraction in reading order with pages, the real ``veille ingest`` over all of them and broken ones,
 citations by page, web collection of office files, and the text clean-up."""
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import veille
 
-from ingestion.formats import samples as S
-from ingestion.formats.bench import overlap
+from bench import samples as S
+from bench.formats import overlap
 from ingestion.read import RawFile, SkipFile
 
 
@@ -221,8 +221,8 @@ def test_an_old_store_gets_the_new_columns(settings):
 # --- web collection -------------------------------------------------------------------------------------------
 def test_collected_links_to_office_files_and_pdfs_go_through_the_same_extractors(settings, embedder):
     from assistant.service import Assistant
+    from bench.site import Site
     from ingestion.collect import Collector, Source
-    from ingestion.collect.bench_site import Site
     from veille.store import get_store
     from webui.sources import render_citation
 

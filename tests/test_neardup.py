@@ -116,7 +116,7 @@ def test_removing_the_original_leaves_the_copy_whole(dup_home, embedder):
 
 def test_the_benchmark_prints_precision_and_recall():
     needs_shared("html_fr")
-    res = subprocess.run([sys.executable, "-m", "ingestion.bench_neardup", "--json"], cwd=REPO, capture_output=True,
+    res = subprocess.run([sys.executable, "-m", "bench.neardup", "--json"], cwd=REPO, capture_output=True,
                          text=True, timeout=600)
     assert res.returncode == 0, res.stderr
     data = json.loads(res.stdout)

@@ -22,11 +22,11 @@ Le guichet propose un diagnostic gratuit et un accompagnement en cas d'attaque p
 
 def test_news_since_the_last_visit(tmp_path, settings, embedder, env):
     from accounts import add_user, restrict, user_for_cli
-    from assistant.news import VISIT_GAP_S, whats_new
     from assistant.service import Assistant
-    from assistant.watches import add_watch
     from ingestion.pipeline import Ingestor
     from veille.filters import Filters
+    from watch.news import VISIT_GAP_S, whats_new
+    from watch.watches import add_watch
 
     corpus = tmp_path / "corpus"
     shutil.copytree(REPO / "corpus", corpus)

@@ -127,3 +127,20 @@ def test_what_is_missing_is_named_in_french(question, said):
 def test_a_quoted_sentence_never_opens_on_punctuation_or_list_residue():
     assert clean_opening(". la « Rencontre IE pour les Entreprises »") == "la « Rencontre IE pour les Entreprises »"
     assert clean_opening("- • Le pôle réunit 40 entreprises.") == "Le pôle réunit 40 entreprises."
+
+
+def test_the_chat_and_the_terminal_show_the_answer_words_in_bold_and_a_partial_answer_plainly(store):
+    from cli.render import answer_text
+    from webui.chat import escape_markdown, render_answer
+
+    answer = ask(store, ASKED)
+    shown = render_answer(answer, 0, "extractif")
+    assert f"**{escape_markdown(answer.span['text'])}**" in shown
+    assert "Confiance : " in shown
+    styled = answer_text(answer)
+    assert any(s.style == "bold" and styled.plain[s.start:s.end] == answer.span["text"] for s in styled.spans)
+
+    partial = ask(store, "Quel est le chiffre d'affaires de la Laiterie du Bocage ?")
+    shown = render_answer(partial, 1, "extractif")
+    assert shown.startswith("**Pas de réponse précise.") and 'class="cite"' in shown
+    assert "Le corpus ne couvre pas cette question" not in shown  # not the « nothing found » refusal

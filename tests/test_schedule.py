@@ -21,7 +21,7 @@ def T(text: str) -> dt.datetime:
 
 
 def test_intervals_and_calendar_periods():
-    from assistant.schedule import Interval, ScheduleError
+    from watch.schedule import Interval, ScheduleError
 
     day = Interval.parse("1j")
     last = T("2026-10-01T08:00").timestamp()
@@ -42,8 +42,8 @@ def test_intervals_and_calendar_periods():
 
 
 def test_due_jobs_run_once_and_a_failure_stays_due(settings):
-    from assistant.schedule import Interval, Job, Plan, run_due
     from veille.errors import VeilleError
+    from watch.schedule import Interval, Job, Plan, run_due
 
     done: list[tuple[str, dt.datetime]] = []
 
@@ -106,9 +106,9 @@ def test_a_real_run_does_what_is_due_then_nothing(tmp_path, env, corpus_copy):
 
 
 def test_two_runs_never_overlap_and_a_killed_run_leaves_nothing_half_done(tmp_path, env, corpus_copy):
-    from assistant.schedule import run_lock
     from veille.config import Settings
     from veille.store import get_store
+    from watch.schedule import run_lock
 
     home = Settings(home=tmp_path / "home")
     planning, _ = _planning(tmp_path, corpus_copy)
@@ -140,8 +140,8 @@ def test_two_runs_never_overlap_and_a_killed_run_leaves_nothing_half_done(tmp_pa
 
 def test_serve_runs_the_schedule_in_the_background(settings, tmp_path):
     """APScheduler inside the server process: its tick is run_due over $VEILLE_HOME/planning.yaml."""
-    from assistant.schedule import background_scheduler
     from veille.store import get_store
+    from watch.schedule import background_scheduler
 
     folder = tmp_path / "depot"
     folder.mkdir()

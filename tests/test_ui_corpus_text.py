@@ -181,12 +181,12 @@ def test_the_word_export_keeps_corpus_marks_as_text(tmp_path):
 # --- every tab, function by function -------------------------------------------------------------------
 
 def test_every_tab_shows_what_a_document_controls_as_text(assistant, ctx, hostile_home):
-    from assistant.brief import make_brief
-    from assistant.bulletin import build_bulletin
-    from assistant.bulletin_render import to_html, to_markdown
     from assistant.conversation import Conversation
-    from assistant.watches import add_watch, apply_to_existing
     from veille.filters import Filters
+    from watch.brief import make_brief
+    from watch.bulletin import build_bulletin
+    from watch.bulletin_render import to_html, to_markdown
+    from watch.watches import add_watch, apply_to_existing
     from webui.briefing import note_for_display, note_sources
     from webui.bulletin import review_html
     from webui.chat import conversation_markdown, filter_choices, render_answer

@@ -14,11 +14,9 @@ from conftest import REPO, free_port
 
 
 def readme_tabs() -> set[str]:
-    """The tabs the README's « Interface web » section promises: its bold list items (« - **Veilles** : … »)."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
-    section = text[text.index("## Interface web"):]
-    section = section[:section.index("\n## ", 3)]
-    return set(re.findall(r"^- \*\*([^*]+)\*\* :", section, flags=re.M)) - {"Sécurité", "Extension"}
+    """The tabs the web UI guide (docs/webui.md) promises: its bold list items (« - **Veilles** : … »)."""
+    text = (REPO / "docs" / "webui.md").read_text(encoding="utf-8")
+    return set(re.findall(r"^- \*\*([^*]+)\*\* :", text, flags=re.M)) - {"Sécurité", "Extension"}
 
 
 README_TABS = readme_tabs()
@@ -45,7 +43,7 @@ def test_veille_serve_warms_up_then_serves_offline(env):
         assert config.get("analytics_enabled") is False
         assert not config.get("share_url")
         assert "fonts.googleapis.com" not in json.dumps(config.get("theme_css", "")) + page.text
-        # The app users get has every tab the README lists (one was once registered only when a test imported it).
+        # The app users get has every tab the guide lists (one was once registered only when a test imported it).
         tabs = {c.get("props", {}).get("label") for c in config["components"] if c.get("type") == "tabitem"}
         assert README_TABS <= tabs, tabs
     finally:
@@ -99,7 +97,7 @@ def test_streamed_chunks_rebuild_the_answer_without_cutting_citations():
 def test_feedback_export_makes_candidate_pairs(tmp_path, env):
     from conftest import veille
 
-    from assistant.feedback import FeedbackRecord, FeedbackStore, feedback_path
+    from accounts.feedback import FeedbackRecord, FeedbackStore, feedback_path
     from veille.config import Settings
 
     store = FeedbackStore(feedback_path(Settings(home=tmp_path / "home")))

@@ -7,10 +7,10 @@ import re
 import pytest
 from conftest import needs_shared, veille
 
-from assistant.watches import WatchError, add_watch, list_watches, news, news_markdown, remove_watch, run_watches
+from bench.site import Site
 from ingestion.collect import Collector, Source
-from ingestion.collect.bench_site import Site
 from veille.filters import Filters
+from watch.watches import WatchError, add_watch, list_watches, news, news_markdown, remove_watch, run_watches
 
 PAGES = ["lopinion.fr.glyphosate", "sports.fr.lorient", "ledevoir.com.trottinettes"]
 

@@ -18,9 +18,17 @@ def file_size(n_bytes: float) -> str:
         size /= 1024
         if size < 1024 or unit == "To":
             break
-    if size >= 100 or size.is_integer():
+    if size >= 100 or round(size, 1).is_integer():  # « 20 Mo », never « 20,0 Mo »
         return f"{decimal(size, 0)} {unit}"
     return f"{decimal(size, 1)} {unit}"
+
+
+def over_limit(n_bytes: int, limit: int) -> str:
+    """« 21 Mo > 20 Mo »; exact byte counts when rounding would show two equal sizes."""
+    size, cap = file_size(n_bytes), file_size(limit)
+    if size == cap:
+        size, cap = f"{n_bytes:_} octets".replace("_", "\u202f"), f"{limit:_} octets".replace("_", "\u202f")
+    return f"{size} > {cap}"
 
 
 def seconds(value: float) -> str:

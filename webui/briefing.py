@@ -1,5 +1,5 @@
 """The briefing tab: topic + period + filters → the *note de synthèse* of ``veille brief``
-(``assistant.brief``), rendered, downloadable as Markdown and .docx."""
+(``watch.brief``), rendered, downloadable as Markdown and .docx."""
 from __future__ import annotations
 
 import logging
@@ -7,8 +7,8 @@ import re
 
 import gradio as gr
 
-from assistant.brief import make_brief
 from veille.errors import VeilleError
+from watch.brief import make_brief
 from webui.chat import DATE_HINT, date_problems, make_filters
 from webui.context import UIContext, field_message
 from webui.docx_export import export_files

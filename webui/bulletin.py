@@ -11,11 +11,11 @@ from pathlib import Path
 
 import gradio as gr
 
-from assistant.brief import french_date
-from assistant.bulletin import Bulletin, build_bulletin
-from assistant.bulletin_render import write
 from veille.errors import VeilleError
 from veille.filters import Filters
+from watch.brief import french_date
+from watch.bulletin import Bulletin, build_bulletin
+from watch.bulletin_render import write
 from webui.context import UIContext
 from webui.sources import esc, safe_url, sanitize
 

@@ -12,9 +12,9 @@ from typing import Callable, Iterator
 import gradio as gr
 
 from accounts import AccessError
+from accounts.feedback import FeedbackStore, feedback_path
 from assistant.answer import Answer
 from assistant.conversation import Conversation
-from assistant.feedback import FeedbackStore, feedback_path
 from assistant.service import Assistant
 from veille.config import Settings
 from veille.filters import Filters

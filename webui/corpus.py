@@ -9,11 +9,11 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from assistant.watches import after_ingestion
 from ingestion.pipeline import Ingestor
 from ingestion.sources import SUPPORTED
 from veille.filters import source_label
 from veille.numbers import file_size, seconds
+from watch.watches import after_ingestion
 from webui.context import UIContext, field_message
 from webui.sources import DOC_TYPE_LABELS, source_names
 

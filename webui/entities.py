@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import gradio as gr
 
-from assistant.brief import french_date
 from assistant.entities import Entities, label_name
 from veille.errors import VeilleError
 from veille.filters import Filters
+from watch.brief import french_date
 from webui.context import UIContext
 from webui.sources import esc, safe_url, sanitize
 

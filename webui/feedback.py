@@ -1,10 +1,10 @@
 """👍/👎 on each answer (the chatbot's own feedback buttons) and an optional comment, stored with the
-question, answer, sources and configuration (assistant.feedback)."""
+question, answer, sources and configuration (accounts.feedback)."""
 from __future__ import annotations
 
 import gradio as gr
 
-from assistant.feedback import record_from_answer
+from accounts.feedback import record_from_answer
 from webui.context import UIContext, ui_info, ui_warning
 
 

@@ -8,9 +8,9 @@ import threading
 import time
 
 from assistant.ask_socket import serve_asks
-from assistant.schedule import background_scheduler
 from assistant.service import get_assistant
 from veille.config import Settings, get_settings
+from watch.schedule import background_scheduler
 from webui.app import build_app
 
 

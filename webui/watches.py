@@ -1,5 +1,5 @@
 """The "Veilles" tab: saved watches and what each found in newly ingested or collected documents
-(``assistant.watches``), the same as ``veille watch news`` with cited snippets.
+(``watch.watches``), the same as ``veille watch news`` with cited snippets.
 
 Listed in ``webui.app.TABS``; with accounts, a user sees only the findings in their
 audience, and only an administrator adds or removes watches.
@@ -10,11 +10,11 @@ import datetime as dt
 
 import gradio as gr
 
-from assistant.news import whats_new
-from assistant.watches import WatchError, add_watch, apply_to_existing, list_watches, news, remove_watch
 from ingestion.metadata import slug
 from veille.filters import Filters, source_label
 from veille.numbers import decimal
+from watch.news import whats_new
+from watch.watches import WatchError, add_watch, apply_to_existing, list_watches, news, remove_watch
 from webui.context import UIContext, field_message
 from webui.sources import DOC_TYPE_LABELS, esc, format_date, safe_url, sanitize
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assistant.brief import make_brief
 from assistant.service import get_assistant
 from cli.console import err, out
 from cli.options import add_filter_args, filters_from_args
+from watch.brief import make_brief
 
 
 def cmd_brief(args) -> int:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from assistant.answerability.judge import JUDGE_MODES, load_judge_for
+from assistant.reading import load_reader_for
 from cli.console import err, out
 from veille.config import get_settings
 from veille.embeddings import get_embedder
@@ -18,6 +19,11 @@ def cmd_build_model(args) -> int:
         with err.status("Préparation du juge de réponse (la première fois : export ONNX, une vingtaine de secondes)…"):
             judge = load_judge_for(settings)
         out.print(f"Juge de réponse prêt ({judge.layers} couches de e5-small, moteur ONNX Runtime).")
+    if settings.answerability == "reader":
+        with err.status("Préparation du lecteur (la première fois : export ONNX, une trentaine de secondes)…"):
+            reader = load_reader_for(settings)
+        out.print(f"Lecteur prêt ({reader.meta.get('layers', '?')} couches de e5-small entraînées sur PIAF, "
+                  "moteur ONNX Runtime).")
     return 0
 
 

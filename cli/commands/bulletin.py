@@ -4,12 +4,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.bulletin import BulletinError, build_bulletin
-from assistant.bulletin_render import to_markdown, write
 from assistant.service import get_assistant
 from cli.console import err, out
 from cli.options import filters_from_args
 from veille.store import get_store
+from watch.bulletin import BulletinError, build_bulletin
+from watch.bulletin_render import to_markdown, write
 
 
 def cmd_bulletin(args) -> int:

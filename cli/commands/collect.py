@@ -7,13 +7,13 @@ from pathlib import Path
 
 from rich.table import Table
 
-from assistant.watches import after_ingestion
 from cli.console import err, out
 from cli.render import count_table, plural, print_watch_summary
 from ingestion.collect import Collector, load_sources, sources_from_urls
 from ingestion.collect.state import CollectState
 from veille.config import get_settings
 from veille.numbers import seconds
+from watch.watches import after_ingestion
 
 COLUMNS = (("fetched", "reçues"), ("new", "nouvelles"), ("changed", "modifiées"), ("unchanged", "inchangées"),
            ("skipped", "ignorées"), ("failed", "échecs"))

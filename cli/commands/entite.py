@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from assistant.brief import french_date
 from assistant.entities import Entities, label_name
 from cli.console import out
 from cli.options import add_entity_scope_args, filters_from_args
+from watch.brief import french_date
 
 
 def cmd_entite(args) -> int:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from assistant.feedback import FeedbackStore, export_pairs, feedback_path
+from accounts.feedback import FeedbackStore, export_pairs, feedback_path
 from cli.console import err, out
 from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings

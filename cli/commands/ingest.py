@@ -6,11 +6,11 @@ from pathlib import Path
 
 from rich.table import Table
 
-from assistant.watches import after_ingestion
 from cli.console import err, out
 from cli.render import count_table, plural, print_watch_summary
 from ingestion.pipeline import ingest
 from veille.numbers import decimal, seconds
+from watch.watches import after_ingestion
 
 
 def cmd_ingest(args) -> int:

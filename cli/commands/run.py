@@ -6,10 +6,10 @@ import json
 
 from rich.table import Table
 
-from assistant.schedule import ScheduleError, load_plan, planning_path, run_due, set_interval
 from cli.console import err, out
 from veille.config import get_settings
 from veille.store import get_store
+from watch.schedule import ScheduleError, load_plan, planning_path, run_due, set_interval
 
 STATUS_STYLE = {"fait": "green", "échec": "red", "pas dû": "dim"}
 

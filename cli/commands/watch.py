@@ -8,10 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from accounts import restrict, user_for_cli
-from assistant.news import whats_new
-from assistant.schedule import Interval, set_interval, watch_job
 from assistant.service import get_assistant
-from assistant.watches import add_watch, apply_to_existing, list_watches, news, remove_watch, run_watches
 from cli.console import err, out
 from cli.french_argparse import ACTION_HELP
 from cli.options import add_filter_args, filters_from_args
@@ -19,6 +16,9 @@ from cli.render import plural, print_watch_summary
 from veille.config import get_settings
 from veille.filters import Filters, source_label
 from veille.numbers import decimal
+from watch.news import whats_new
+from watch.schedule import Interval, set_interval, watch_job
+from watch.watches import add_watch, apply_to_existing, list_watches, news, remove_watch, run_watches
 
 
 def cmd_watch(args) -> int:

@@ -23,7 +23,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from ingestion.collect.decoding import BoundedDecoder, DecodingRefused, accept_encoding
 from ingestion.collect.safety import UnsafeURL, check_url
 from veille.config import Settings
-from veille.sizes import megabytes, over_limit
+from veille.numbers import file_size, over_limit
 
 BOT_NAME = "VeilleBot"
 # Header values must be ASCII.
@@ -242,7 +242,7 @@ class Fetcher:
 
         def too_big(decoded: bool) -> FetchError:
             return FetchError(f"page trop volumineuse{' une fois décompressée' if decoded else ''} "
-                              f"(plus de {megabytes(cap)}, téléchargement abandonné)")
+                              f"(plus de {file_size(cap)}, téléchargement abandonné)")
 
         try:
             decoder = BoundedDecoder(resp.headers.get_list("content-encoding", split_commas=True))

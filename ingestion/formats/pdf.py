@@ -1,7 +1,7 @@
 """PDF with pypdfium2 (PDFium): text in reading order page by page (ingestion/formats/layout.py), the
 offset where each page starts, and OCR for pages that are scans (ingestion/formats/ocr.py).
 
-pypdfium2 was chosen by measurement (``python -m ingestion.formats.bench --pdf-backends``, two-column
+pypdfium2 was chosen by measurement (``python -m bench.formats --pdf-backends``, two-column
 report drawn line by line): with the same layout glue, pdfplumber reads the same text 14 times slower
 (87 vs 6 ms/page); pdfminer.six's own layout keeps headers and hyphens (recall 0.95); pypdf mixes the
 columns (0.51). Licence: Apache-2.0 / BSD-3-Clause (PyMuPDF, AGPL, is not used)."""

@@ -1,7 +1,7 @@
 """Extraction quality benchmark on ../shared/html_fr (trafilatura's own evaluation protocol).
 
 A ``with`` snippet found in the extracted text is a true positive, a ``without`` snippet found is a
-false positive (leak). Run: ``python -m ingestion.collect.bench_extraction [--options]``.
+false positive (leak). Run: ``python -m bench.extraction [--options]``.
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rich.table import Table
 from ingestion.extract import extract_html
 from ingestion.read import decode_text
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "html_fr"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "html_fr"
 
 
 def _norm(text: str) -> str:

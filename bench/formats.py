@@ -1,8 +1,8 @@
-"""Extraction benchmark over generated samples of every format (ingestion/formats/samples.py).
+"""Extraction benchmark over generated samples of every format (bench/samples.py).
 
-    python -m ingestion.formats.bench                 # one row per format
-    python -m ingestion.formats.bench --pdf-backends  # the PDF libraries compared on the two-column report
-    python -m ingestion.formats.bench --no-ocr        # without the scans (Tesseract is slow on small CPUs)
+    python -m bench.formats                 # one row per format
+    python -m bench.formats --pdf-backends  # the PDF libraries compared on the two-column report
+    python -m bench.formats --no-ocr        # without the scans (Tesseract is slow on small CPUs)
 
 Recall and precision are character-level: the extracted text (after the normaliser, as stored) and
 the known text are aligned word by word (difflib), and the characters of the aligned words are counted
@@ -26,11 +26,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.samples import Sample, pdf_sample, samples
 from ingestion.extract import extract
 from ingestion.formats.base import Extracted, join_pages
 from ingestion.formats.layout import PageText, Segment, drop_running, page_text
 from ingestion.formats.pdf import extract_pdf
-from ingestion.formats.samples import Sample, pdf_sample, samples
 from ingestion.normalize import clean_pages, clean_text
 from ingestion.pipeline import documents_of
 from ingestion.read import RawFile
@@ -183,7 +183,7 @@ def print_table(title: str, rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.formats.bench",
+    parser = argparse.ArgumentParser(prog="python -m bench.formats",
                                      description="Banc d'extraction : rappel, précision, pages, temps par format")
     parser.add_argument("--no-ocr", action="store_true", help="sans les documents scannés (OCR)")
     parser.add_argument("--pdf-backends", action="store_true", help="comparer les bibliothèques PDF")

@@ -2,7 +2,7 @@
 politeness delay zero, with the time split per stage (fetch, extract, embed, store), then a second
 run that must cost only conditional requests.
 
-Run: ``python -m ingestion.collect.bench_collect [--folder DIR] [--copies N]``.
+Run: ``python -m bench.collect [--folder DIR] [--copies N]``.
 """
 from __future__ import annotations
 
@@ -16,12 +16,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench.site import Site
 from ingestion.collect import Collector, Source
-from ingestion.collect.bench_site import Site
 from veille.config import get_settings
 from veille.embeddings import get_embedder
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "html_fr" / "html"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "html_fr" / "html"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,9 +6,9 @@ Built only from what the audience may see: every query goes through the store's 
 audience (``accounts.enforce``), copies of an item included. Extractive: the key sentences are copied from the
 documents (``assistant.compose``) and numbered once for the whole bulletin (``assistant.citations``); with a
 language model configured, each item also gets a summary written by the model and verified
-(``assistant.bulletin_summary``).
+(``watch.bulletin_summary``).
 Several advisors build one bulletin together: a named draft keeps each item's choice (pinned, dropped) and
-comment with its author (``veille/store/bulletins.py``); rendering is in ``assistant/bulletin_render.py``.
+comment with its author (``veille/store/bulletins.py``); rendering is in ``watch/bulletin_render.py``.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 
 from accounts import enforce
 from assistant.answer import Copy
-from assistant.bulletin_summary import summarise_items
 from assistant.cards import DocumentCard
 from assistant.citation_extras import copies_of
 from assistant.citations import CitationNumbering
@@ -28,6 +27,7 @@ from assistant.entities import Entities
 from veille.errors import VeilleError
 from veille.filters import Filters
 from veille.text import analyze
+from watch.bulletin_summary import summarise_items
 
 PER_RUBRIQUE = 8
 

@@ -22,16 +22,16 @@ from typing import Callable
 import yaml
 
 from accounts import restrict, user_for_cli
-from assistant.bulletin import build_bulletin, parse_period
-from assistant.bulletin_render import write
 from assistant.service import Assistant
-from assistant.watches import list_watches, run_watches
 from ingestion.collect import Collector, load_sources
 from ingestion.pipeline import Ingestor
 from veille.config import Settings, get_settings
 from veille.errors import VeilleError
 from veille.filters import Filters
 from veille.store import get_store
+from watch.bulletin import build_bulletin, parse_period
+from watch.bulletin_render import write
+from watch.watches import list_watches, run_watches
 
 Clock = Callable[[], dt.datetime]
 CALENDAR = {"semaine": "week", "mois": "month", "trimestre": "quarter", "semestre": "half", "an": "year",

@@ -10,11 +10,11 @@ import html
 import os
 from pathlib import Path
 
-from assistant.brief import french_date
-from assistant.bulletin import Bulletin, BulletinError, Item
 from veille.entity_names import LABEL_NAMES
 from veille.filters import safe_url, source_label
 from veille.markup import md_literal as md_escape
+from watch.brief import french_date
+from watch.bulletin import Bulletin, BulletinError, Item
 
 INTRO_SLOT = "Introduction éditoriale : à rédiger (option --introduction)."
 

@@ -1,6 +1,6 @@
 """Near-duplicate benchmark: which detector and which threshold, measured on pairs built from real pages.
 
-    python -m ingestion.bench_neardup [--vecteurs]
+    python -m bench.neardup [--vecteurs]
 
 The pages of ``../shared/html_fr`` are extracted as ingestion does (trafilatura), then paired:
 - copies (positives): the same text republished with another site's boilerplate (header, date line, share
@@ -194,7 +194,7 @@ def vector_scores(pairs: list[Pair]) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingestion.bench_neardup", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.neardup", description=__doc__.split("\n\n")[0])
     parser.add_argument("--vecteurs", action="store_true", help="comparer aussi aux vecteurs e5 (lent)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

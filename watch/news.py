@@ -16,8 +16,8 @@ from assistant.answer import Copy
 from assistant.cards import DocumentCard
 from assistant.citation_extras import copies_of
 from assistant.compose import select_sentences, sentence_candidates
-from assistant.watches import list_watches
 from veille.filters import Filters
+from watch.watches import list_watches
 
 VISIT_GAP_S = 30 * 60
 FIRST_VISIT_DAYS = 7
