@@ -14,9 +14,9 @@ from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
 from assistant.followup import depends_on_previous, rewrite
-from assistant.generate import ready_stream
-from assistant.llm import LLMError
-from assistant.prompts import render
+from assistant.generation.generate import ready_stream
+from assistant.generation.llm import LLMError
+from assistant.generation.prompts import render
 from assistant.timefilter import parse_time_expression
 from veille.filters import Filters, source_label
 

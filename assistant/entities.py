@@ -131,7 +131,7 @@ class Entities:
         """The key of ``name`` (an alias gives its canonical name's), or EntityError with close names."""
         key = entity_key(name or "")
         if not key:
-            raise EntityError("Donnez le nom d'une entité, par exemple : veille entite \"Région Normandie\".")
+            raise EntityError("Donnez le nom d'une entité, par exemple : veille entites \"Région Normandie\".")
         key = self.book.aliases.get(key, key)
         totals = self.store.entity_totals(self._filters(filters))
         known = Counter()

@@ -15,14 +15,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from assistant.fusion import ReciprocalRankFusion, make_fusion
-from veille.errors import UnknownChoice, choose
+from veille.errors import UnknownChoice
 from veille.filters import Filters
 from veille.passage import Passage, Query, ScoredPassage
 from veille.store import Store
 from veille.text import tokens
-
-PARALLEL_BRANCHES = {"on": True, "off": False}  # settings.parallel_branches
-
 
 @dataclass
 class Timings:
@@ -183,7 +180,7 @@ class HybridRetriever(Retriever):
 
     def __init__(self, store: Store, embedder, top_k: int = 8, candidates: int = 50,
                  filters: Filters | None = None, fusion=None, per_doc: int = 3, mode: str = "hybrid",
-                 boost: Boost | None = None, parallel: bool | None = None):
+                 boost: Boost | None = None):
         if mode not in MODES:
             raise UnknownChoice("Mode de recherche inconnu", mode, MODES)
         self.timings = Timings()
@@ -192,20 +189,20 @@ class HybridRetriever(Retriever):
         self.lexical = LexicalRetriever(store, candidates, filters, self.timings)
         self.fusion = fusion or ReciprocalRankFusion()
         self.top_k, self.per_doc, self.mode, self.boost = top_k, per_doc, mode, boost
-        # None: the store's setting (parallel_branches); the fused list is the same either way.
-        if parallel is None:
-            parallel = choose(PARALLEL_BRANCHES, store.settings.parallel_branches,
-                              "Réglage inconnu pour VEILLE_PARALLEL_BRANCHES")
-        self.parallel = parallel
 
-    def search(self, query: Query) -> Retrieval:
-        if self.mode == "hybrid" and self.parallel:
+    def branches(self, query: Query) -> tuple[list[ScoredPassage], list[ScoredPassage]]:
+        """The dense and the lexical lists (empty for a branch the mode leaves out). In hybrid mode the two run at
+        once: the lexical one in a worker thread; each list is the one its branch gives alone."""
+        if self.mode == "hybrid":
             pending = _LEXICAL_WORKERS.submit(self.lexical.retrieve, query)
             dense = self.dense.retrieve(query)
-            lexical = pending.result()
-        else:
-            dense = self.dense.retrieve(query) if self.mode in ("hybrid", "dense") else []
-            lexical = self.lexical.retrieve(query) if self.mode in ("hybrid", "bm25") else []
+            return dense, pending.result()
+        dense = self.dense.retrieve(query) if self.mode == "dense" else []
+        lexical = self.lexical.retrieve(query) if self.mode == "bm25" else []
+        return dense, lexical
+
+    def search(self, query: Query) -> Retrieval:
+        dense, lexical = self.branches(query)
         t0 = time.perf_counter()
         by_id = {n.node.node_id: n for n in lexical}
         by_id.update({n.node.node_id: n for n in dense})

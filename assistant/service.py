@@ -19,8 +19,8 @@ from assistant.answerability.judge import JudgedComposer, JudgePolicy
 from assistant.citation_extras import enrich_citations
 from assistant.citations import CitationNumbering
 from assistant.compose import Draft, ExtractiveComposer
-from assistant.generate import Generator, ready_stream
-from assistant.llm import llm_configured
+from assistant.generation.generate import Generator, ready_stream
+from assistant.generation.llm import llm_configured
 from assistant.period import PeriodBoost, apply_period, period_found
 from assistant.policy import Decision, RefusalPolicy
 from assistant.reading import ReaderComposer, ReaderPolicy, partial_text

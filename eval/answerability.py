@@ -22,6 +22,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -275,6 +276,46 @@ COLUMNS = (("answered_and_cited", "répondu et cité (présent)"), ("refused_whe
 TARGETS = {"piaf": (0.90, 0.80), "spf": (0.90, 0.85), "cnil": (0.90, 0.85), "demo-echelle": (0.92, 0.90)}
 
 
+_YES_NO = re.compile(r"^(?:est-ce qu|peut-on|puis-je|dois-je|faut-il|ai-je|suis-je|y a-t-il|a-t-on|"
+                     r"[\w'’ ]+-(?:t-)?(?:il|elle|ils|elles|on)\b)", re.I)
+_ASKS = re.compile(r"^(?:qui|que|qu'|quoi|quand|où|combien|comment|pourquoi|quel|quelle|lequel|laquelle|à qui|"
+                   r"dans quel|en quel|de quel|depuis quand|jusqu)", re.I)
+KINDS = ("factuelle", "procédure", "oui/non", "liste")
+
+
+def question_kind(question: str) -> str:
+    """Factoid, procedural, yes/no or list: the forms the benchmarks ask in (PIAF factoid, SPF and CNIL
+    procedural and yes/no). By the question's first words only."""
+    q = " ".join((question or "").strip().split())
+    if re.match(r"^(?:comment|que (?:faire|dois-je faire)|quelles? (?:sont les )?(?:démarches|étapes|formalités|"
+                r"conditions|pièces|documents)|à qui (?:s'adresser|dois-je)|où (?:s'adresser|faire))", q, re.I):
+        return "procédure"
+    if re.match(r"^(?:quels|quelles) (?:sont|étaient|seront)\b|^(?:quels|quelles)\s+\w+s\b", q, re.I):
+        return "liste"
+    if not _ASKS.match(q) and (_YES_NO.match(q) or "-t-" in q or re.search(r"-(?:il|elle|ils|elles|on)\b", q)):
+        return "oui/non"
+    return "factuelle"
+
+
+def kinds_table(rows: list[dict], thresholds: dict[str, float]) -> str:
+    """Answered and cited when present, refused when absent, per question kind (every set pooled by set)."""
+    lines = ["| jeu | évaluateur | genre | présent : répondu et cité | absent : refusé |", "|---|---|---|---|---|"]
+    for set_name in dict.fromkeys(r["set"] for r in rows):
+        for scorer, threshold in thresholds.items():
+            sub = [r for r in rows if r["set"] == set_name and r["scorer"] == scorer]
+            for kind in KINDS:
+                mine = [r for r in sub if question_kind(r["question"]) == kind]
+                if not mine:
+                    continue
+                present = [r for r in mine if r["present"]]
+                absent = [r for r in mine if not r["present"]]
+                cited = _rate(sum(not refused(r, threshold) and r["gold_cited"] for r in present), len(present))
+                refusals = _rate(sum(refused(r, threshold) for r in absent), len(absent))
+                lines.append(f"| {set_name} | {scorer} | {kind} | {_fmt(cited)} ({len(present)}) | "
+                             f"{_fmt(refusals)} ({len(absent)}) |")
+    return "\n".join(lines)
+
+
 def markdown_table(summary: dict) -> str:
     head = "| jeu | évaluateur | questions (présent / absent) | " + " | ".join(label for _, label in COLUMNS) + " |"
     lines = [head, "|---|---|---|" + "---|" * len(COLUMNS)]
@@ -463,6 +504,8 @@ def run_from_args(args, command: str) -> int:
         print(json.dumps(summary, ensure_ascii=False))
     else:
         print(markdown_table(summary))
+        print()
+        print(kinds_table(rows, extra["thresholds"]))
         print("\n".join(targets_lines(summary)))
     return 0
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 RETRIEVERS = ("bm25", "dense", "hybrid")
-EMBEDDERS = ("e5-small", "use-m3")
 FUSIONS = ("rrf", "wsum")
 PEER = "bm25s"
 

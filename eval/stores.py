@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,9 +157,3 @@ def ranked_keys(passages, store: StoreInfo) -> list[str]:
             if key not in out:
                 out.append(key)
     return out
-
-
-def timed(fn):
-    t0 = time.perf_counter()
-    value = fn()
-    return value, (time.perf_counter() - t0) * 1000

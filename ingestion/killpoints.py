@@ -1,20 +1,22 @@
 """Test-only fault injection: die like ``kill -9`` at a named step of a store update.
 
 ``VEILLE_TEST_KILL_AT=<stage>[:<n>]`` makes the process exit at once (``os._exit(137)``: no cleanup,
-no flush, no rollback) the n-th time (default: the first) it reaches ``stage``. Unset, it costs one
-environment lookup. The crash tests use it to kill an update between every two writes.
+no flush, no rollback) the n-th time (default: the first) it reaches ``stage``. Read, as every variable,
+through ``Settings`` (``test_kill_at``, loaded once per process). Unset, it costs one attribute lookup. The crash
+tests use it to kill an update between every two writes.
 """
 from __future__ import annotations
 
 import os
 from collections import Counter
 
-ENV = "VEILLE_TEST_KILL_AT"
+from veille.config import get_settings
+
 _reached: Counter[str] = Counter()
 
 
 def kill_point(stage: str) -> None:
-    spec = os.environ.get(ENV)
+    spec = get_settings().test_kill_at
     if not spec:
         return
     name, _, nth = spec.partition(":")

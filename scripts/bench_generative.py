@@ -24,7 +24,7 @@ def main() -> None:
     from rich.table import Table
 
     from assistant.service import Assistant
-    from assistant.verify import split_cited_sentences
+    from assistant.generation.verify import split_cited_sentences
     from ingestion.pipeline import Ingestor
     from veille.config import Settings
 

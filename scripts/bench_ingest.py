@@ -1,6 +1,6 @@
 """Benchmark: Veille's ingestion against the plain llama-index pipeline, same model, same documents.
 
-    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30] [--quantize int8-mixed,int8]
+    .venv/bin/python scripts/bench_ingest.py [--spf-limit 400] [--questions 30] [--quantize int8-mixed]
                                              [--update-only]
 
 Prints a table: documents/s and chunks/s of both pipelines and their ratio (measured in the same run),
@@ -205,10 +205,9 @@ def main() -> int:
     parser.add_argument("--update-only", action="store_true", help="seulement le cas « document modifié »")
     parser.add_argument("--quantize", default="",
                         help="ajouter Veille avec ces quantifications, séparées par des virgules : int8-mixed "
-                             "(ONNX Runtime), int8 (torch) ; VEILLE_EMBED_QUANTIZE")
-    parser.add_argument("--int8", action="store_true", help="comme --quantize int8")
+                             "(ONNX Runtime) ; VEILLE_EMBED_QUANTIZE")
     args = parser.parse_args()
-    quantizations = [q for q in args.quantize.split(",") if q] + (["int8"] if args.int8 else [])
+    quantizations = [q for q in args.quantize.split(",") if q]
 
     from veille.config import Settings
     from veille.embeddings import get_embedder, resolve_model_path

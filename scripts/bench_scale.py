@@ -1,7 +1,8 @@
 """Benchmark at size: a store of ≥ 100,000 chunks built from the benchmark corpora, then retrieval
 latency (with and without filters, audience included), process memory, write throughput and start-up.
-``measure`` times the old search path (``lexical_query="full"``, branches one after the other) beside the
-new one (``"pruned"``, branches at once) on the same store and questions, and ``ask`` with both.
+``measure`` times the old search path (FTS5's OR query over every term, ``Store.lexical_full``, and the branches
+of a hybrid search one after the other: the peer, gone from the product) beside the new one (the bounded-cost
+lexical query, branches at once) on the same store and questions, and ``ask`` with both.
 
     .venv/bin/python scripts/bench_scale.py build   [--home /tmp/veille-bench] [--variants 22]
     .venv/bin/python scripts/bench_scale.py measure [--home /tmp/veille-bench] [--queries 200]
@@ -41,6 +42,29 @@ FILIERES = ["agroalimentaire", "numerique", "energie", "aeronautique", "sante", 
 REGIONS = ["normandie", "bretagne", "pays-de-la-loire", "hauts-de-france"]
 TYPES = ["article", "rapport", "bulletin", "autre"]
 MARKER = re.compile(r"\s*\[éd\. \d+\]")
+
+
+def old_path(store, hybrid_class):
+    """The peer: ``store`` answering lexical searches with FTS5's OR query over every term, and a hybrid retriever
+    class (a subclass of ``hybrid_class``) running its branches one after the other."""
+
+    class FullLexicalStore:
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+        def lexical_search(self, terms, filters=None, top_k=50):
+            return self._inner.lexical_full(terms, filters, top_k)
+
+    class OneAfterTheOther(hybrid_class):
+        def branches(self, query):
+            dense = self.dense.retrieve(query) if self.mode in ("hybrid", "dense") else []
+            lexical = self.lexical.retrieve(query) if self.mode in ("hybrid", "bm25") else []
+            return dense, lexical
+
+    return FullLexicalStore(store), OneAfterTheOther
 
 
 def bench_settings(home: Path):
@@ -225,8 +249,7 @@ def cmd_measure(args) -> None:
         "audience partenaires seule": Filters(audience=["partenaires"]),
     }
     # The old path (FTS5 OR over every term, branches one after the other) beside the new, in the same run.
-    old = settings.with_(lexical_query="full", parallel_branches="off")
-    store_old = get_store(old)
+    store_old, OldHybrid = old_path(store, HybridRetriever)
     table = Table(title=f"Recherche à {n_chunks:,} passages ({n_vectors:,} vecteurs) — {len(qs)} questions, "
                         "à chaud (ancien : lexical « full », branches l'une après l'autre ; "
                         "nouveau : « pruned », en parallèle)")
@@ -240,8 +263,8 @@ def cmd_measure(args) -> None:
         makers = (("dense", lambda: DenseRetriever(store, embedder, settings.candidates, filters)),
                   ("lexical ancien", lambda: LexicalRetriever(store_old, settings.candidates, filters)),
                   ("lexical nouveau", lambda: LexicalRetriever(store, settings.candidates, filters)),
-                  ("hybride ancien", lambda: HybridRetriever(store_old, embedder, settings.top_k,
-                                                             settings.candidates, filters)),
+                  ("hybride ancien", lambda: OldHybrid(store_old, embedder, settings.top_k,
+                                                       settings.candidates, filters)),
                   ("hybride nouveau", lambda: HybridRetriever(store, embedder, settings.top_k,
                                                               settings.candidates, filters)))
         for warm in (True, False):
@@ -258,17 +281,22 @@ def cmd_measure(args) -> None:
         table.add_row(label, *[f"{results[label][k]['p50']:.1f} / {results[label][k]['p95']:.1f} ms" for k in kinds])
     console.print(table)
     # Whole answers (query embedding + both branches + extractive composition with audience IDF).
+    from unittest import mock
+
+    from assistant import retrieve
     from assistant.service import Assistant
 
     answer_ms = {}
-    for path, (conf, st) in {"nouveau": (settings, store), "ancien": (old, store_old)}.items():
-        assistant = Assistant(conf, store=st, embedder=embedder)
+    for path, st in {"nouveau": store, "ancien": store_old}.items():
+        hybrid = OldHybrid if path == "ancien" else HybridRetriever
+        assistant = Assistant(settings, store=st, embedder=embedder)
         for label, make in (("ask sans restriction", lambda: None),
                             ("ask compte entreprise", lambda: restrict(None, company))):
             times = []
             for q in qs[:args.answers]:
                 s = time.perf_counter()
-                answer = assistant.ask(q, make())
+                with mock.patch.object(retrieve, "HybridRetriever", hybrid):  # the class the assistant's search makes
+                    answer = assistant.ask(q, make())
                 times.append((time.perf_counter() - s) * 1000)
             answer_ms[f"{label} ({path})"] = {"p50": round(percentile(times, 50), 1),
                                               "p95": round(percentile(times, 95), 1),

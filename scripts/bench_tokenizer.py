@@ -28,7 +28,7 @@ sys.path.insert(0, str(REPO))
 
 from veille.config import get_settings  # noqa: E402
 from veille.embeddings import onnx_export_dir, resolve_model_path  # noqa: E402
-from veille.pieces import load_tokenizer  # noqa: E402
+from veille.pieces import HubTokenizer, load_tokenizer  # noqa: E402
 
 SHARED = REPO.parent / "shared"
 console = Console()
@@ -56,12 +56,19 @@ def texts(limit: int) -> list[str]:
     return out[:limit] if limit else out
 
 
+def tokenizer(export: Path, max_length: int, engine: str):
+    """Veille's tokenizer (sentencepiece), or its peer ``tokenizers`` on the export's tokenizer.json."""
+    return load_tokenizer(export, max_length) if engine == "sentencepiece" else HubTokenizer(
+        export / "tokenizer.json", max_length)
+
+
 def loaded_cost(export: Path, engine: str) -> tuple[float, int]:
     """(load seconds, resident anonymous kB added) of one tokenizer, in a fresh process."""
-    code = ("import sys, time; from pathlib import Path; from veille.pieces import load_tokenizer;"
+    code = ("import sys, time; from pathlib import Path; from veille.pieces import HubTokenizer, load_tokenizer;"
             "anon = lambda: [int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('RssAnon')][0];"
-            "import sentencepiece, tokenizers; a = anon(); t = time.perf_counter();"
-            f"tk = load_tokenizer(Path({str(export)!r}), 512, sys.argv[1]); tk.encode_ids(['query: x']);"
+            "import sentencepiece, tokenizers; a = anon(); t = time.perf_counter(); e = Path("
+            f"{str(export)!r}); tk = load_tokenizer(e, 512) if sys.argv[1] == 'sentencepiece' else "
+            "HubTokenizer(e / 'tokenizer.json', 512); tk.encode_ids(['query: x']);"
             "print(time.perf_counter() - t, anon() - a)")
     out = subprocess.run([sys.executable, "-c", code, engine], cwd=REPO, capture_output=True, text=True, check=True)
     seconds, kb = out.stdout.split()
@@ -81,9 +88,9 @@ def main() -> None:
     batch = texts(args.limit)
     results = {}
     for engine in ("sentencepiece", "tokenizers"):
-        tokenizer = load_tokenizer(export, max_length, engine)
+        loaded = tokenizer(export, max_length, engine)
         started = time.perf_counter()
-        results[engine] = (tokenizer.encode_ids(batch), time.perf_counter() - started, *loaded_cost(export, engine))
+        results[engine] = (loaded.encode_ids(batch), time.perf_counter() - started, *loaded_cost(export, engine))
     ids, peer = results["sentencepiece"][0], results["tokenizers"][0]
     differ = [i for i in range(len(batch)) if ids[i] != peer[i]]
     table = Table(title=f"{len(batch):,} textes ({sum(map(len, batch)):,} caractères)".replace(",", " "))
@@ -100,8 +107,8 @@ def main() -> None:
                       f"{peer[i][first:first + 3]}")
 
     if args.variants:
-        hub = load_tokenizer(export, max_length, "tokenizers")
-        pieces = load_tokenizer(export, max_length, "sentencepiece")
+        hub = tokenizer(export, max_length, "tokenizers")
+        pieces = tokenizer(export, max_length, "sentencepiece")
         passages = [t for t in batch if t.startswith("passage: ")]
         sample = random.Random(1).sample(passages, min(args.variants, len(passages)))
         for name, rewrite in VARIANTS.items():

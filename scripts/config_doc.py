@@ -36,9 +36,7 @@ PREFIX = "VEILLE_"
 OTHER_VARIABLES = {
     "VEILLE_CONFIG": "fichier TOML de configuration (sinon `$VEILLE_HOME/veille.toml`)",
     "VEILLE_NO_SERVE": "`1` : `scripts/setup.sh` ne lance pas `veille serve` à la fin",
-    "VEILLE_TEST_KILL_AT": "point d'arrêt des tests d'interruption (`ingestion/killpoints.py`), jamais en production",
     "VEILLE_TEST_MODELS": "dossier des modèles construits partagé par les tests et les bancs",
-    "VEILLE_PROGRESS": "`1` : barres de progression même hors d'un terminal",
 }
 
 # French description of each field. Taken from the README's configuration table where it had one.
@@ -48,25 +46,22 @@ DESCRIPTIONS = {
     "collection": "préfixe du nom de la collection Chroma ; une collection par modèle d'embedding "
                   "(`<collection>_<modèle>`, suffixe de quantification compris) : les vecteurs de deux modèles "
                   "ne se mélangent jamais",
-    "embedder": "`e5-small`, `use-m3`, `minilm`, un dossier sentence-transformers local ou un nom du hub",
+    "embedder": "`e5-small`, `use-m3`, `minilm` ou le dossier local d'un modèle sentence-transformers qui regroupe "
+                "ses jetons par moyenne (comme e5 et MiniLM)",
     "models_path": "où vivent les modèles construits (par défaut `$VEILLE_HOME/models`) ; partagé par les tests",
     "embed_batch_size": "textes au plus par passe du modèle d'embedding",
     "embed_batch_tokens": "jetons (remplissage compris) par passe du modèle d'embedding",
     "embed_quantize": "`int8-mixed` : int8 partiel par ONNX Runtime (attentions et entrées des FFN ; ingestion "
                       "≈ 1,3× plus rapide, nDCG@10 hybride −0,002 à −0,007, voir [Bancs de mesure](benchmarks.md)) ; "
-                      "`int8` : quantification dynamique de torch (plus rapide, moins précis)",
+                      "`none` : le modèle en fp32",
     "embed_cache": "`off` : vectoriser chaque passage ; par défaut, un passage dont le texte exact (même modèle) est "
                    "déjà stocké reprend son vecteur (un document modifié ne revectorise que ses passages changés)",
     "embed_backend": "qui fait tourner e5 et MiniLM, mêmes vecteurs dans tous les cas : `onnx` (ONNX Runtime sur un "
                      "export fait une fois par `veille build-model`, sans importer torch : chargement 1 s au lieu de "
-                     "11 s), `transformers` (transformers seul) ou `sentence-transformers` (le premier chemin) ; "
-                     "`VEILLE_EMBED_QUANTIZE=int8` ne passe jamais par ONNX (par transformers sous `onnx`). L'export "
-                     "est refait quand le dossier du modèle change ; à défaut de `veille build-model`, la première "
-                     "utilisation le fait (≈ 1 min)",
-    "embed_tokenizer": "qui découpe les textes en jetons sur le chemin ONNX, mêmes identifiants : `sentencepiece` (le "
-                       "vocabulaire d'e5 converti une fois depuis le `tokenizer.json` de l'export : 66 Mo chargés "
-                       "contre 280 Mo) ou `tokenizers` ; un modèle qui ne se convertit pas (MiniLM) reste sur "
-                       "`tokenizers`. Voir « Le tokenizer » ([Bancs de mesure](benchmarks.md))",
+                     "11 s ; textes découpés par sentencepiece, voir « Le tokenizer » dans [Bancs de "
+                     "mesure](benchmarks.md)) ou `transformers` (torch, sans export : le recours quand l'export "
+                     "échoue, comme le dit son message). L'export est refait quand le dossier du modèle change ; à "
+                     "défaut de `veille build-model`, la première utilisation le fait (≈ 1 min)",
     "threads": "fils de calcul du modèle d'embedding ; `0` : laisser le moteur (torch, ONNX Runtime) décider",
     "chunk_tokens": "taille visée d'un passage (mots, approximatifs)",
     "chunk_overlap": "phrases de recouvrement entre deux passages voisins",
@@ -100,11 +95,6 @@ DESCRIPTIONS = {
     "fusion_dense_weight": "poids de la branche dense dans la fusion `wsum` (ajusté par `veille eval` sur PIAF, SPF, "
                            "CNIL : `eval/README.md`)",
     "candidates": "passages demandés à chacune des deux branches (dense, lexicale) avant la fusion",
-    "lexical_query": "branche lexicale : `pruned` (les termes présents dans plus de 5 % des passages — et plus de "
-                     "2 000 — ne font que noter les candidats trouvés par les termes plus rares : coût borné à grande "
-                     "taille, mêmes scores BM25) ou `full` (l'ancienne requête FTS5 en OU sur tous les termes)",
-    "parallel_branches": "`off` : les branches dense et lexicale d'une recherche hybride l'une après l'autre ; par "
-                         "défaut en même temps (deux fils, même liste fusionnée)",
     "refusal_threshold": "seuil de la probabilité « le corpus répond » sous lequel Veille refuse (en mode "
                          "`consensus`, appliqué à chacun des deux juges) ; vide : celui de chaque modèle "
                          "(`assistant/answerability.json`, `assistant/answerability/model.json`)",
@@ -134,6 +124,10 @@ DESCRIPTIONS = {
     "collect_max_bytes": "taille maximale d'un corps de réponse, comptée après décompression ; au-delà, le "
                          "téléchargement est abandonné",
     "collect_max_redirects": "redirections suivies au plus, une à une",
+    "progress": "`1` : barres de progression même hors d'un terminal (tube, journal) ; `auto` : dans un terminal "
+                "seulement",
+    "test_kill_at": "point d'arrêt des tests d'interruption (`<étape>[:<n>]`, `ingestion/killpoints.py`), jamais en "
+                    "production",
 }
 
 TO_DESCRIBE = "(à décrire en français ; commentaire du code :"

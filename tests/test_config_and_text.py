@@ -21,6 +21,29 @@ def test_env_overrides_toml_and_unknown_keys_are_refused(tmp_path):
         load_settings({"VEILLE_HOME": str(home)})
 
 
+def test_progress_and_the_kill_hook_are_read_through_settings(tmp_path, monkeypatch):
+    """VEILLE_PROGRESS and VEILLE_TEST_KILL_AT are fields of Settings, read once per process by get_settings."""
+    from ingestion import killpoints
+    from veille import progress
+
+    env = {"VEILLE_CONFIG": str(tmp_path / "absent.toml")}
+    assert load_settings(env).progress == "auto" and load_settings(env).test_kill_at is None
+    forced = load_settings({**env, "VEILLE_PROGRESS": "1", "VEILLE_TEST_KILL_AT": "after_commit:2"})
+    assert forced.progress == "1" and forced.test_kill_at == "after_commit:2"
+    monkeypatch.setattr(progress.sys.stderr, "isatty", lambda: False)  # a pipe, a log
+    monkeypatch.setattr(progress, "get_settings", lambda: forced)
+    assert not progress.make_progress().disable and progress.make_progress(enabled=False).disable
+    monkeypatch.setattr(progress, "get_settings", lambda: load_settings(env))
+    assert progress.make_progress().disable
+    exits = []
+    monkeypatch.setattr(killpoints.os, "_exit", exits.append)
+    monkeypatch.setattr(killpoints, "get_settings", lambda: forced)
+    monkeypatch.setattr(killpoints, "_reached", killpoints.Counter())
+    for stage in ("after_vectors", "after_commit", "after_commit"):
+        killpoints.kill_point(stage)
+    assert exits == [137]  # the second time it reaches after_commit, not before, not another step
+
+
 def test_french_analysis_folds_elisions_accents_and_plurals():
     assert tokens("l'innovation") == tokens("innovation")
     assert tokens("Économie régionale") == tokens("economie regionale")

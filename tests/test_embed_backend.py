@@ -1,6 +1,6 @@
-"""Every backend running e5 gives the same vectors (stores stay compatible whichever built them), and a process
-that only asks questions imports neither torch nor transformers under the default (ONNX) backend: most of the
-cold start it saves."""
+"""Both backends running e5 give the same vectors (stores stay compatible whichever built them; sentence-transformers'
+own encode is the reference in tests/test_model.py), and a process that only asks questions imports neither torch
+nor transformers under the default (ONNX) backend: most of the cold start it saves."""
 from __future__ import annotations
 
 import json
@@ -15,8 +15,7 @@ import pytest
 
 from conftest import REPO
 from veille.config import Settings
-from veille.embeddings import (OnnxEmbedder, SentenceTransformerEmbedder, TransformersEmbedder, USEEmbedder,
-                               build_embedder, onnx_export_dir)
+from veille.embeddings import OnnxEmbedder, TransformersEmbedder, USEEmbedder, build_embedder, onnx_export_dir
 from veille.errors import UnknownChoice, VeilleError
 from veille.model_build import ONNX_INFO, ExportFailed, export_is_current, source_fingerprint
 
@@ -35,21 +34,14 @@ def _assert_same_vectors(a, b):
         assert np.allclose(np.linalg.norm(x, axis=1), 1.0, atol=1e-5)
 
 
-def test_transformers_backend_gives_sentence_transformers_vectors(models_dir):
-    fast = build_embedder("e5-small", Settings(models_path=models_dir, embed_backend="transformers"))
-    old = build_embedder("e5-small", Settings(models_path=models_dir, embed_backend="sentence-transformers"))
-    assert isinstance(fast, TransformersEmbedder) and type(old) is SentenceTransformerEmbedder
-    assert fast.dim == old.dim == 384
-    _assert_same_vectors(fast, old)
-    # Different texts stay apart: the pooling is not a constant.
-    assert float(fast.embed_queries(TEXTS[:1])[0] @ fast.embed_passages(TEXTS[4:])[0]) < 0.95
-
-
 def test_onnx_backend_gives_the_transformers_vectors(models_dir):
     settings = Settings(models_path=models_dir)  # the default backend
     onnx = build_embedder("e5-small", settings)
     assert isinstance(onnx, OnnxEmbedder) and onnx.dim == 384
-    _assert_same_vectors(onnx, build_embedder("e5-small", settings.with_(embed_backend="transformers")))
+    torch_path = build_embedder("e5-small", settings.with_(embed_backend="transformers"))
+    assert isinstance(torch_path, TransformersEmbedder) and torch_path.dim == 384
+    _assert_same_vectors(onnx, torch_path)
+    assert float(torch_path.embed_queries(TEXTS[:1])[0] @ torch_path.embed_passages(TEXTS[4:])[0]) < 0.95
     assert float(onnx.embed_queries(TEXTS[:1])[0] @ onnx.embed_passages(TEXTS[4:])[0]) < 0.95
     assert onnx.embed_queries([]).shape == (0, 384)
     # Batches of different widths give the vector a text gets alone (padding is masked out).
@@ -67,8 +59,23 @@ def test_the_onnx_export_is_made_once(models_dir):
 
 
 def test_unknown_backend_is_a_french_error(models_dir):
-    with pytest.raises(UnknownChoice, match="Moteur d'embedding inconnu.*« onxx ».*onnx, sentence-transformers"):
+    with pytest.raises(UnknownChoice, match="Moteur d'embedding inconnu.*« onxx ».*onnx, transformers\\)"):
         build_embedder("e5-small", Settings(models_path=models_dir, embed_backend="onxx"))
+    with pytest.raises(UnknownChoice, match="« sentence-transformers ».*onnx, transformers\\)"):
+        build_embedder("e5-small", Settings(models_path=models_dir, embed_backend="sentence-transformers"))
+
+
+def test_a_model_that_is_not_mean_pooled_or_not_a_folder_is_a_french_error(tmp_path):
+    settings = Settings(models_path=tmp_path / "models")
+    folder = tmp_path / "modele-cls"
+    (folder / "1_Pooling").mkdir(parents=True)
+    (folder / "modules.json").write_text(json.dumps(
+        [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Pooling"}]))
+    (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    with pytest.raises(VeilleError, match="non pris en charge.*regroupent leurs jetons par moyenne"):
+        build_embedder(str(folder), settings)
+    with pytest.raises(UnknownChoice, match="Modèle d'embedding inconnu.*« intfloat/multilingual-e5-small »"):
+        build_embedder("intfloat/multilingual-e5-small", settings)
 
 
 def test_a_question_only_process_imports_neither_torch_nor_transformers(models_dir, embedder):
@@ -90,13 +97,11 @@ def test_build_model_prepares_the_onnx_model_the_cli_then_uses(models_dir, tmp_p
     assert (export / "model.onnx").is_file() and (export / "model.onnx.data").stat().st_size > 100_000_000
 
 
-def test_other_settings_pick_the_engine_that_can_run_them(models_dir):
+def test_use_m3_has_its_own_engine_and_int8_is_only_int8_mixed(models_dir):
     settings = Settings(models_path=models_dir)
-    int8 = build_embedder("e5-small", settings.with_(embed_quantize="int8"))
-    assert isinstance(int8, TransformersEmbedder) and int8.engine == "transformers"
     assert isinstance(build_embedder("use-m3", settings), USEEmbedder)
-    with pytest.raises(UnknownChoice, match="Quantification inconnue.*« INT8 ».*int8, int8-mixed, none"):
-        build_embedder("e5-small", settings.with_(embed_quantize="INT8"))
+    with pytest.raises(UnknownChoice, match="Quantification inconnue.*« int8 ».*int8-mixed, none"):
+        build_embedder("e5-small", settings.with_(embed_quantize="int8"))
 
 
 def test_int8_mixed_runs_a_quantised_export_that_ranks_like_fp32(models_dir):

@@ -86,15 +86,18 @@ def test_entities_and_timeline_from_the_cli(corpus_home, env):
     assert all(e["label"] == "PER" for e in people.values())
     assert sum(n for _, n in people["Sophie Gaugain"]["trend"]) == 2  # both dated July 2017
 
-    res = veille("entite", "Cosmetic Valley", env=_env(env, corpus_home))
+    res = veille("entites", "Cosmetic Valley", env=_env(env, corpus_home))
     assert res.returncode == 0, res.stderr
     text = " ".join(res.stdout.split())
     assert "Cosmetic Valley" in text and "six pôles de compétitivité normands" in text  # the cited sentence
     assert "Souvent cité avec" in text and "HIPPOLIA" in text
 
-    res = veille("entite", "Sophie Gogain", env=_env(env, corpus_home))
+    res = veille("entites", "Sophie Gogain", env=_env(env, corpus_home))
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "Aucune entité « Sophie Gogain »" in res.stderr and "« Sophie Gaugain »" in res.stderr
+
+    res = veille("entites", "--type", "PER", "Sophie Gaugain", env=_env(env, corpus_home))
+    assert res.returncode == 2 and "--type trie la liste des entités" in res.stderr
 
 
 def test_timeline_is_in_date_order_with_sources(corpus_home):

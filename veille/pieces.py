@@ -1,6 +1,7 @@
 """The tokenizer of the ONNX path: e5's XLM-R Unigram run by ``sentencepiece``, with the ids of ``tokenizers``.
 
-Why not ``tokenizers`` (kept, ``VEILLE_EMBED_TOKENIZER=tokenizers``): its Unigram model holds the 250,002 pieces in
+Why not ``tokenizers`` (kept for the tokenizers that do not convert, and as the peer of the tests and of
+scripts/bench_tokenizer.py): its Unigram model holds the 250,002 pieces in
 a byte trie of hash maps, 280 MB of every process that embeds (a fifth of an ingestion's peak) and 0.7 s to load;
 sentencepiece's double-array trie holds the same vocabulary in 67 MB and loads in 0.36 s. The SentencePiece model
 is written from the export's ``tokenizer.json`` (pieces in id order, same scores, its precompiled normaliser), so
@@ -27,7 +28,6 @@ from typing import Protocol, Sequence
 PIECES_MODEL = "tokenizer.model"  # written beside tokenizer.json in an export folder ...
 PIECES_STAMP = "tokenizer.model.json"  # ... with what it was made from: rebuilt when either changes
 PIECES_FORMAT = 2  # bumped when the conversion changes
-TOKENIZER_ENGINES = ("sentencepiece", "tokenizers")
 
 
 class IdsTokenizer(Protocol):
@@ -161,7 +161,8 @@ class PieceTokenizer:
 
 @dataclass
 class HubTokenizer:
-    """The ``tokenizers`` path (the export's tokenizer.json as it is)."""
+    """The ``tokenizers`` path (the export's tokenizer.json as it is): for the tokenizers that do not convert, and
+    the reference the sentencepiece path is checked against."""
 
     path: Path
     max_length: int
@@ -191,25 +192,24 @@ def _converted(source: bytes) -> tuple[bytes, dict] | None:
                    "specials": _specials(spec)}
 
 
-def load_tokenizer(folder: Path, max_length: int, engine: str = "sentencepiece") -> IdsTokenizer:
-    """The tokenizer of an export folder. Under ``sentencepiece`` its model is read from ``tokenizer.model``,
-    (re)written there when missing or made from another ``tokenizer.json`` or conversion (exports made before
-    it existed), when the folder can be written; ``tokenizers`` when the tokenizer does not convert or
-    sentencepiece is not installed."""
+def load_tokenizer(folder: Path, max_length: int) -> IdsTokenizer:
+    """The tokenizer of an export folder: sentencepiece, its model read from ``tokenizer.model``, (re)written
+    there when missing or made from another ``tokenizer.json`` or conversion (exports made before it existed),
+    when the folder can be written; ``tokenizers`` when the tokenizer does not convert or sentencepiece is not
+    installed."""
     folder = Path(folder)
-    if engine == "sentencepiece":
-        source = (folder / "tokenizer.json").read_bytes()
-        digest = hashlib.sha256(source).hexdigest()
-        try:
-            stamp = json.loads((folder / PIECES_STAMP).read_text(encoding="utf-8"))
-            if stamp.get("format") == PIECES_FORMAT and stamp.get("source_sha256") == digest:
-                return PieceTokenizer((folder / PIECES_MODEL).read_bytes(), max_length, stamp["specials"])
-        except (OSError, ValueError, KeyError, ImportError):
-            pass
-        converted = _converted(source)
-        if converted is not None:
-            _write_beside_export(folder, *converted)
-            return PieceTokenizer(converted[0], max_length, converted[1]["specials"])
+    source = (folder / "tokenizer.json").read_bytes()
+    digest = hashlib.sha256(source).hexdigest()
+    try:
+        stamp = json.loads((folder / PIECES_STAMP).read_text(encoding="utf-8"))
+        if stamp.get("format") == PIECES_FORMAT and stamp.get("source_sha256") == digest:
+            return PieceTokenizer((folder / PIECES_MODEL).read_bytes(), max_length, stamp["specials"])
+    except (OSError, ValueError, KeyError, ImportError):
+        pass
+    converted = _converted(source)
+    if converted is not None:
+        _write_beside_export(folder, *converted)
+        return PieceTokenizer(converted[0], max_length, converted[1]["specials"])
     return HubTokenizer(folder / "tokenizer.json", max_length)
 
 

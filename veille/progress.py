@@ -1,7 +1,6 @@
 """Progress bars (rich) with rates, shared by ingestion, collection and evaluation."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 from contextlib import contextmanager
@@ -17,6 +16,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.text import Text
+
+from veille.config import get_settings
 
 console = Console(stderr=True)
 
@@ -40,7 +41,8 @@ def make_progress(unit: str = "éléments", enabled: bool = True) -> Progress:
 
 
 def _forced() -> bool:
-    return os.environ.get("VEILLE_PROGRESS") == "1"
+    """Bars even outside a terminal (``VEILLE_PROGRESS=1``)."""
+    return get_settings().progress == "1"
 
 
 class _IngestBar:

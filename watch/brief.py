@@ -16,10 +16,10 @@ import numpy as np
 from assistant.citation_extras import enrich_citations
 from assistant.citations import CitationNumbering
 from assistant.compose import select_sentences, sentence_candidates
-from assistant.generate import format_passages
-from assistant.llm import LLMError
+from assistant.generation.generate import format_passages
+from assistant.generation.llm import LLMError
+from assistant.generation.prompts import render
 from assistant.period import PeriodBoost, apply_period
-from assistant.prompts import render
 from assistant.retrieve import Retrieval
 from veille import dates
 from veille.errors import VeilleError

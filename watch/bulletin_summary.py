@@ -1,12 +1,12 @@
 """Bulletin items summarised by the language model, when one is configured: each item's summary is written from
-its cited passages (the ``bulletin_item`` prompt) and verified like a generated answer (``assistant.verify``);
+its cited passages (the ``bulletin_item`` prompt) and verified like a generated answer (``assistant.generation.verify``);
 its sentences without a supporting passage are taken out, and an item whose summary keeps none stays extractive
 (its key sentences only). The first failed call stops the model for the bulletin: extractive, said in a notice."""
 from __future__ import annotations
 
-from assistant.generate import format_passages
-from assistant.llm import LLMError
-from assistant.prompts import render
+from assistant.generation.generate import format_passages
+from assistant.generation.llm import LLMError
+from assistant.generation.prompts import render
 
 
 def summarise_items(generator, topic: str, items: list, numbering, passages: list) -> str | None:

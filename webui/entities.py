@@ -1,6 +1,6 @@
 """The « Entités » tab: the most mentioned organisations, people and places of the session's audience with their
 trend (a plot), and one entity's timeline (dated mentions, cited sentence, source; entities mentioned with it;
-close names when it is unknown) — the same as ``veille entites`` and ``veille entite``. Corpus text is escaped."""
+close names when it is unknown) — the same as ``veille entites [NOM]``. Corpus text is escaped."""
 from __future__ import annotations
 
 import gradio as gr
@@ -54,7 +54,7 @@ def timeline_html(ctx: UIContext, name: str, request=None) -> str:
 def build_entities_tab(ctx: UIContext) -> dict:
     gr.Markdown("### Entités\nLes organisations, personnes et lieux les plus cités dans les documents que vous "
                 "pouvez consulter, leur tendance, et la chronologie d'une entité (comme `veille entites` et "
-                "`veille entite`). Variantes et noms à ignorer : fichier `entites.yaml` du dossier de données.")
+                "`veille entites NOM`). Variantes et noms à ignorer : fichier `entites.yaml` du dossier de données.")
     with gr.Row():
         label = gr.Radio(choices=TYPES, value="", label="Type", elem_id="entities-type")
         since = gr.Textbox(label="Depuis", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", elem_id="entities-since")

@@ -24,8 +24,8 @@ COMMANDS: dict[str, Command] = {
     "ingest": Command("cli.commands.ingest", "ingérer des fichiers ou dossiers dans le corpus"),
     "collect": Command("cli.commands.collect", "collecter des pages web (adresses ou fichier de sources)"),
     "watch": Command("cli.commands.watch", "veilles enregistrées : nouveautés par requête"),
-    "entites": Command("cli.commands.entites", "entités les plus citées (organisations, personnes, lieux) et tendance"),
-    "entite": Command("cli.commands.entite", "chronologie d'une entité : mentions datées, phrases citées, co-citées"),
+    "entites": Command("cli.commands.entites", "entités les plus citées (organisations, personnes, lieux) et "
+                       "tendance ; avec un NOM, sa chronologie (mentions datées, phrases citées, co-citées)"),
     "run": Command("cli.commands.run", "faire ce qui est dû : dossiers, collecte, veilles, bulletins (cron, systemd)"),
     "status": Command("cli.commands.status", "ce que contient le corpus"),
     "serve": Command("cli.commands.serve", "lancer l'interface web (chat, sources, notes, corpus)"),

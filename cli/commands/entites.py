@@ -1,15 +1,19 @@
-"""`veille entites`: the most mentioned organisations, people and places, with their trend over the period."""
+"""`veille entites`: the most mentioned organisations, people and places, with their trend over the period;
+`veille entites NOM`: that entity's timeline (dated mentions with the cited sentence and its source) and the
+entities most often mentioned with it; close names are suggested when it is not found."""
 from __future__ import annotations
 
 import json
 
 from rich.table import Table
 
-from assistant.entities import Entities, label_name
+from assistant.entities import Entities, EntityError, label_name
 from cli.console import out
 from cli.options import add_entity_scope_args, filters_from_args
+from watch.brief import french_date
 
 BARS = "▁▂▃▄▅▆▇█"
+LIST_LIMIT, TIMELINE_LIMIT = 20, 50  # entities listed, mentions shown
 
 
 def sparkline(values: list[int]) -> str:
@@ -18,7 +22,11 @@ def sparkline(values: list[int]) -> str:
 
 
 def cmd_entites(args) -> int:
-    found = Entities().top(filters_from_args(args), label=args.label, limit=args.limit)
+    if args.name:
+        if args.label:
+            raise EntityError("--type trie la liste des entités : il ne s'emploie pas avec un nom.")
+        return _timeline(args)
+    found = Entities().top(filters_from_args(args), label=args.label, limit=args.limit or LIST_LIMIT)
     if args.json:
         print(json.dumps([e.as_dict() for e in found], ensure_ascii=False))
         return 0
@@ -36,10 +44,35 @@ def cmd_entites(args) -> int:
     return 0
 
 
+def _timeline(args) -> int:
+    timeline = Entities().timeline(" ".join(args.name), filters_from_args(args), limit=args.limit or TIMELINE_LIMIT)
+    if args.json:
+        print(json.dumps(timeline.as_dict(), ensure_ascii=False))
+        return 0
+    out.print(f"[bold]{timeline.name}[/] ({label_name(timeline.label)}) — {timeline.mentions} mention(s) dans "
+              f"{timeline.documents} document(s)", highlight=False)
+    for e in timeline.entries:
+        where = " · ".join(x for x in (e.doc_type, e.url or e.source) if x)
+        out.print(f"\n[bold]{french_date(e.date)}[/] — {e.title} ({where})", highlight=False, markup=True)
+        out.print(f"    « {e.sentence} »", markup=False, highlight=False)
+    if timeline.total_entries > len(timeline.entries):
+        out.print(f"\n[dim]… {len(timeline.entries)} phrases sur {timeline.total_entries} "
+                  "(--limit pour en voir plus).[/]")
+    if timeline.co_mentioned:
+        out.print("\n[bold]Souvent cité avec :[/] " + ", ".join(f"{n} ({d} doc.)" for n, d in timeline.co_mentioned),
+                  highlight=False)
+    return 0
+
+
 def configure(p) -> None:
+    p.add_argument("name", nargs="*", metavar="NOM",
+                   help="nom d'une entité, par exemple « Région Normandie » : sa chronologie (mentions datées, "
+                        "phrases citées, entités co-citées) ; sans nom, les entités les plus citées")
     p.add_argument("--type", dest="label", type=str.upper, choices=["ORG", "PER", "LOC"],
-                   help="organisations (ORG), personnes (PER) ou lieux (LOC)")
-    p.add_argument("--limit", type=int, default=20, help="nombre d'entités (défaut 20)")
+                   help="liste seulement : organisations (ORG), personnes (PER) ou lieux (LOC)")
+    p.add_argument("--limit", type=int, default=None,
+                   help=f"entités listées (défaut {LIST_LIMIT}) ou mentions affichées d'une entité (défaut "
+                        f"{TIMELINE_LIMIT})")
     p.add_argument("--json", action="store_true", help="résultat en JSON")
     add_entity_scope_args(p)
     p.set_defaults(func=cmd_entites)

@@ -31,7 +31,6 @@ HTML_TYPES = {"text/html", "application/xhtml+xml"}
 PAGE_TYPES = HTML_TYPES | {"application/pdf", "text/plain", ""}
 MAX_SITEMAPS = 50  # sitemap files followed per source (indexes nest)
 STATUSES = ("new", "changed", "unchanged", "skipped", "failed")
-STATUS_FR = {"new": "nouveau", "changed": "modifié", "unchanged": "inchangé", "skipped": "ignoré", "failed": "échec"}
 
 
 def _list_type(content_type: str) -> bool:
@@ -65,10 +64,6 @@ class CollectReport:
         out = {"fetched": sum(p.downloaded for p in pages)}
         out.update({s: sum(p.status == s for p in pages) for s in STATUSES})
         return out
-
-    @property
-    def new_doc_ids(self) -> list[str]:
-        return [p.doc_id for p in self.pages if p.status in ("new", "changed") and p.doc_id]
 
     def as_dict(self) -> dict:
         return {"counts": self.counts(), "per_source": {s: self.counts(s) for s in self.sources},

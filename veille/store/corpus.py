@@ -10,7 +10,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
-from veille.errors import UnknownChoice
 from veille.filters import Filters
 
 
@@ -27,7 +26,6 @@ AUDIENCE_POOL = 1000  # lexical candidates re-scored within an audience
 BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25 constants
 # FTS5's unicode61 tokens (our terms are already folded): letters and digits, anything else separates.
 _FTS_TOKEN = re.compile(r"[^\W_]+")
-LEXICAL_QUERIES = ("pruned", "full")  # settings.lexical_query: veille/store/lexical.py, or FTS5 over every term
 DF_CACHE_SIZE = 20000  # (audience, term) -> passages holding it, valid for one store generation
 DF_CAP = 2000  # passages counted per term at most within an audience: above that a term is "common" anyway
 
@@ -236,13 +234,16 @@ class CorpusQueries:
         if not terms:
             return []
         filters = filters or Filters()
-        if self.settings.lexical_query not in LEXICAL_QUERIES:
-            raise UnknownChoice("Requête lexicale inconnue (VEILLE_LEXICAL_QUERY)", self.settings.lexical_query,
-                                LEXICAL_QUERIES)
-        if self.settings.lexical_query == "pruned":
-            pruned = self.lexical_pruned(terms, filters, top_k)
-            if pruned is not None:
-                return pruned
+        pruned = self.lexical_pruned(terms, filters, top_k)  # bounded cost (veille/store/lexical.py)
+        return pruned if pruned is not None else self.lexical_full(terms, filters, top_k)
+
+    def lexical_full(self, terms: list[str], filters: Filters | None = None, top_k: int = 50) -> list[dict]:
+        """FTS5's OR query over every term, as ``lexical_search`` rows: what ``lexical_search`` runs when
+        ``lexical_pruned`` has nothing to bound or too few rare matches, and the reference the pruned scores are
+        checked against (tests/test_lexical_pruned.py)."""
+        if not terms:
+            return []
+        filters = filters or Filters()
         match = " OR ".join(f'"{t}"' for t in terms)
         where, params = filters.sql("d")
         restricted = filters.audience is not None

@@ -1,4 +1,4 @@
-"""Bounded-cost lexical search (``lexical_query = "pruned"``), mixed into ``Store`` next to ``CorpusQueries``.
+"""Bounded-cost lexical search (``Store.lexical_search``), mixed into ``Store`` next to ``CorpusQueries``.
 
 FTS5 scores every passage that holds any query term before sorting, so an OR query whose terms include a
 word found in a third of the corpus costs a third of the corpus (p95 112–146 ms at 100,000 passages). Here
@@ -8,7 +8,7 @@ rank over the rarer terms, then every candidate is re-scored with BM25 over *all
 formula and statistics as the full query (FTS5's own for the whole corpus; the audience's under an
 audience restriction), so a passage found by both paths has the same score. What may change is only the
 candidate set: a passage sharing nothing but common words with the question is no longer a candidate.
-When the rare terms find fewer than ``top_k`` passages, the full query runs instead.
+When the rare terms find fewer than ``top_k`` passages, the full query (``lexical_full``) runs instead.
 
 Which terms are common is decided on the statistics the scores use (the audience's under a restriction),
 so the choice, like the scores, tells nothing about documents outside the audience.

@@ -2,7 +2,7 @@
 
 The passages go to the model as untrusted data inside ``<passage>`` tags (tags inside their text are
 neutralised, so a document cannot close the data block and speak as the user). The reply is checked
-sentence by sentence (``assistant.verify``); unsupported citations are removed, citations are renumbered
+sentence by sentence (``assistant.generation.verify``); unsupported citations are removed, citations are renumbered
 to the passages actually cited, and whenever the endpoint fails (down, slow, error, garbage, cut
 stream) the extractive answer computed beforehand is returned with a French notice.
 """
@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 from assistant.answer import REFUSAL, Answer
 from assistant.citations import CitationNumbering
-from assistant.llm import LLMClient, LLMError, short_model_name
-from assistant.prompts import render
-from assistant.verify import Verification, Verifier
+from assistant.generation.llm import LLMClient, LLMError, short_model_name
+from assistant.generation.prompts import render
+from assistant.generation.verify import Verification, Verifier
 from veille.config import Settings
 from veille.passage import ScoredPassage
 from veille.text import fold
