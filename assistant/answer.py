@@ -91,7 +91,7 @@ class Answer:
     notice: str | None = None
     confidence: float = 0.0
     evidence: dict = field(default_factory=dict)  # the answerability features behind ``confidence``
-    filter_note: str | None = None  # French: how a period named in the question was used (assistant/period.py)
+    filter_note: str | None = None  # French: how a period named in the question was used (assistant/search/period.py)
     flagged: list[dict] = field(default_factory=list)  # generated sentences whose citations failed verification
     # "answer", "partial" (no passage states the answer; ``related`` lists the citations of what comes
     # closest) or "none" (nothing relevant).

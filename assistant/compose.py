@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from assistant.question import expected_type_found, preceding
-from assistant.retrieve import Retrieval
+from assistant.search.retrieve import Retrieval
 from veille.passage import ScoredPassage
 from veille.store.corpus import TermStats
 from veille.text import split_sentences, tokens

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from assistant.compose import Draft
 from assistant.question import expected_type_found, has_term, occurrence_found, preceding
-from assistant.retrieve import Retrieval
+from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.text import tokens
 

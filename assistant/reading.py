@@ -18,7 +18,7 @@ from pathlib import Path
 
 from assistant.compose import Draft, ScoredSentence, sentence_candidates
 from assistant.policy import Decision, effective_threshold
-from assistant.retrieve import Retrieval
+from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.embeddings import resolve_model_path
 from veille.reader import READER_PATH, Reader, Reading, load_reader

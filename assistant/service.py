@@ -4,7 +4,7 @@ An ``Assistant`` is built from its parts, as llama-index's chat engines are: a s
 retriever over one store and model), a composer (``ExtractiveComposer``: the sentences to quote), a refusal
 policy (``RefusalPolicy``: answer or refuse) and, when an OpenAI-compatible endpoint is configured, a
 generator. The hand-offs are typed: ``Retrieval`` → ``Draft`` → ``Decision`` → ``Answer``. Conversations
-go through ``assistant.conversation.Conversation.ask``; the CLI, the web UI and the evaluation share this class.
+go through ``assistant.conversation.session.Conversation.ask``; the CLI, the web UI and the evaluation share this class.
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from assistant.citations import CitationNumbering
 from assistant.compose import Draft, ExtractiveComposer
 from assistant.generation.generate import Generator, ready_stream
 from assistant.generation.llm import llm_configured
-from assistant.period import PeriodBoost, apply_period, period_found
+from assistant.search.period import PeriodBoost, apply_period, period_found
 from assistant.policy import Decision, RefusalPolicy
 from assistant.reading import ReaderComposer, ReaderPolicy, partial_text
-from assistant.retrieve import Boost, Retrieval, Search
+from assistant.search.retrieve import Boost, Retrieval, Search
 from veille.config import Settings, get_settings
 from veille.embeddings import get_embedder
 from veille.errors import choose

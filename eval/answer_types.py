@@ -25,7 +25,7 @@ from rich.table import Table
 
 from assistant.compose import sentence_candidates
 from assistant.question import WHO_QUESTION, expected_type_found
-from assistant.retrieve import Search
+from assistant.search.retrieve import Search
 from eval.datasets import load_bench, load_training_questions
 from eval.stores import CachedEmbedder, bench_store
 from veille.config import get_settings

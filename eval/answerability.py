@@ -33,7 +33,7 @@ import numpy as np
 from assistant.answerability import load_models
 from assistant.answerability.consensus import both_answer
 from assistant.answerability.judge import JUDGE_PATH, judge_agrees
-from assistant.conversation import Conversation
+from assistant.conversation.session import Conversation
 from assistant.policy import load_model
 from assistant.reading import reader_threshold
 from assistant.service import Assistant

@@ -25,7 +25,7 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from assistant.conversation import Conversation
+from assistant.conversation.session import Conversation
 from assistant.policy import MODEL_FEATURES, AnswerabilityModel, refused_before_model
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.followup import depends_on_previous, rewrite
+from assistant.conversation.followup import depends_on_previous, rewrite
 
 DATA = Path(__file__).parent / "data" / "followups.jsonl"
 

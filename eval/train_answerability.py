@@ -40,7 +40,7 @@ from assistant.answerability.features import (
 from assistant.answerability.model import fitted
 from assistant.compose import Draft, select_sentences, sentence_candidates
 from assistant.policy import Decision
-from assistant.retrieve import Retrieval, node_from_row
+from assistant.search.retrieve import Retrieval, node_from_row
 from assistant.service import Assistant
 from eval.answerability import SharedQueries
 from eval.datasets import Bench, load_bench, load_training_questions

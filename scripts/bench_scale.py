@@ -215,7 +215,7 @@ def cmd_measure(args) -> None:
     from rich.table import Table
 
     from accounts import restrict
-    from assistant.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
+    from assistant.search.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
     from veille.filters import Filters
     from veille.passage import Query
     from veille.store import get_store
@@ -283,7 +283,7 @@ def cmd_measure(args) -> None:
     # Whole answers (query embedding + both branches + extractive composition with audience IDF).
     from unittest import mock
 
-    from assistant import retrieve
+    from assistant.search import retrieve
     from assistant.service import Assistant
 
     answer_ms = {}

@@ -80,7 +80,7 @@ def test_ask_lists_the_copies_the_asker_may_see(copies_home, env):
 
 def test_chat_sources_panel_and_note_show_copies_and_chips(copies_home):
     from accounts import PUBLIC
-    from assistant.conversation import Conversation
+    from assistant.conversation.session import Conversation
     from assistant.service import Assistant
     from veille.filters import Filters
     from watch.brief import make_brief

@@ -9,8 +9,8 @@ from conftest import REPO, veille
 from openai_server import FakeOpenAIServer
 
 from assistant.answer import Answer
-from assistant.conversation import Conversation, is_sources_request
-from assistant.followup import depends_on_previous
+from assistant.conversation.session import Conversation, is_sources_request
+from assistant.conversation.followup import depends_on_previous
 from assistant.service import Assistant
 from eval import followups
 from veille.filters import Filters
@@ -136,7 +136,7 @@ def test_chain_on_the_demo_corpus(demo_store):
     assert "Buccio" in first.answer and first.standalone_question is None
     second = conv.ask(assistant, "Et en 2019 ?")
     assert second.standalone_question.endswith("en 2019 ?") and "comité stratégique" in second.standalone_question
-    # « en 2019 » is evidence about the committee, not a filter on publication dates (assistant/period.py).
+    # « en 2019 » is evidence about the committee, not a filter on publication dates (assistant/search/period.py).
     assert not second.filters.get("date_from") and "Période de la question (2019)" in second.filter_note
     assert not second.refused and second.citations
     sources = conv.ask(assistant, "Donne-moi les sources")

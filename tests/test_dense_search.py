@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.retrieve import DenseRetriever
+from assistant.search.retrieve import DenseRetriever
 from ingestion.extract import Extracted
 from ingestion.pipeline import Ingestor, SourceItem
 from veille.passage import Query

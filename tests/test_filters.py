@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from conftest import veille
 
-from assistant.period import PeriodBoost, apply_period, read_period
-from assistant.retrieve import DenseRetriever, LexicalRetriever, Search
+from assistant.search.period import PeriodBoost, apply_period, read_period
+from assistant.search.retrieve import DenseRetriever, LexicalRetriever, Search
 from assistant.service import Assistant
-from assistant.timefilter import parse_time_expression
+from assistant.search.timefilter import parse_time_expression
 from veille.filters import Filters
 from veille.passage import Query
 from veille.store import get_store

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
+from assistant.search.retrieve import DenseRetriever, HybridRetriever, LexicalRetriever
 from veille.filters import Filters
 from veille.passage import Query
 from veille.store import get_store, lexical

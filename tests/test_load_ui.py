@@ -50,7 +50,7 @@ def session(url: str, i: int) -> dict:
 
 
 def test_twenty_concurrent_sessions_get_their_own_answers(served):
-    from assistant.conversation import Conversation
+    from assistant.conversation.session import Conversation
     from webui.chat import escape_markdown, link_citations
 
     url, assistant = served

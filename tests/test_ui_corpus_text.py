@@ -181,7 +181,7 @@ def test_the_word_export_keeps_corpus_marks_as_text(tmp_path):
 # --- every tab, function by function -------------------------------------------------------------------
 
 def test_every_tab_shows_what_a_document_controls_as_text(assistant, ctx, hostile_home):
-    from assistant.conversation import Conversation
+    from assistant.conversation.session import Conversation
     from veille.filters import Filters
     from watch.brief import make_brief
     from watch.bulletin import build_bulletin

@@ -7,7 +7,7 @@ import pytest
 from conftest import free_port
 
 from assistant.answer import Answer
-from assistant.conversation import Conversation
+from assistant.conversation.session import Conversation
 
 NO_FILTERS = ([], "", "", [], [], [])
 QUESTIONS = ["Quels sont les pôles de compétitivité normands ?",

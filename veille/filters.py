@@ -46,7 +46,7 @@ class Filters:
     user: str | None = None
     doc_ids: list[str] = field(default_factory=list)  # only these documents (watches over new documents)
     # Documents mentioning every one of these entities (canonical names, see veille/entity_names.py). Chroma
-    # holds no entity: the dense branch applies them through the store's SQL filter (assistant/retrieve.py).
+    # holds no entity: the dense branch applies them through the store's SQL filter (assistant/search/retrieve.py).
     entities: list[str] = field(default_factory=list)
 
     @classmethod

@@ -19,8 +19,8 @@ from assistant.compose import select_sentences, sentence_candidates
 from assistant.generation.generate import format_passages
 from assistant.generation.llm import LLMError
 from assistant.generation.prompts import render
-from assistant.period import PeriodBoost, apply_period
-from assistant.retrieve import Retrieval
+from assistant.search.period import PeriodBoost, apply_period
+from assistant.search.retrieve import Retrieval
 from veille import dates
 from veille.errors import VeilleError
 from veille.filters import Filters, safe_url, source_label
@@ -145,7 +145,7 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
     filters, period = apply_period(topic, filters or Filters())  # a period is evidence unless about publication
     described = filters.describe()
     boost = PeriodBoost(period.time, assistant.store) if period and not period.publication else None
-    result = assistant.retrieve(topic, filters, top_k=n_passages, boost=boost)
+    result = assistant.search.retrieve(topic, filters, top_k=n_passages, boost=boost)
     passages = result.passages
     if not passages or not assistant.covers(topic, Retrieval(passages[: assistant.settings.top_k], result.dense),
                                             filters):

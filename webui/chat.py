@@ -11,7 +11,7 @@ import gradio as gr
 
 from assistant.answer import Answer
 from assistant.citations import centred_excerpt
-from assistant.conversation import Conversation
+from assistant.conversation.session import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
 from veille.markup import defuse, md_literal

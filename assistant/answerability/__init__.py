@@ -30,7 +30,7 @@ from assistant.answerability.features import (
 from assistant.answerability.model import LinearModel
 from assistant.compose import Draft, ScoredSentence, jaccard, query_coverage, sentence_candidates
 from assistant.policy import Decision, effective_threshold
-from assistant.retrieve import Retrieval
+from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.errors import VeilleError
 from veille.store.corpus import TermStats

@@ -18,7 +18,7 @@ from assistant.answerability import MODEL_PATH, LearnedComposer, LearnedPolicy
 from assistant.compose import Draft
 from assistant.policy import MODEL_PATH as RULES_MODEL_PATH
 from assistant.policy import Decision, RefusalPolicy
-from assistant.retrieve import Retrieval
+from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 
 

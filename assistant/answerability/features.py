@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from assistant.compose import ScoredSentence
 from assistant.question import has_term, occurrence_found
-from assistant.retrieve import Retrieval
+from assistant.search.retrieve import Retrieval
 from veille.text import tokens
 
 # Sentence features, in the order the sentence model's weights follow.

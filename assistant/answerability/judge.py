@@ -12,7 +12,7 @@ from pathlib import Path
 from assistant.answerability.consensus import ConsensusPolicy, both_answer
 from assistant.compose import Draft, ExtractiveComposer, ScoredSentence, jaccard, query_coverage
 from assistant.policy import Decision, effective_threshold
-from assistant.retrieve import Retrieval
+from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.embeddings import resolve_model_path
 from veille.judge import Judge, load_judge, read_meta

@@ -1,6 +1,6 @@
 """`veille chat`: a conversation in the terminal (one question per line on standard input).
 
-Follow-up questions are rewritten into standalone ones (``assistant.conversation``); filters given as
+Follow-up questions are rewritten into standalone ones (``assistant.conversation.session``); filters given as
 options hold for the whole conversation. Works non-interactively: ``veille chat < questions.txt``.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from contextlib import nullcontext
 
-from assistant.conversation import Conversation
+from assistant.conversation.session import Conversation
 from assistant.service import get_assistant
 from cli.console import err, out
 from cli.options import add_filter_args, filters_from_args

@@ -1,7 +1,7 @@
 """The grammar of French periods in a question: "depuis 2019", "en 2018", "le bulletin de mars 2019",
 "avant 2020", "entre 2017 et 2019", "après 2018", "jusqu'en 2019", "en juillet 2017", read as date ranges
 (YYYYMMDD integers, as stored). Whether a period restricts publication dates or only favours passages
-that cite it is decided in ``assistant.period``.
+that cite it is decided in ``assistant.search.period``.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.timefilter import _PATTERNS as _TIME_PATTERNS  # one grammar of periods with the date filters
+from assistant.search.timefilter import _PATTERNS as _TIME_PATTERNS  # one grammar of periods with the date filters
 
 W = r"[\wàâçéèêëîïôûùüÿœæ'’-]"
 _CONNECTIVE = re.compile(r"^(?:et|mais|alors|puis|ensuite|sinon|ok|d['’]accord|seulement|uniquement)\b[\s,]*",

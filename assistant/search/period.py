@@ -14,13 +14,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from assistant.timefilter import TimeFilter, parse_time_expression
+from assistant.search.timefilter import TimeFilter, parse_time_expression
 from veille.dates import MONTHS
 from veille.filters import Filters
 from veille.passage import Passage, ScoredPassage
 from veille.store import Store
 
-# Extra fused score, as a fraction of the best fused score of the question (assistant/retrieve.py), for a
+# Extra fused score, as a fraction of the best fused score of the question (assistant/search/retrieve.py), for a
 # passage that cites the period and for one whose document is dated in it. A design constant, not fitted:
 # modest, so that it reorders passages of close relevance (the one that tells of « février 2019 » before
 # a near-equal one that does not) and never lifts an off-topic passage that merely holds the year above

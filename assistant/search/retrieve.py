@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable
 
-from assistant.fusion import ReciprocalRankFusion, make_fusion
+from assistant.search.fusion import ReciprocalRankFusion, make_fusion
 from veille.errors import UnknownChoice
 from veille.filters import Filters
 from veille.passage import Passage, Query, ScoredPassage
@@ -155,7 +155,7 @@ class Retrieval:
 MODES = ("hybrid", "dense", "bm25")
 
 # A boost gives each fused candidate an extra score, as a fraction of the best fused score (the scale of
-# fused scores depends on the fusion: [0, 1] for wsum, ~1/60 for RRF), e.g. ``assistant.period.PeriodBoost``.
+# fused scores depends on the fusion: [0, 1] for wsum, ~1/60 for RRF), e.g. ``assistant.search.period.PeriodBoost``.
 Boost = Callable[[list[Passage]], list[float]]
 
 

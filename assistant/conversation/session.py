@@ -1,9 +1,9 @@
 """Conversation state: a plain object the CLI (`veille chat`) and the Gradio app share.
 
-A question is first judged: does it depend on the previous turn (``assistant.followup.depends_on_previous``:
+A question is first judged: does it depend on the previous turn (``assistant.conversation.followup.depends_on_previous``:
 « Et en 2018 ? », « Qui le préside ? »)? Only then is it rewritten into a standalone question before
 retrieval: with the language model's condense prompt when one is configured (falling back to the rules if
-it fails), otherwise by rules (``assistant.followup.rewrite``). A question with its own subject is searched
+it fails), otherwise by rules (``assistant.conversation.followup.rewrite``). A question with its own subject is searched
 as typed. A time expression in the follow-up replaces the period. "Donne-moi les sources" shows the previous
 answer's sources again without a new search.
 """
@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.answer import Answer
-from assistant.followup import depends_on_previous, rewrite
+from assistant.conversation.followup import depends_on_previous, rewrite
 from assistant.generation.generate import ready_stream
 from assistant.generation.llm import LLMError
 from assistant.generation.prompts import render
-from assistant.timefilter import parse_time_expression
+from assistant.search.timefilter import parse_time_expression
 from veille.filters import Filters, source_label
 
 _CONNECTIVE = re.compile(r"^(?:et|mais|alors|puis|ensuite|aussi|sinon|ok|d'accord)\b[\s,]*", re.IGNORECASE)
