@@ -97,11 +97,14 @@ DESCRIPTIONS = {
     "candidates": "passages demandés à chacune des deux branches (dense, lexicale) avant la fusion",
     "refusal_threshold": "seuil de la probabilité « le corpus répond » sous lequel Veille refuse (en mode "
                          "`consensus`, appliqué à chacun des deux juges) ; vide : celui de chaque modèle "
-                         "(`assistant/answerability.json`, `assistant/answerability/model.json`)",
+                         "(`assistant/answerability.json`, `assistant/answerability/model.json`, "
+                         "`assistant/reader.json`)",
     "answerability": "choix des phrases et décision de répondre : `consensus` (phrases des règles, réponse seulement "
                      "si les règles et les modèles appris répondraient tous deux), `rules` (règles + modèle "
                      "logistique), `learned` (modèles appris sur PIAF train), `judge` (juge de réponse, cross-encodeur "
-                     "entraîné sur PIAF train) ou `judge-consensus` (le juge et le consensus d'accord)",
+                     "entraîné sur PIAF train), `judge-consensus` (le juge et le consensus d'accord) ou `reader` (le lecteur "
+                     "entraîné sur PIAF train : réponse avec ses mots en gras, « pas de réponse précise » et ce qui "
+                     "s'en approche)",
     "watch_threshold": "pertinence minimale d'un nouveau document pour une veille enregistrée",
     "ask_server": "`off` : `veille serve` n'ouvre pas `$VEILLE_HOME/ask.sock` et `veille ask` calcule toujours sa "
                   "réponse lui-même",

@@ -100,7 +100,9 @@ class Settings:
     # Which sentences to quote and whether to answer: "rules" (lexical choice + the logistic model of
     # assistant/policy.py), "learned" (models trained on PIAF train, assistant/answerability/) or "consensus"
     # (the rules' sentences, answered only when both judges would), "judge" or "judge-consensus" (the answer judge,
-    # a cross-encoder trained on PIAF train, alone or beside the consensus). Consensus refuses far more of the held-out
+    # a cross-encoder trained on PIAF train, alone or beside the consensus), "reader" (the extractive reader trained
+    # on PIAF train: answer span, « pas de réponse précise » with what comes closest; not yet the default: see
+    # docs/benchmarks.md « Lecteur »). Consensus refuses far more of the held-out
     # questions whose answer is absent (SPF 0.356 against 0.064) for a few answers fewer
     # (`veille eval --answerability`, docs/benchmarks.md « Réponse ou refus »).
     answerability: str = "consensus"
