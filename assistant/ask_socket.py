@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-from assistant.answer import Answer
+from assistant.answering.answer import Answer
 from veille.config import Settings
 from veille.errors import VeilleError
 from veille.filters import Filters
@@ -43,7 +43,7 @@ def socket_path(settings: Settings) -> Path:
     return settings.home / SOCKET_NAME
 
 
-# The code that answers: Veille's packages and the model files shipped in them (``assistant/reader.npz``, ...).
+# The code that answers: Veille's packages and the model files shipped in them (``assistant/answering/reader.npz``, ...).
 CODE_ROOT = Path(__file__).resolve().parents[1]
 CODE_PACKAGES = ("veille", "ingestion", "accounts", "assistant", "watch", "cli", "webui", "prompts")
 CODE_SUFFIXES = (".py", ".json", ".txt", ".md", ".npz")

@@ -12,18 +12,18 @@ import time
 from dataclasses import dataclass
 
 from accounts import audit, enforce
-from assistant.answer import REFUSAL, Answer
+from assistant.answering.answer import REFUSAL, REFUSAL_UNFILTERED, Answer
 from assistant.answerability import LearnedComposer, LearnedPolicy
 from assistant.answerability.consensus import ConsensusPolicy
 from assistant.answerability.judge import JudgedComposer, JudgePolicy
-from assistant.citation_extras import enrich_citations
-from assistant.citations import CitationNumbering
-from assistant.compose import Draft, ExtractiveComposer
+from assistant.answering.citation_extras import enrich_citations
+from assistant.answering.citations import CitationNumbering
+from assistant.answering.compose import Draft, ExtractiveComposer
 from assistant.generation.generate import Generator, ready_stream
 from assistant.generation.llm import llm_configured
 from assistant.search.period import PeriodBoost, apply_period, period_found
-from assistant.policy import Decision, RefusalPolicy
-from assistant.reading import ReaderComposer, ReaderPolicy, partial_text
+from assistant.answerability.policy import Decision, RefusalPolicy
+from assistant.answering.reading import ReaderComposer, ReaderPolicy, partial_text
 from assistant.search.retrieve import Boost, Retrieval, Search
 from veille.config import Settings, get_settings
 from veille.embeddings import get_embedder
@@ -191,6 +191,8 @@ class Assistant:
             enrich_citations(self.settings, self.store, answer.citations, filters)
             if answer.refused and period and period.publication and answer.answer == REFUSAL:
                 answer.answer = period.empty_filter_refusal
+            elif answer.refused and answer.answer == REFUSAL and not filters.describe():
+                answer.answer = REFUSAL_UNFILTERED  # « retirez des filtres » only when some are set
             return answer
 
         if generator is None:

@@ -8,8 +8,8 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from assistant.answer import Answer, Citation
-from assistant.citations import centred_excerpt
+from assistant.answering.answer import Answer, Citation
+from assistant.answering.citations import centred_excerpt
 from cli.console import err, out
 from veille.filters import Filters, source_label
 

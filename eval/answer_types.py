@@ -10,7 +10,7 @@ pays → LOC, président → PER…), over the PIAF store with Veille's own hybr
 - *removed*: the best-scored candidate outside the gold passage, in the same search (the gold-removal case,
   approached without a second store).
 Each detector says whether a sentence holds the expected kind of answer: the regular expressions of
-``assistant/question.py`` (``expected_type_found``; they know « qui » only), or an entity of the expected
+``assistant/answering/question.py`` (``expected_type_found``; they know « qui » only), or an entity of the expected
 spaCy label (PER, ORG, LOC) not already named in the question. A useful detector fires on *answer* and not on
 *removed*: the table gives both rates and their gap.
 """
@@ -23,8 +23,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from assistant.compose import sentence_candidates
-from assistant.question import WHO_QUESTION, expected_type_found
+from assistant.answering.compose import sentence_candidates
+from assistant.answering.question import WHO_QUESTION, expected_type_found
 from assistant.search.retrieve import Search
 from eval.datasets import load_bench, load_training_questions
 from eval.stores import CachedEmbedder, bench_store

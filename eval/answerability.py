@@ -34,8 +34,8 @@ from assistant.answerability import load_models
 from assistant.answerability.consensus import both_answer
 from assistant.answerability.judge import JUDGE_PATH, judge_agrees
 from assistant.conversation.session import Conversation
-from assistant.policy import load_model
-from assistant.reading import reader_threshold
+from assistant.answerability.policy import load_model
+from assistant.answering.reading import reader_threshold
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.datasets import SHARED_BENCH, Bench, Question, load_bench, read_jsonl

@@ -3,7 +3,7 @@
     .venv/bin/python -m eval.calibrate
 
 The corpus set is a test set: nothing is fitted on it for the product any more (issue 12). The weights of
-``assistant/answerability.json`` were fitted here by an earlier version and are frozen, kept as the rules
+``assistant/answerability/rules.json`` were fitted here by an earlier version and are frozen, kept as the rules
 design the learned models are measured against (``veille eval --answerability``); this command only reports
 the leave-one-out figures below, it writes nothing.
 
@@ -26,7 +26,7 @@ from rich.console import Console
 from rich.table import Table
 
 from assistant.conversation.session import Conversation
-from assistant.policy import MODEL_FEATURES, AnswerabilityModel, refused_before_model
+from assistant.answerability.policy import MODEL_FEATURES, AnswerabilityModel, refused_before_model
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.stores import corpus_store

@@ -38,8 +38,8 @@ from assistant.answerability.features import (
     sentence_rows,
 )
 from assistant.answerability.model import fitted
-from assistant.compose import Draft, select_sentences, sentence_candidates
-from assistant.policy import Decision
+from assistant.answering.compose import Draft, select_sentences, sentence_candidates
+from assistant.answerability.policy import Decision
 from assistant.search.retrieve import Retrieval, node_from_row
 from assistant.service import Assistant
 from eval.answerability import SharedQueries

@@ -16,7 +16,7 @@ Each question gives its ``answer`` example and two negatives, the kinds taken in
 Training is long on a CPU (about an hour for one epoch at 6 layers): a checkpoint every ``--checkpoint-minutes``
 (10) beside the cache, ``--resume`` goes on from it, ``--limit`` makes a smoke run. The end of training reads the
 held articles, fits a Platt scaling of both heads there, and ``--write`` stores the trained layers and heads as
-float16 in ``assistant/reader.npz`` with that calibration and the held figures.
+float16 in ``assistant/answering/reader.npz`` with that calibration and the held figures.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ keeps its gold passage and must be answered citing it, half loses it and must no
 the reader's calibrated probability is the one that maximises the mean of the two rates (ties: the higher). The
 « related » threshold (what comes closest is quoted only when a passage speaks of the subject) is the relevance
 head's balanced threshold on the held examples of training, kept from ``train_reader``'s figures.
-``--write`` stores both in ``assistant/reader.json``.
+``--write`` stores both in ``assistant/answering/reader.json``.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import sys
 
 import numpy as np
 
-from assistant.reading import THRESHOLDS_PATH
+from assistant.answering.reading import THRESHOLDS_PATH
 from eval.answerability import ask_cases, gold_removal_cases
 from eval.datasets import Bench, load_bench, load_training_questions
 from eval.gold_removal import removal_store, split_by_gold

@@ -97,8 +97,8 @@ DESCRIPTIONS = {
     "candidates": "passages demandés à chacune des deux branches (dense, lexicale) avant la fusion",
     "refusal_threshold": "seuil de la probabilité « le corpus répond » sous lequel Veille refuse (en mode "
                          "`consensus`, appliqué à chacun des deux juges) ; vide : celui de chaque modèle "
-                         "(`assistant/answerability.json`, `assistant/answerability/model.json`, "
-                         "`assistant/reader.json`)",
+                         "(`assistant/answerability/rules.json`, `assistant/answerability/model.json`, "
+                         "`assistant/answering/reader.json`)",
     "answerability": "choix des phrases et décision de répondre : `consensus` (phrases des règles, réponse seulement "
                      "si les règles et les modèles appris répondraient tous deux), `rules` (règles + modèle "
                      "logistique), `learned` (modèles appris sur PIAF train), `judge` (juge de réponse, cross-encodeur "

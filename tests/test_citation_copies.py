@@ -103,7 +103,7 @@ def test_chat_sources_panel_and_note_show_copies_and_chips(copies_home):
 
 
 def test_chips_and_copies_are_escaped():
-    from assistant.answer import Answer, Citation, Copy
+    from assistant.answering.answer import Answer, Citation, Copy
     from webui.sources import render_sources
 
     c = Citation(n=1, doc_id="d1", chunk_id="c1", title="T", doc_type="article", date="2026-08-10",

@@ -8,7 +8,7 @@ import pytest
 from conftest import REPO, veille
 from openai_server import FakeOpenAIServer
 
-from assistant.answer import Answer
+from assistant.answering.answer import Answer
 from assistant.conversation.session import Conversation, is_sources_request
 from assistant.conversation.followup import depends_on_previous
 from assistant.service import Assistant

@@ -10,8 +10,8 @@ import pytest
 from conftest import REPO
 from rich.console import Console
 
-from assistant.answer import Answer
-from assistant.citations import CitationNumbering, centred_excerpt
+from assistant.answering.answer import Answer
+from assistant.answering.citations import CitationNumbering, centred_excerpt
 from cli.main import build_parser
 from cli.options import filters_from_args
 from veille.numbers import file_size

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from assistant.answerability.judge import JUDGE_PATH, judge_candidates, load_judge_for
-from assistant.compose import sentence_candidates
+from assistant.answering.compose import sentence_candidates
 from veille.config import Settings
 from veille.embeddings import resolve_model_path
 from veille.judge import FROZEN_LAYERS, MAX_LENGTH, judge_export_dir, load_judge, pair_inputs, top_logits

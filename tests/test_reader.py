@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.reading import clean_opening, missing_statement
+from assistant.answering.reading import clean_opening, missing_statement
 from assistant.service import Assistant
 from eval.datasets import Bench, Passage, Question
 from eval.stores import bench_store
@@ -87,7 +87,7 @@ def test_the_exported_reader_scores_as_the_trained_one(models_dir):
     import torch
     from transformers import AutoTokenizer
 
-    from assistant.reading import load_reader_for
+    from assistant.answering.reading import load_reader_for
     from veille.embeddings import resolve_model_path
     from veille.reader import load_weights, new_net, pad
 

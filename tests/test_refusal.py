@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.policy import AnswerabilityFeatures
-from assistant.question import expected_type_found, occurrence_found
+from assistant.answerability.policy import AnswerabilityFeatures
+from assistant.answering.question import expected_type_found, occurrence_found
 
 COMMITTEE = ("La préfecture de Région a accueilli mardi 4 juillet le 1er Comité stratégique, co-présidé par "
              "Fabienne Buccio, préfète de la région Normandie, en présence du commissaire Jean-Baptiste Carpentier.")

@@ -68,7 +68,7 @@ def test_veille_serve_busy_port_fails_fast_in_french(env):
 
 
 def test_sources_panel_escapes_hostile_text():
-    from assistant.answer import Answer, Citation
+    from assistant.answering.answer import Answer, Citation
     from webui.sources import render_sources
 
     hostile = 'Texte <script>alert(1)</script> <img src=x onerror="alert(2)"> et la phrase citée ici.'

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from conftest import free_port
 
-from assistant.answer import Answer
+from assistant.answering.answer import Answer
 from assistant.conversation.session import Conversation
 
 NO_FILTERS = ([], "", "", [], [], [])

@@ -98,7 +98,7 @@ class Settings:
     candidates: int = 50
     refusal_threshold: float | None = None  # None: the threshold stored with the answerability model
     # Which sentences to quote and whether to answer: "rules" (lexical choice + the logistic model of
-    # assistant/policy.py), "learned" (models trained on PIAF train, assistant/answerability/) or "consensus"
+    # assistant/answerability/policy.py), "learned" (models trained on PIAF train, assistant/answerability/) or "consensus"
     # (the rules' sentences, answered only when both judges would), "judge" or "judge-consensus" (the answer judge,
     # a cross-encoder trained on PIAF train, alone or beside the consensus), "reader" (the extractive reader trained
     # on PIAF train: answer span, « pas de réponse précise » with what comes closest; not yet the default: see

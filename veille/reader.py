@@ -6,7 +6,7 @@ questions (``python -m eval.train_reader``) as an extractive reader in the SQuAD
 - ``answers``: the passage states the answer to the question;
 - ``relevant``: the passage speaks of what the question is about (whether or not it answers it).
 Word, position and type embeddings stay e5's (frozen): only the layers and heads are shipped
-(``assistant/reader.npz``, float16), joined to the packaged e5 weights and exported to ONNX once
+(``assistant/answering/reader.npz``, float16), joined to the packaged e5 weights and exported to ONNX once
 (``export_reader``, by ``veille build-model`` or the first use); answering runs under ONNX Runtime with
 ``tokenizers``, no torch. A passage longer than a window is read in overlapping windows.
 """
@@ -33,7 +33,7 @@ MAX_QUESTION = 48  # question tokens kept
 MAX_ANSWER = 30  # longest span, in tokens
 QUERY, PASSAGE = "query: ", "passage: "  # e5's prompts
 READER_FORMAT = 2  # bumped when the export changes
-READER_PATH = Path(__file__).resolve().parent.parent / "assistant" / "reader.npz"
+READER_PATH = Path(__file__).resolve().parent.parent / "assistant" / "answering" / "reader.npz"
 
 
 @dataclass

@@ -13,9 +13,9 @@ from datetime import date
 
 import numpy as np
 
-from assistant.citation_extras import enrich_citations
-from assistant.citations import CitationNumbering
-from assistant.compose import select_sentences, sentence_candidates
+from assistant.answering.citation_extras import enrich_citations
+from assistant.answering.citations import CitationNumbering
+from assistant.answering.compose import select_sentences, sentence_candidates
 from assistant.generation.generate import format_passages
 from assistant.generation.llm import LLMError
 from assistant.generation.prompts import render

@@ -4,7 +4,7 @@ entities; an editorial introduction; the sources; the audience it was built for.
 
 Built only from what the audience may see: every query goes through the store's SQL filter with the asker's
 audience (``accounts.enforce``), copies of an item included. Extractive: the key sentences are copied from the
-documents (``assistant.compose``) and numbered once for the whole bulletin (``assistant.citations``); with a
+documents (``assistant.answering.compose``) and numbered once for the whole bulletin (``assistant.answering.citations``); with a
 language model configured, each item also gets a summary written by the model and verified
 (``watch.bulletin_summary``).
 Several advisors build one bulletin together: a named draft keeps each item's choice (pinned, dropped) and
@@ -18,11 +18,11 @@ import re
 from dataclasses import dataclass, field
 
 from accounts import enforce
-from assistant.answer import Copy
-from assistant.cards import DocumentCard
-from assistant.citation_extras import copies_of
-from assistant.citations import CitationNumbering
-from assistant.compose import select_sentences, sentence_candidates
+from assistant.answering.answer import Copy
+from watch.cards import DocumentCard
+from assistant.answering.citation_extras import copies_of
+from assistant.answering.citations import CitationNumbering
+from assistant.answering.compose import select_sentences, sentence_candidates
 from assistant.entities import Entities
 from veille.errors import VeilleError
 from veille.filters import Filters

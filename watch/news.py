@@ -12,10 +12,10 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from accounts import active_user, enforce
-from assistant.answer import Copy
-from assistant.cards import DocumentCard
-from assistant.citation_extras import copies_of
-from assistant.compose import select_sentences, sentence_candidates
+from assistant.answering.answer import Copy
+from watch.cards import DocumentCard
+from assistant.answering.citation_extras import copies_of
+from assistant.answering.compose import select_sentences, sentence_candidates
 from veille.filters import Filters
 from watch.watches import list_watches
 

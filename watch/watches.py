@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.citations import centred_excerpt
-from assistant.compose import query_coverage, select_sentences, sentence_candidates
+from assistant.answering.citations import centred_excerpt
+from assistant.answering.compose import query_coverage, select_sentences, sentence_candidates
 from assistant.service import Assistant
 from veille.config import Settings, get_settings
 from veille.errors import VeilleError
@@ -242,6 +242,6 @@ def after_ingestion(settings: Settings | None = None, embedder=None) -> tuple[di
 def relevance(dense_top: float, coverage: float) -> float:
     """How well a new document matches a watch: e5 cosine of its best passage (≈0.75 unrelated, ≈0.9 on
     topic) rescaled to [0, 1], averaged with the share of the query's terms its best sentences cover.
-    Answers use the refusal policy instead (assistant/policy.py)."""
+    Answers use the refusal policy instead (assistant/answerability/policy.py)."""
     dense = min(1.0, max(0.0, (dense_top - 0.75) / 0.15))
     return 0.5 * dense + 0.5 * coverage

@@ -9,8 +9,8 @@ from datetime import datetime
 
 import gradio as gr
 
-from assistant.answer import Answer
-from assistant.citations import centred_excerpt
+from assistant.answering.answer import Answer
+from assistant.answering.citations import centred_excerpt
 from assistant.conversation.session import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label

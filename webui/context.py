@@ -13,7 +13,7 @@ import gradio as gr
 
 from accounts import AccessError
 from accounts.feedback import FeedbackStore, feedback_path
-from assistant.answer import Answer
+from assistant.answering.answer import Answer
 from assistant.conversation.session import Conversation
 from assistant.service import Assistant
 from veille.config import Settings

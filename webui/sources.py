@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 
 import nh3
 
-from assistant.answer import Answer, Citation
+from assistant.answering.answer import Answer, Citation
 from veille.entity_names import LABEL_NAMES
 from veille.filters import (
     safe_url,  # noqa: F401 - the UI's tabs import it from here

@@ -28,8 +28,8 @@ from assistant.answerability.features import (
     sentence_rows,
 )
 from assistant.answerability.model import LinearModel
-from assistant.compose import Draft, ScoredSentence, jaccard, query_coverage, sentence_candidates
-from assistant.policy import Decision, effective_threshold
+from assistant.answering.compose import Draft, ScoredSentence, jaccard, query_coverage, sentence_candidates
+from assistant.answerability.policy import Decision, effective_threshold
 from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.errors import VeilleError

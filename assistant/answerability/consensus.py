@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.answerability import MODEL_PATH, LearnedComposer, LearnedPolicy
-from assistant.compose import Draft
-from assistant.policy import MODEL_PATH as RULES_MODEL_PATH
-from assistant.policy import Decision, RefusalPolicy
+from assistant.answering.compose import Draft
+from assistant.answerability.policy import MODEL_PATH as RULES_MODEL_PATH
+from assistant.answerability.policy import Decision, RefusalPolicy
 from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 

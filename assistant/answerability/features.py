@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from assistant.compose import ScoredSentence
-from assistant.question import has_term, occurrence_found
+from assistant.answering.compose import ScoredSentence
+from assistant.answering.question import has_term, occurrence_found
 from assistant.search.retrieve import Retrieval
 from veille.text import tokens
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.answerability.consensus import ConsensusPolicy, both_answer
-from assistant.compose import Draft, ExtractiveComposer, ScoredSentence, jaccard, query_coverage
-from assistant.policy import Decision, effective_threshold
+from assistant.answering.compose import Draft, ExtractiveComposer, ScoredSentence, jaccard, query_coverage
+from assistant.answerability.policy import Decision, effective_threshold
 from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.embeddings import resolve_model_path

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from assistant.answer import Answer
+from assistant.answering.answer import Answer
 from assistant.conversation.followup import depends_on_previous, rewrite
 from assistant.generation.generate import ready_stream
 from assistant.generation.llm import LLMError

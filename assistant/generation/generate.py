@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from assistant.answer import REFUSAL, Answer
-from assistant.citations import CitationNumbering
+from assistant.answering.answer import REFUSAL, Answer
+from assistant.answering.citations import CitationNumbering
 from assistant.generation.llm import LLMClient, LLMError, short_model_name
 from assistant.generation.prompts import render
 from assistant.generation.verify import Verification, Verifier

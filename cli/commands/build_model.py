@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from assistant.answerability.judge import JUDGE_MODES, load_judge_for
-from assistant.reading import load_reader_for
+from assistant.answering.reading import load_reader_for
 from cli.console import err, out
 from veille.config import get_settings
 from veille.embeddings import get_embedder

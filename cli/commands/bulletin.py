@@ -55,9 +55,9 @@ def configure(p) -> None:
     p.add_argument("--introduction", help="texte de l'introduction éditoriale")
     p.add_argument("--introduction-fichier", dest="introduction_file", metavar="FICHIER",
                    help="introduction éditoriale lue dans un fichier texte")
-    p.add_argument("--titre", dest="title", help="titre du bulletin")
+    p.add_argument("--titre", dest="title", metavar="TITRE", help="titre du bulletin")
     p.add_argument("--nom", dest="name", metavar="NOM", help="bulletin enregistré (choix et commentaires de l'onglet Bulletin)")
-    p.add_argument("--elements", dest="items", type=int, default=8, help="éléments par rubrique au plus (défaut 8)")
+    p.add_argument("--elements", dest="items", type=int, default=8, metavar="N", help="éléments par rubrique au plus (défaut 8)")
     p.add_argument("--filiere", dest="filieres", action="append", default=[], metavar="FILIERE", help="filière ; répétable")
     p.add_argument("--type", dest="doc_types", action="append", default=[], metavar="TYPE", help="type de document")
     p.add_argument("--source", dest="sources", action="append", default=[], metavar="SOURCE", help="site ou source")

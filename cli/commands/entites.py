@@ -70,7 +70,7 @@ def configure(p) -> None:
                         "phrases citées, entités co-citées) ; sans nom, les entités les plus citées")
     p.add_argument("--type", dest="label", type=str.upper, choices=["ORG", "PER", "LOC"],
                    help="liste seulement : organisations (ORG), personnes (PER) ou lieux (LOC)")
-    p.add_argument("--limit", type=int, default=None,
+    p.add_argument("--limit", type=int, default=None, metavar="N",
                    help=f"entités listées (défaut {LIST_LIMIT}) ou mentions affichées d'une entité (défaut "
                         f"{TIMELINE_LIMIT})")
     p.add_argument("--json", action="store_true", help="résultat en JSON")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.answer import Citation, CitedPassage
+from assistant.answering.answer import Citation, CitedPassage
 from veille.store import Store
 
 if TYPE_CHECKING:  # annotations only

@@ -2,7 +2,7 @@
 
 No language model judges answerability here, so a small logistic model scores cheap signals of the
 evidence (below); a few cases are refused before the model (``refused_before_model``). Its weights and
-decision threshold are data (``assistant/answerability.json``), fitted by ``python -m eval.calibrate``,
+decision threshold are data (``assistant/answerability/rules.json``), fitted by ``python -m eval.calibrate``,
 which also reports the cross-validated precision and recall.
 """
 from __future__ import annotations
@@ -13,13 +13,13 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from assistant.compose import Draft
-from assistant.question import expected_type_found, has_term, occurrence_found, preceding
+from assistant.answering.compose import Draft
+from assistant.answering.question import expected_type_found, has_term, occurrence_found, preceding
 from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.text import tokens
 
-MODEL_PATH = Path(__file__).with_name("answerability.json")
+MODEL_PATH = Path(__file__).with_name("rules.json")
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class Decision:
     confidence: float
     evidence: AnswerabilityFeatures  # or the learned policy's (assistant/answerability): anything with as_dict()
     forced: bool = False  # refused before the model: nothing to quote, or sentences of the wrong kind
-    # The reader's three outcomes (assistant/reading.py): "answer", "partial" (the subject is there, not the
+    # The reader's three outcomes (assistant/answering/reading.py): "answer", "partial" (the subject is there, not the
     # answer: ``related`` passages are quoted as what comes closest) or "none"; "" for the other policies.
     status: str = ""
     related: tuple[int, ...] = ()

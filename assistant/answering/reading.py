@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.compose import Draft, ScoredSentence, sentence_candidates
-from assistant.policy import Decision, effective_threshold
+from assistant.answering.compose import Draft, ScoredSentence, sentence_candidates
+from assistant.answerability.policy import Decision, effective_threshold
 from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.embeddings import resolve_model_path

@@ -124,3 +124,6 @@ SURE = 0.8  # calibrated probability from which an answer is said « réponse s�
 
 REFUSAL = ("Le corpus ne contient pas d'information permettant de répondre à cette question. "
            "Essayez d'autres termes, élargissez la période ou retirez des filtres.")
+# The same refusal when no filter is active: nothing to remove.
+REFUSAL_UNFILTERED = ("Le corpus ne contient pas d'information permettant de répondre à cette question. "
+                      "Essayez d'autres termes (noms d'organismes, de dispositifs, de lieux).")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from assistant.question import expected_type_found, preceding
+from assistant.answering.question import expected_type_found, preceding
 from assistant.search.retrieve import Retrieval
 from veille.passage import ScoredPassage
 from veille.store.corpus import TermStats

@@ -6,7 +6,7 @@ audience of the account they carry is re-read here (``accounts.enforce``), whate
 from __future__ import annotations
 
 from accounts import enforce
-from assistant.answer import Citation, Copy
+from assistant.answering.answer import Citation, Copy
 from assistant.entities import Entities
 from veille.filters import Filters, source_label
 
