@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_answerability import OTHERS  # unrelated facts of Normandy: the port, the cider, the abbey…
 
 from assistant.answering.reading import clean_opening, missing_statement
 from assistant.service import Assistant
@@ -19,13 +20,6 @@ GOLD = ("La Laiterie du Bocage, installée à Vire depuis 1962, transforme chaqu
         "L'entreprise emploie 310 salariés et exporte ses fromages vers l'Allemagne et le Japon.")
 SIBLING = ("La Laiterie du Bocage a inauguré en 2023 une nouvelle tour de séchage pour produire du lait en poudre. "
            "Le projet a bénéficié d'un soutien de la Région Normandie dans le cadre du plan de relance.")
-OTHERS = [
-    "Le port du Havre a accueilli 2,8 millions de conteneurs l'an dernier, un record historique pour le terminal.",
-    "Les producteurs de cidre du pays d'Auge vendent leur récolte sur les marchés locaux et aux coopératives.",
-    "L'abbaye du Mont-Saint-Michel reçoit près de trois millions de visiteurs par an, surtout en été.",
-    "La médiathèque de Caen ouvre le dimanche de 14 heures à 18 heures depuis le mois de mars.",
-    "Le festival de Deauville présente chaque année une sélection de films américains indépendants.",
-]
 ASKED = "Qui est le directeur général de la Laiterie du Bocage ?"
 
 
