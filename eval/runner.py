@@ -68,7 +68,7 @@ class Runner:
             rows, stages = [], {}
             for q in questions:
                 t0 = time.perf_counter()
-                result = assistant.search.retrieve(q.question, top_k=TOP_K)
+                result = assistant.retrieve(q.question, top_k=TOP_K)
                 total = (time.perf_counter() - t0) * 1000
                 ranked = ranked_keys(result.passages, store)
                 scores = retrieval_scores(ranked, bench.gold_passages(q))
@@ -160,7 +160,7 @@ class Runner:
             refused.append(answer.refused)
             unanswerable.append(item.unanswerable)
             if not item.unanswerable:
-                result = assistant.search.retrieve(answer.standalone_question or item.question, top_k=TOP_K)
+                result = assistant.retrieve(answer.standalone_question or item.question, top_k=TOP_K)
                 ranked = ranked_keys(result.passages, store)
                 scores = retrieval_scores(ranked, set(item.gold_docs))
                 retrieval_rows.append(scores)

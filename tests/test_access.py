@@ -145,7 +145,7 @@ def test_company_user_never_reaches_forbidden_documents(world, question, target)
     ent_a = user(world, "ent-a")
     answer = assistant.ask(question, restrict(Filters(), ent_a))
     assert not leaked(world, answer)
-    retrieved = assistant.search.retrieve(question, restrict(Filters(), ent_a)).passages
+    retrieved = assistant.retrieve(question, restrict(Filters(), ent_a)).passages
     assert not {p.node.metadata["doc_id"] for p in retrieved} & {world["ids"][n] for n in FORBIDDEN_FOR_A}
     # Identical to a store where the forbidden documents never existed: no wording, count or weight differs.
     assert same_answer(answer, world["peer"].ask(question))

@@ -183,7 +183,7 @@ def test_removal_store_is_the_full_store_without_half_b_gold(settings, embedder)
     # Retrieval over the copy never returns a removed passage; the full store is untouched.
     assistant = Assistant(reduced.settings, embedder=embedder)
     gone = split.absent[0]
-    found = assistant.search.retrieve(texts[int(gone.id[1:])], top_k=6)
+    found = assistant.retrieve(texts[int(gone.id[1:])], top_k=6)
     doc_ids = {p.node.metadata["doc_id"] for p in found.passages}
     assert not {k for d in doc_ids for k in reduced.passages_of_doc.get(d, [])} & split.removed_passages
     assert len(doc_ids) == len(texts) - len(split.removed_passages)

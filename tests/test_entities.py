@@ -119,8 +119,8 @@ def test_entity_filter_narrows_both_branches_of_the_search(corpus_home):
 
     assistant = Assistant(corpus_home)
     question = "Quels sont les pôles de compétitivité et le comité stratégique ?"
-    everywhere = {p.node.metadata["doc_id"] for p in assistant.search.retrieve(question, Filters()).passages}
-    filtered = assistant.search.retrieve(question, Filters(entities=["Jean-Baptiste Carpentier"]))
+    everywhere = {p.node.metadata["doc_id"] for p in assistant.retrieve(question, Filters()).passages}
+    filtered = assistant.retrieve(question, Filters(entities=["Jean-Baptiste Carpentier"]))
     docs = {p.node.metadata["doc_id"] for p in filtered.passages}
     mentioning = {e.doc_id for e in Entities(corpus_home).timeline("Jean-Baptiste Carpentier").entries}
     assert docs and docs <= mentioning < everywhere | mentioning

@@ -151,7 +151,7 @@ def test_one_number_per_document_its_passages_under_it(demo_store):
     from assistant.service import Assistant
 
     assistant = Assistant(demo_store)
-    result = assistant.search.retrieve("comité stratégique d'intelligence économique territoriale co-présidé")
+    result = assistant.retrieve("comité stratégique d'intelligence économique territoriale co-présidé")
     docs = [p.node.metadata["doc_id"] for p in result.passages]
     twice = next(d for d in docs if docs.count(d) > 1)
     first, second = [i for i, d in enumerate(docs) if d == twice][:2]

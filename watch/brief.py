@@ -145,7 +145,7 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
     filters, period = apply_period(topic, filters or Filters())  # a period is evidence unless about publication
     described = filters.describe()
     boost = PeriodBoost(period.time, assistant.store) if period and not period.publication else None
-    result = assistant.search.retrieve(topic, filters, top_k=n_passages, boost=boost)
+    result = assistant.retrieve(topic, filters, top_k=n_passages, boost=boost)
     passages = result.passages
     if not passages or not assistant.covers(topic, Retrieval(passages[: assistant.settings.top_k], result.dense),
                                             filters):

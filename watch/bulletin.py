@@ -250,7 +250,7 @@ def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filter
         return []
     query = f"{rubrique.name} : {', '.join(rubrique.terms)}"
     inside = Filters(**{**filters.as_dict(), "doc_ids": sorted(matched), "user": filters.user})
-    result = assistant.search.retrieve(query, inside, top_k=min(300, 3 * len(matched)))
+    result = assistant.retrieve(query, inside, top_k=min(300, 3 * len(matched)))
     by_doc: dict[str, list] = {}
     for p in result.passages:
         by_doc.setdefault(p.node.metadata.get("doc_id", ""), []).append(p)

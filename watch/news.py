@@ -102,5 +102,5 @@ def _key_sentences(assistant, doc_id: str, reasons: list[str], filters: Filters,
     """Two sentences of the document for what concerns the user (the entity or filière that brought it)."""
     query = " ".join(r.split(" ", 1)[1] for r in reasons)
     scope = Filters(**{**filters.as_dict(), "doc_ids": [doc_id], "user": filters.user})
-    passages = assistant.search.retrieve(query, scope, top_k=3).passages
+    passages = assistant.retrieve(query, scope, top_k=3).passages
     return [s.text.strip() for s in select_sentences(sentence_candidates(query, passages, idf), max_sentences=2)]

@@ -114,7 +114,7 @@ def evaluate(assistant, watch: Watch, doc_ids: list[str], threshold: float) -> l
     hits: list[WatchHit] = []
     for start in range(0, len(doc_ids), BATCH_DOCS):
         batch = doc_ids[start:start + BATCH_DOCS]
-        result = assistant.search.retrieve(watch.query, watch.as_filters(batch), top_k=3 * len(batch))
+        result = assistant.retrieve(watch.query, watch.as_filters(batch), top_k=3 * len(batch))
         by_doc: dict[str, list] = {}
         for p in result.passages:
             by_doc.setdefault(p.node.metadata.get("doc_id", ""), []).append(p)
