@@ -36,7 +36,8 @@ import numpy as np
 from eval.datasets import load_bench, load_training_questions
 from veille.config import get_settings
 from veille.embeddings import get_embedder, resolve_model_path
-from veille.reader import LAYERS, MAX_LENGTH, READER_PATH, best_span, make_windows, new_net, pad, save_weights
+from veille.model_build import pad
+from veille.reader import LAYERS, MAX_LENGTH, READER_PATH, best_span, make_windows, new_net, save_weights
 
 SEED = 42
 HELD_SHARE = 0.10

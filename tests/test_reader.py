@@ -83,7 +83,8 @@ def test_the_exported_reader_scores_as_the_trained_one(models_dir):
 
     from assistant.answering.reading import load_reader_for
     from veille.embeddings import resolve_model_path
-    from veille.reader import load_weights, new_net, pad
+    from veille.model_build import pad
+    from veille.reader import load_weights, new_net
 
     settings = Settings(models_path=models_dir)
     model_dir = resolve_model_path("e5-small", settings)[0]

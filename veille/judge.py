@@ -21,8 +21,8 @@ from typing import Sequence
 import numpy as np
 
 from veille.heap import return_large_blocks
-from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, ExportFailed, export_fused, export_matches,
-                                mean_pool, publish_export, source_fingerprint)
+from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, ExportFailed, export_fused, mean_pool, pad,
+                                publish_export, source_fingerprint)
 
 FROZEN_LAYERS = 4  # e5's layers used as they are; the next one is the trained one
 MAX_LENGTH = 128  # tokens of a pair (question and sentence), cut from the longer side
@@ -168,13 +168,7 @@ class Judge:
     def score(self, question: str, sentences: Sequence[str]) -> np.ndarray:
         if not sentences:
             return np.zeros(0, dtype=np.float32)
-        encoded = self.encode(question, sentences)
-        width = max(len(ids) for ids in encoded)
-        ids = np.full((len(encoded), width), self.pad_id, dtype=np.int64)
-        mask = np.zeros((len(encoded), width), dtype=np.int64)
-        for row, seq in enumerate(encoded):
-            ids[row, :len(seq)] = seq
-            mask[row, :len(seq)] = 1
+        ids, mask = pad(self.encode(question, sentences), self.pad_id)
         with self._lock:
             return self.session.run(None, {"input_ids": ids, "attention_mask": mask})[0].astype(np.float32)
 
@@ -186,8 +180,5 @@ def judge_export_dir(models_dir: Path, weights: Path) -> Path:
 @lru_cache(maxsize=2)
 def load_judge(model_dir: Path, weights: Path, models_dir: Path, threads: int) -> Judge:
     """The judge for these weights, exported first when needed; loaded once per process."""
-    target = judge_export_dir(models_dir, weights)
-    if not export_matches(target, judge_fingerprint(model_dir, weights)):
-        export_judge(model_dir, weights, target)
-    return Judge(str(target), threads)
+    return Judge(str(export_judge(model_dir, weights, judge_export_dir(models_dir, weights))), threads)
 

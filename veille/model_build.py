@@ -15,7 +15,7 @@ import struct
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -377,3 +377,14 @@ def export_fused(module, sample, output: str, config, tmp: Path, output_axes: di
     fused.save_model_to_file(str(tmp / ONNX_MODEL), use_external_data_format=True)
     raw.unlink()
     return fused
+
+
+def pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token id rows as one padded (ids, attention mask) batch of int64, as the exported models read them."""
+    width = max(len(r) for r in rows)
+    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for i, r in enumerate(rows):
+        ids[i, :len(r)] = r
+        mask[i, :len(r)] = 1
+    return ids, mask

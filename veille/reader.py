@@ -23,7 +23,7 @@ from typing import Sequence
 import numpy as np
 
 from veille.heap import return_large_blocks
-from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, ExportFailed, export_fused, export_matches,
+from veille.model_build import (ONNX_INFO, ONNX_MODEL, ONNX_TOKENIZER, ExportFailed, export_fused, pad,
                                 publish_export, source_fingerprint)
 
 LAYERS = 6  # e5's first layers (12 cost twice the time for a reader trained in an hour on this CPU)
@@ -201,16 +201,6 @@ def _export_reader(model_dir: Path, weights: Path, tmp: Path) -> None:
         "meta": meta}, indent=2, ensure_ascii=False))
 
 
-def pad(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    width = max(len(r) for r in rows)
-    ids = np.full((len(rows), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(rows), width), dtype=np.int64)
-    for i, r in enumerate(rows):
-        ids[i, :len(r)] = r
-        mask[i, :len(r)] = 1
-    return ids, mask
-
-
 # ---------------------------------------------------------------------------------------------- answering side
 @dataclass
 class Reading:
@@ -294,12 +284,11 @@ class Reader:
                               (w.offsets[i][0], w.offsets[j][1]), margin,
                               {"answers": float(logits[0, 2]), "relevant": float(logits[0, 3])})
             seen = best.get(k)
+            # The text's span is its most answering window's; it is relevant if any window is.
+            if seen is not None:
+                reading.relevant = seen.relevant = max(seen.relevant, reading.relevant)
             if seen is None or reading.answers > seen.answers:
-                if seen is not None:
-                    reading.relevant = max(reading.relevant, seen.relevant)
                 best[k] = reading
-            else:
-                seen.relevant = max(seen.relevant, reading.relevant)
         return [best[k] for k in range(len(texts))]
 
 
@@ -310,7 +299,4 @@ def reader_export_dir(models_dir: Path, weights: Path) -> Path:
 @lru_cache(maxsize=2)
 def load_reader(model_dir: Path, weights: Path, models_dir: Path, threads: int) -> Reader:
     """The reader for these weights, exported first when needed; loaded once per process."""
-    target = reader_export_dir(models_dir, weights)
-    if not export_matches(target, reader_fingerprint(model_dir, weights)):
-        export_reader(model_dir, weights, target)
-    return Reader(str(target), threads)
+    return Reader(str(export_reader(model_dir, weights, reader_export_dir(models_dir, weights))), threads)

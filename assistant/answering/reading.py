@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answering.compose import Draft, ScoredSentence, sentence_candidates
+from assistant.answering.compose import Draft, ScoredSentence, jaccard, sentence_candidates
 from assistant.answerability.policy import Decision, effective_threshold
 from assistant.search.retrieve import Retrieval
 from veille.config import Settings
@@ -110,7 +110,7 @@ class ReaderComposer:
                 if k == best or r.answers < max(self.threshold, 0.8 * readings[best].answers) or len(chosen) >= 3:
                     continue
                 extra = self._sentence(read, k, *r.span, r.answers)
-                if all(_overlap(extra, c) <= 0.6 for c in chosen):
+                if all(jaccard(extra.terms, c.terms) <= 0.6 for c in chosen):
                     chosen.append(extra)
         verdict.related = sorted(range(len(readings)), key=lambda k: -readings[k].relevant)[:MAX_RELATED]
         draft = Draft(question, passages, candidates, chosen, 0.0, stats)
@@ -129,12 +129,9 @@ class ReaderComposer:
         start, end = _sentence_around(text, a, b)
         raw = text[start:end]
         cleaned = clean_opening(raw)
-        start += len(raw) - len(raw.lstrip(" .,;:!?)]»•·*#>|–—-\n\t"))
+        residue = _OPENING_RESIDUE.match(raw)
+        start += residue.end() if residue else 0
         return ScoredSentence(k, start, start + len(cleaned), cleaned, score, frozenset(tokens(cleaned)))
-
-
-def _overlap(a: ScoredSentence, b: ScoredSentence) -> float:
-    return len(a.terms & b.terms) / max(1, len(a.terms | b.terms))
 
 
 THRESHOLDS_PATH = Path(__file__).with_name("reader.json")  # chosen by ``python -m eval.tune_reader``
