@@ -51,7 +51,8 @@ def session(url: str, i: int) -> dict:
 
 def test_twenty_concurrent_sessions_get_their_own_answers(served):
     from assistant.conversation.session import Conversation
-    from webui.chat import escape_markdown, link_citations
+    from veille.markup import md_literal
+    from webui.chat import link_citations
 
     url, assistant = served
     expected = {q: assistant.ask(q) for q in QUESTIONS}
@@ -64,13 +65,13 @@ def test_twenty_concurrent_sessions_get_their_own_answers(served):
         history, sources_html, box, dates_message = r["first"]
         assert dates_message == ""  # no date typed, nothing said beside the date fields
         assert len(history) == 2, f"session {r['i']}: conversation mélangée ({len(history)} messages)"
-        assert text(history[0]) == escape_markdown(r["question"])
+        assert text(history[0]) == md_literal(r["question"])
         want = expected[r["question"]]
         body = text(history[1])
         if want.refused:
             assert "Le corpus ne couvre pas" in body
         else:
-            assert link_citations(escape_markdown(want.answer), 0) in body, f"session {r['i']}: mauvaise réponse"
+            assert link_citations(md_literal(want.answer, lines=True), 0) in body, f"session {r['i']}: mauvaise réponse"
             assert want.citations[0].title.split()[0] in sources_html
         history2, *_ = r["follow"]
         assert len(history2) == 4, f"session {r['i']}: la relance ne suit pas la bonne conversation"
@@ -78,9 +79,9 @@ def test_twenty_concurrent_sessions_get_their_own_answers(served):
         conv = Conversation()
         conv.record(r["question"], r["question"], want)
         standalone = conv.condense_without_llm("Et en 2019 ?")
-        assert escape_markdown(standalone) in text(history2[3])
+        assert md_literal(standalone) in text(history2[3])
         others = [q for q in QUESTIONS if q != r["question"]]
-        assert not any(escape_markdown(q) in text(history2[3]) for q in others)
+        assert not any(md_literal(q) in text(history2[3]) for q in others)
         assert "erreur interne" not in body + text(history2[3])
     print(f"\n{SESSIONS} sessions × 2 questions en {elapsed:.1f} s")
 

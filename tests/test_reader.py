@@ -133,11 +133,12 @@ def test_a_quoted_sentence_never_opens_on_punctuation_or_list_residue():
 
 def test_the_chat_and_the_terminal_show_the_answer_words_in_bold_and_a_partial_answer_plainly(store):
     from cli.render import answer_text
-    from webui.chat import escape_markdown, render_answer
+    from veille.markup import md_literal
+    from webui.chat import render_answer
 
     answer = ask(store, ASKED)
     shown = render_answer(answer, 0, "extractif")
-    assert f"**{escape_markdown(answer.span['text'])}**" in shown
+    assert f"**{md_literal(answer.span['text'])}**" in shown
     assert "Confiance : " in shown
     styled = answer_text(answer)
     assert any(s.style == "bold" and styled.plain[s.start:s.end] == answer.span["text"] for s in styled.spans)

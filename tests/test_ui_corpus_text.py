@@ -140,20 +140,47 @@ def ctx(assistant, hostile_home):
 
 HOSTILE_TEXTS = ["![x](http://127.0.0.1:9/pixel.png?fuite=1)", "![logo [a]](http://127.0.0.1:9/p.png)", "[lien](http://evil.example/)", PAYLOAD,
                  "**gras** _it_ `code` # titre", "- puce", "1. liste", "https://www.exemple.fr/a_b-c(d)",
-                 "www.exemple.fr", "contact@exemple.fr", "a &amp; b &lt;c&gt;", "x\\y [3] ~~barré~~ | t |"]
+                 "www.exemple.fr", "contact@exemple.fr", "a &amp; b &lt;c&gt;", "x\\y [3] ~~barré~~ | t |",
+                 "$x^2$ et $$y$$", "[lien][1]", "<http://127.0.0.1:9/auto>", "\\(a\\) {b} +c !d =e"]
 
 
 @pytest.mark.parametrize("text", HOSTILE_TEXTS)
 def test_literal_markdown_renders_as_the_same_text(text):
     from veille.markup import md_literal, md_unescape
-    from webui.chat import escape_markdown
 
-    for escape in (md_literal, escape_markdown):
-        html = markdown_html(escape(text))
-        page = assert_text_only(html, where=escape.__name__)
-        assert not page.tags or [t for t, _ in page.tags] == ["p"], (escape.__name__, html)
-        assert page.text.strip() == text, (escape.__name__, html)
+    html = markdown_html(md_literal(text))
+    page = assert_text_only(html)
+    assert not page.tags or [t for t, _ in page.tags] == ["p"], html
+    assert page.text.strip() == text, html
     assert md_unescape(md_literal(text)) == text  # the Word export writes the text back
+
+
+def test_lines_kept_never_make_a_heading_a_list_or_a_block_of_the_text():
+    from veille.markup import md_literal
+
+    text = "Titre\n---\nAutre\n===\n> cité\n    code\n- puce\n```\n<script>x</script>"
+    html = markdown_html(md_literal(text, lines=True))
+    page = assert_text_only(html)
+    assert [t for t, _ in page.tags] == ["p"], html
+    assert page.text.split() == text.split()
+
+
+def test_a_documents_text_never_injects_a_link_an_image_or_html_into_the_chat():
+    """The chat's answer, its partial (streamed) form and its bold answer words: a document's sentence with
+    Markdown and HTML reads as the same text, with only Veille's own « [n] » links."""
+    from assistant.answering.answer import Answer
+    from webui.chat import render_answer, render_partial
+
+    sentence = ("Voir ![x](http://127.0.0.1:9/p.png) et [le guide](http://evil.example/) **gras** "
+                + PAYLOAD + " <a href='http://evil.example/'>ici</a> $x$")
+    answer = Answer("Question ?", sentence + " [1]\n" + sentence + " [2]", refused=False,
+                    span={"start": 5, "end": 12, "text": sentence[5:12]})
+    for shown in (render_answer(answer, 0, "extractif"), render_partial(answer.answer, 0)):
+        html = markdown_html(shown)
+        page = assert_text_only(html, sentence, where="chat")
+        links = [a.get("href") for t, a in page.tags if t == "a"]
+        assert links == ["#" + href.split("#", 1)[1] for href in links] and len(links) == 2, html
+        assert not [t for t, _ in page.tags if t not in ("p", "a", "strong", "small", "br")], html
 
 
 def test_a_site_name_with_a_slash_reads_whole_a_server_path_by_its_file_name():

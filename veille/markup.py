@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
-# Markdown punctuation that can start markup inside a line (CommonMark lets any ASCII punctuation be escaped).
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|~&])")
+# Markdown punctuation that can start markup inside a line (CommonMark lets any ASCII punctuation be escaped):
+# emphasis, code, links and images, HTML and entities, headings, tables, strikethrough, maths (« $ », which the
+# chat renders with KaTeX), and what makes a heading of the line above (« --- », « === ») when lines are kept.
+_SPECIAL = re.compile(r"([\\`*_\[\](){}<>#|~&$!+=-])")
 # A block marker at the start of the text (a list item « - », « + », « 1. », « 2) »).
 _LEADING = re.compile(r"(?m)^(\s*\d{0,9})([-+.)])(?=\s|$)")
 # GFM « extended autolinks »: a bare http(s):// or www. address, or an e-mail address, becomes a link. A
@@ -30,10 +32,14 @@ def defuse(markdown: str) -> str:
     return _AUTOLINK.sub(repl, _LEADING.sub(r"\1\\\2", markdown))
 
 
-def md_literal(text: str | None, marks: bool = False) -> str:
-    """Corpus text as Markdown that renders as exactly that text, on one line: no link, image, emphasis,
-    HTML, heading, list or bare address can come from a document. ``marks``: the text is corpus sentences
-    followed by Veille's citation marks « [n] », which stay marks."""
+def md_literal(text: str | None, marks: bool = False, lines: bool = False) -> str:
+    """Corpus text (or what a user typed) as Markdown that renders as exactly that text: no link, image,
+    emphasis, HTML, heading, list, maths or bare address can come from it. The one escape of the product (the
+    chat, the notes, the watches, the bulletins and the exports all use it). On one line, spaces collapsed;
+    ``lines``: each line escaped, the line breaks kept. ``marks``: the text is corpus sentences followed by Veille's citation marks « [n] »,
+    which stay marks."""
+    if lines:
+        return "\n".join(md_literal(line, marks) for line in (text or "").split("\n"))
     flat = " ".join((text or "").split())
     escaped = defuse(_SPECIAL.sub(r"\\\1", flat))
     return re.sub(r"\\\[(\d+)\\\]", r"[\1]", escaped) if marks else escaped

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from veille.entity_names import LABEL_NAMES
 from veille.filters import safe_url, source_label
-from veille.markup import md_literal as md_escape
+from veille.markup import md_literal
 from watch.brief import french_date
 from watch.bulletin import Bulletin, BulletinError, Item
 
@@ -34,45 +34,45 @@ def summaries_line(b: Bulletin) -> str:
 
 
 def to_markdown(b: Bulletin) -> str:
-    lines = [f"# {md_escape(b.title)}", "",
+    lines = [f"# {md_literal(b.title)}", "",
              f"*{b.period.description} · établi le {french_date(b.built_at.date().isoformat())} · "
              f"{b.item_count} élément{'s' if b.item_count != 1 else ''}*", "",
-             f"**Audience** : {md_escape(b.audience)}", ""]
+             f"**Audience** : {md_literal(b.audience)}", ""]
     if b.filters:
-        lines += [f"**Filtres** : {md_escape(b.filters)}", ""]
+        lines += [f"**Filtres** : {md_literal(b.filters)}", ""]
     if b.mode != "extractif" or b.notice:
-        lines += [f"*{md_escape(summaries_line(b))}*", ""]
-    lines += ["## Introduction", "", md_escape(b.introduction) if b.introduction else f"*{INTRO_SLOT}*", ""]
+        lines += [f"*{md_literal(summaries_line(b))}*", ""]
+    lines += ["## Introduction", "", md_literal(b.introduction) if b.introduction else f"*{INTRO_SLOT}*", ""]
     if b.note:
-        lines += [f"> {md_escape(b.note)}", ""]
+        lines += [f"> {md_literal(b.note)}", ""]
     for section in b.sections:
-        lines += [f"## {md_escape(section.rubrique.name)}", ""]
+        lines += [f"## {md_literal(section.rubrique.name)}", ""]
         if section.note:
-            lines += [f"*{md_escape(section.note)}*", ""]
+            lines += [f"*{md_literal(section.note)}*", ""]
         for item in section.items:
             pin = " (épinglé)" if item.choice == "pinned" else ""
-            lines.append(f"### {md_escape(item.title or item.source)}{pin}")
-            meta = " · ".join(x for x in (french_date(item.date), md_escape(item.source), _copies_line(item)) if x)
+            lines.append(f"### {md_literal(item.title or item.source)}{pin}")
+            meta = " · ".join(x for x in (french_date(item.date), md_literal(item.source), _copies_line(item)) if x)
             lines += ["", f"*{meta}*", ""]
             if item.summary:
-                lines += [f"**Résumé** : {md_escape(item.summary, marks=True)}", ""]
+                lines += [f"**Résumé** : {md_literal(item.summary, marks=True)}", ""]
             for text, n in item.sentences:
-                lines.append(f"> « {md_escape(text)} » [{n}]")
+                lines.append(f"> « {md_literal(text)} » [{n}]")
             if item.sentences:
                 lines.append("")
             if item.entities:
-                lines += ["Entités : " + ", ".join(md_escape(n) for n, _ in item.entities), ""]
+                lines += ["Entités : " + ", ".join(md_literal(n) for n, _ in item.entities), ""]
             if item.comment:
-                lines += [f"**Commentaire** : {md_escape(item.comment)}", ""]
+                lines += [f"**Commentaire** : {md_literal(item.comment)}", ""]
             if item.copies:
-                lines += ["Reprises : " + " ; ".join(f"{md_escape(c.source)} — {md_escape(c.title)}"
+                lines += ["Reprises : " + " ; ".join(f"{md_literal(c.source)} — {md_literal(c.title)}"
                                                      for c in item.copies), ""]
     lines += ["## Sources", ""]
     if not b.sources:
         lines.append("Aucune source citée.")
     for c in b.sources:
-        where = safe_url(c.url) or md_escape(source_label(c.source))
-        lines.append(f"{c.n}. {md_escape(c.title or c.source)} — {c.doc_type}, {french_date(c.date)} — {where}")
+        where = safe_url(c.url) or md_literal(source_label(c.source))
+        lines.append(f"{c.n}. {md_literal(c.title or c.source)} — {c.doc_type}, {french_date(c.date)} — {where}")
     return "\n".join(lines) + "\n"
 
 

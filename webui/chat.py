@@ -2,7 +2,6 @@
 sources panel, follow-ups, "Nouvelle conversation", export, feedback."""
 from __future__ import annotations
 
-import html
 import logging
 import re
 from datetime import datetime
@@ -14,7 +13,7 @@ from assistant.answering.citations import centred_excerpt
 from assistant.conversation.session import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
-from veille.markup import defuse, md_literal
+from veille.markup import md_literal
 from webui.context import UIContext, field_message, ui_error, ui_info, ui_warning
 from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
@@ -37,16 +36,8 @@ KEEP_QUESTION_IN_VIEW = """() => { const users = document.querySelectorAll('#cha
 # at each answer, so an endless one would make memory and answer time grow without bound.
 CHAT_MAX_TURNS = 20
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~$-])")
-
-
 # --- rendering ------------------------------------------------------------------------------------
-def escape_markdown(text: str) -> str:
-    """Corpus text shown as literal text in the chat (which renders Markdown): HTML-escaped, then
-    Markdown punctuation backslash-escaped, list markers and bare addresses kept as text."""
-    return defuse(_MD_SPECIAL.sub(r"\\\1", html.escape(text or "", quote=False)))
-
-
+# Corpus text and what the user typed go through ``md_literal`` (veille/markup.py), the product's one escape.
 def link_citations(escaped: str, turn: int) -> str:
     """Turn the escaped marks ``\\[n\\]`` into links to the sources panel."""
     return re.sub(r"\\\[(\d+)\\\]", lambda m: f'<a href="#{source_id(turn, int(m.group(1)))}" '
@@ -62,7 +53,7 @@ def refusal_text(answer: Answer) -> str:
     tips = ["reformulez avec les mots des documents (noms d'organismes, de dispositifs, de lieux)"]
     active = describe_filters(answer.filters)
     if active:
-        tips.insert(0, f"retirez ou élargissez les filtres actifs ({escape_markdown(active)})")
+        tips.insert(0, f"retirez ou élargissez les filtres actifs ({md_literal(active)})")
     tips.append("consultez l'onglet « Corpus » pour voir ce qui est indexé")
     return ("**Le corpus ne couvre pas cette question.** Aucun document indexé ne permet d'y répondre "
             "de façon sûre, je préfère ne rien inventer.\n\nPour essayer autrement : "
@@ -72,28 +63,28 @@ def refusal_text(answer: Answer) -> str:
 def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | None = None) -> str:
     lines = []
     if answer.standalone_question:
-        lines.append(f"*Question comprise comme : {escape_markdown(answer.standalone_question)}*\n")
+        lines.append(f"*Question comprise comme : {md_literal(answer.standalone_question)}*\n")
     if answer.notice:
-        lines.append(f"⚠️ {escape_markdown(answer.notice)}\n")
+        lines.append(f"⚠️ {md_literal(answer.notice)}\n")
     if getattr(answer, "filter_note", None):
-        lines.append(f"*{escape_markdown(answer.filter_note)}*\n")
+        lines.append(f"*{md_literal(answer.filter_note)}*\n")
     if answer.refused and answer.status == "partial" and partial is None:
         head, _, closest = answer.answer.partition("\n")
-        lines.append(f"**{escape_markdown(head)}**\n\n" + "<br>".join(
-            link_citations(escape_markdown(line), turn) for line in closest.split("\n")))
+        lines.append(f"**{md_literal(head)}**\n\n" + "<br>".join(
+            link_citations(md_literal(line), turn) for line in closest.split("\n")))
     elif answer.refused:
         lines.append(refusal_text(answer))
     elif partial is None:
         lines.append(link_citations(marked_span(answer), turn))
     else:
-        lines.append(link_citations(escape_markdown(partial), turn))
+        lines.append(link_citations(md_literal(partial, lines=True), turn))
         if partial != answer.answer:
             lines[-1] += " ▌"
     footer = [f"Mode : {answer.mode if answer.mode else mode_label}"]
     if answer.confidence_label:
         footer.append(f"Confiance : {answer.confidence_label}")
     active = describe_filters(answer.filters)
-    footer.append(f"Filtres actifs : {escape_markdown(active)}" if active else "Filtres : aucun (tout le corpus)")
+    footer.append(f"Filtres actifs : {md_literal(active)}" if active else "Filtres : aucun (tout le corpus)")
     if answer.citations and partial is None:
         n = len(answer.citations)
         footer.append(f"{n} source{'s' if n > 1 else ''} — cliquez sur [n] pour {'les' if n > 1 else 'la'} voir")
@@ -106,19 +97,20 @@ def marked_span(answer: Answer) -> str:
     span = answer.span
     text = answer.answer
     if not span or not 0 <= span["start"] < span["end"] <= len(text):
-        return escape_markdown(text)
+        return md_literal(text, lines=True)
     a, b = span["start"], span["end"]
-    return f"{escape_markdown(text[:a])}**{escape_markdown(text[a:b])}**{escape_markdown(text[b:])}"
+    # The bold marks put in as private-use characters, which the escape leaves as they are.
+    return md_literal(f"{text[:a]}\ue001{text[a:b]}\ue001{text[b:]}", lines=True).replace("\ue001", "**")
 
 
 def render_partial(text: str, turn: int) -> str:
-    return link_citations(escape_markdown(text), turn) + " ▌"
+    return link_citations(md_literal(text, lines=True), turn) + " ▌"
 
 
 def history_of(conv: Conversation | None, mode_label: str) -> list[dict]:
     messages: list[dict] = []
     for i, t in enumerate(conv.turns if conv else []):
-        messages.append({"role": "user", "content": escape_markdown(t.question)})
+        messages.append({"role": "user", "content": md_literal(t.question)})
         messages.append({"role": "assistant", "content": render_answer(t.answer, i, mode_label)})
     return messages
 
@@ -263,7 +255,7 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
             return
         filters = make_filters(types, since, until, srcs, fils, langs)
         turn, dropped_before = len(conv.turns), conv.dropped
-        user_msg = {"role": "user", "content": escape_markdown(text)}
+        user_msg = {"role": "user", "content": md_literal(text)}
         try:
             for event in ctx.stream_chat(conv, text, filters, request):
                 if event.kind == "status":
