@@ -45,6 +45,12 @@ def extract_text_file(raw: RawFile) -> Extracted:
 
 
 
+# The page's publication metadata only (htmldate without its extensive search, which scans the text and took a
+# footer's « © 2019 » for 1 January 2019): a date written in the text is weighed by ingestion/dating.py
+# (measured: scripts/bench_dates.py).
+_PAGE_DATE = {"original_date": True, "extensive_search": False}
+
+
 def extract_html(data: bytes | str, url: str | None = None) -> Extracted:
     """Main text and metadata with trafilatura; headings kept as Markdown '#' lines."""
     import trafilatura
@@ -57,13 +63,14 @@ def extract_html(data: bytes | str, url: str | None = None) -> Extracted:
         # bench/extraction.py on ../shared/html_fr (leaks 0.128 -> 0.064, recall ≥ 0.93).
         doc = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
                                           include_tables=True, include_formatting=True, favor_precision=True,
-                                          output_format="python")
+                                          output_format="python", date_extraction_params=_PAGE_DATE)
     except Exception as exc:  # trafilatura raises assorted errors on broken markup
         raise SkipFile(f"HTML illisible ({reason_of(exc)})") from None
     if doc is None or not (doc.text or "").strip():
         raise SkipFile("aucun texte principal trouvé dans la page HTML")
     meta = {k: v for k, v in {
-        "title": doc.title, "author": doc.author, "date": doc.date, "site": doc.sitename or doc.hostname,
+        "title": doc.title, "author": doc.author, "date": doc.date, "date_source": "page" if doc.date else None,
+        "site": doc.sitename or doc.hostname,
         "url": doc.url or url, "language": doc.language,
     }.items() if v}
     return bounded(Extracted(text=doc.text, meta=meta))
@@ -91,6 +98,8 @@ def extract_markdown_file(raw: RawFile) -> Extracted:
 
 def extract_markdown(text: str) -> Extracted:
     meta, body = split_front_matter(text)
+    if meta.get("date"):  # written by a person
+        meta["date_source"] = "user"
     if "title" not in meta:
         heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
         if heading:

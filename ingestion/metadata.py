@@ -14,9 +14,9 @@ DOC_TYPES = ("article", "rapport", "bulletin", "autre")
 LIST_KEYS = ("filieres", "tags", "audience")
 KNOWN_KEYS = {"title", "doc_type", "date", "source", "url", "site", "author", "region", "language",
               "filieres", "tags", "audience", "provenance", "licence", *("parent", "attachments", "ocr", "sender",
-                                                                         "recipients")}
+                                                                         "recipients", "date_source")}
 # What a format says beyond the registry's columns, kept as JSON with the document (documents.extra).
-EXTRA_KEYS = ("parent", "attachments", "ocr", "sender", "recipients")
+EXTRA_KEYS = ("parent", "attachments", "ocr", "sender", "recipients", "date_source")
 
 
 def read_sidecar(path: Path) -> dict:

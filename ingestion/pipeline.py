@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ingestion.chunk import chunk_text
+from ingestion.dating import date_document
 from ingestion.embed import embed_key, embed_texts, embed_with_cache, embedding_text
 from ingestion.enrich import Enrichment
 from ingestion.extract import Extracted
@@ -88,13 +89,18 @@ class SourceItem:
     size: int | None = None
     mtime: float | None = None
     file_hash: str | None = None
+    file_time: float | None = None  # when the file was last changed, as evidence of its date (None: no evidence)
 
 
-def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Settings) -> PreparedDocument:
+def prepare(source: str, extracted: Extracted, extra_meta: dict, settings: Settings,
+            file_time: float | None = None) -> PreparedDocument:
+    """``file_time``: the modification time of a local file, the last evidence of its date (ingestion/dating.py)."""
     text, pages = clean_pages(extracted.text, extracted.pages) if extracted.pages else (clean_text(extracted.text), [])
     if len(text.split()) < 3:
         raise SkipFile(extracted.cut or "texte vide après extraction")
     meta = {**extracted.meta, **extra_meta}
+    dating = date_document(text, extracted.meta, extra_meta, file_time)
+    meta["date"], meta["date_source"] = dating.date, dating.source
     meta.setdefault("title", _default_title(text, source))
     meta.setdefault("source", meta.get("url") or source)
     meta = normalise_meta(meta)
@@ -174,7 +180,9 @@ def _file_item(path: Path, settings: Settings) -> SourceItem:
         size, mtime = stat.st_size, stat.st_mtime
     except OSError:
         size = mtime = None
-    return SourceItem(source=str(path), load=load, size=size, mtime=mtime)
+    # An upload is a copy made when it arrived: its time says nothing of the document's date.
+    uploaded = settings.home.resolve() / "uploads" in path.parents
+    return SourceItem(source=str(path), load=load, size=size, mtime=mtime, file_time=None if uploaded else mtime)
 
 
 class Ingestor:
@@ -287,7 +295,9 @@ class Ingestor:
     def _prepare_document(self, item: SourceItem, source: str, extracted: Extracted, extra: dict, known,
                           batch: list[PreparedDocument], batch_ids: set[str]) -> Outcome | None:
         try:
-            doc = prepare(source, extracted, extra, self.settings)
+            doc = prepare(source, extracted, extra, self.settings, item.file_time)
+            if known and doc.meta.get("date_source") != "user":
+                self._keep_corrected_date(doc, known["doc_id"])
         except SkipFile as exc:
             if known:
                 self.writer.remove_source(source)
@@ -310,6 +320,12 @@ class Ingestor:
         batch.append(doc)
         batch_ids.add(doc.doc_id)
         return None
+
+    def _keep_corrected_date(self, doc: PreparedDocument, previous: str) -> None:
+        """A changed file keeps the date a person set on its previous version (``veille date``, the Documents tab)."""
+        date, source = self.store.dating(previous)
+        if source == "user":
+            doc.meta["date"], doc.meta["date_source"] = date, source
 
     def _flush(self, batch: list[PreparedDocument], report: IngestReport, bar) -> None:
         if not batch:

@@ -110,3 +110,20 @@ def french_date(iso: str | None) -> str:
     except (ValueError, IndexError):
         return iso
     return parts[0]
+
+
+# Where a document's date comes from (``documents.extra["date_source"]``, chosen by ingestion/dating.py), strongest
+# evidence first, as a user reads it.
+DATE_SOURCES = {"user": "date donnée par une personne", "message": "date du courriel",
+                "page": "date de publication de la page", "text": "date lue dans le texte",
+                "properties": "date des propriétés du fichier", "file": "date de modification du fichier"}
+# Evidence weak enough to be said next to the date wherever it is shown (sources, bulletin, Documents tab).
+WEAK_DATE_SOURCES = ("text", "properties", "file")
+
+
+def date_with_source(iso: str | None, source: str | None, always: bool = False) -> str:
+    """« 3 novembre 2025 (date lue dans le texte) »; the evidence is said when weak, or ``always``."""
+    if not iso:
+        return "non daté"
+    said = source in WEAK_DATE_SOURCES or (always and source in DATE_SOURCES)
+    return f"{french_date(iso)} ({DATE_SOURCES[source]})" if said else french_date(iso)

@@ -293,6 +293,9 @@ class Collector:
                     extracted = extract_fenced(raw, self.settings, url=None if suffix else f.final_url)
                 for key, value in f.page.hints.items():  # feed title/date when the page lacks them
                     extracted.meta.setdefault(key, value)
+                if f.page.hints.get("date") and extracted.meta.get("date_source") not in ("user", "page", "message"):
+                    # the feed's publication date outranks a downloaded file's properties (ingestion/dating.py)
+                    extracted.meta.update(date=f.page.hints["date"], date_source="page")
                 extra = {**f.page.source.metadata, "url": f.canonical, "source": f.canonical,
                          "provenance": f.page.source.name}
                 self.state.write_record(f.snapshot, {

@@ -65,6 +65,29 @@ def iso_date(value) -> str | None:
     return None
 
 
+def stamp(value) -> str | None:
+    """A date and time a file's properties carry, as « YYYY-MM-DDTHH:MM:SS » (PDF's D:YYYYMMDDHHmmSS too), to the
+    second: what tells a template's stamp from a date someone saved (ingestion/dating.py)."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None, microsecond=0).isoformat()
+    if isinstance(value, str):
+        m = re.match(r"\s*(?:D:)?(\d{4})-?(\d{2})-?(\d{2})(?:T?(\d{2}):?(\d{2}):?(\d{2}))?", value)
+        if m:
+            day = "-".join(m.groups()[:3])
+            return f"{day}T{':'.join(m.groups()[3:])}" if m.group(4) else day
+    return None
+
+
+def properties_date(created, modified=None) -> dict:
+    """The date a file's properties give (Office, OpenDocument, PDF, EPUB, RTF), said as such, with its stamp:
+    ingestion/dating.py weighs it against the text (a template's stamp is no date)."""
+    value = created if created not in (None, "") else modified
+    date_text = iso_date(value)
+    if not date_text:
+        return {}
+    return {"date": date_text, "date_source": "properties", "stamp": stamp(value)}
+
+
 def metadata(**values) -> dict:
     """Format metadata without the empty values (so that sidecars and defaults can fill them)."""
     return {k: v.strip() if isinstance(v, str) else v for k, v in values.items()

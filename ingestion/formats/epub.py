@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from ingestion.formats.base import Extracted, blocks_text, bounded, iso_date, metadata, open_zip
+from ingestion.formats.base import Extracted, blocks_text, bounded, metadata, open_zip, properties_date
 from ingestion.formats.htmlblocks import html_blocks
 from ingestion.limits import TextBudget
 from ingestion.read import RawFile, SkipFile
@@ -66,5 +66,5 @@ def extract_epub(raw: RawFile) -> Extracted:
         el = opf.find(f".//dc:{name}", _NS)
         return el.text if el is not None else None
 
-    meta = metadata(title=dc("title"), author=dc("creator"), date=iso_date(dc("date")))
+    meta = metadata(title=dc("title"), author=dc("creator"), **properties_date(dc("date")))
     return bounded(Extracted(text=blocks_text(blocks), meta=meta, cut=budget.cut))

@@ -82,6 +82,7 @@ def message_document(message: EmailMessage, raw: RawFile) -> Extracted:
     text = blocks_text(blocks)
     parts = problems + attachments
     meta = metadata(title=subject or None, author=author, sender=sender, recipients=recipients, date=sent,
+                    date_source="message" if sent else None,
                     attachments=[p.key for p in attachments])
     if not body:
         reasons = "; ".join(p.reason for p in problems)

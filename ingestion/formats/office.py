@@ -4,8 +4,8 @@ from __future__ import annotations
 import io
 import re
 
-from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, iso_date, keep_entity_tails,
-                                    metadata, open_zip, reason_of, table_lines)
+from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, keep_entity_tails,
+                                    metadata, open_zip, properties_date, reason_of, table_lines)
 from ingestion.limits import TextBudget
 from ingestion.read import RawFile, SkipFile
 
@@ -15,7 +15,7 @@ _BROKEN = (KeyError, ValueError, TypeError, AttributeError, IndexError, OSError,
 
 def _core_meta(props) -> dict:
     return metadata(title=props.title, author=props.author or getattr(props, "creator", None),
-                    date=iso_date(props.created) or iso_date(props.modified))
+                    **properties_date(props.created, props.modified))
 
 
 def _heading_level(style_name: str) -> int | None:
@@ -146,7 +146,7 @@ def extract_xlsx(raw: RawFile) -> Extracted:
                 blocks.append(f"## {sheet.title}")
                 blocks.extend(lines)
         meta = metadata(title=book.properties.title, author=book.properties.creator,
-                        date=iso_date(book.properties.created) or iso_date(book.properties.modified))
+                        **properties_date(book.properties.created, book.properties.modified))
         book.close()
     except _BROKEN as exc:
         raise SkipFile(f"classeur Excel illisible ({reason_of(exc)})") from None

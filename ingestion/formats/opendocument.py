@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import io
 
-from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, iso_date, metadata, open_zip,
+from ingestion.formats.base import (Extracted, blocks_text, bounded, cell_text, metadata, open_zip, properties_date,
                                     table_lines)
 from ingestion.read import RawFile, SkipFile
 
@@ -28,7 +28,7 @@ def _meta(doc) -> dict:
     for el in doc.meta.childNodes if doc.meta is not None else []:
         values.setdefault(getattr(el, "tagName", ""), _text(el))
     return metadata(title=values.get("dc:title"), author=values.get("meta:initial-creator") or values.get("dc:creator"),
-                    date=iso_date(values.get("meta:creation-date")) or iso_date(values.get("dc:date")))
+                    **properties_date(values.get("meta:creation-date"), values.get("dc:date")))
 
 
 def _text(el) -> str:

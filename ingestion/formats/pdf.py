@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from ingestion.formats import ocr
-from ingestion.formats.base import Extracted, bounded, iso_date, join_pages, metadata
+from ingestion.formats.base import Extracted, bounded, join_pages, metadata, properties_date
 from ingestion.formats.layout import PageText, Segment, drop_running, page_text
 from ingestion.read import RawFile, SkipFile
 
@@ -74,7 +74,8 @@ def extract_pdf(raw: RawFile | bytes) -> Extracted:
             for i, text in zip(scans, read):
                 texts[i] = text
         meta = metadata(title=_info(doc, "Title"), author=_info(doc, "Author"),
-                        date=iso_date(_info(doc, "CreationDate")), ocr=True if scans else None)
+                        **properties_date(_info(doc, "CreationDate"), _info(doc, "ModDate")),
+                        ocr=True if scans else None)
     finally:
         doc.close()
     _mend_page_ends(texts)

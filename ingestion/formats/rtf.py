@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from ingestion.formats.base import Extracted, blocks_text, cell_text, metadata, table_lines
+from ingestion.formats.base import Extracted, blocks_text, cell_text, metadata, properties_date, table_lines
 from ingestion.read import RawFile, SkipFile
 
 # Word marks headings with \outlinelevelN: a Markdown-like '#' is slipped in before the paragraph's text.
@@ -47,6 +47,6 @@ def extract_rtf(raw: RawFile) -> Extracted:
     blocks.extend(table_lines(rows))
     created = re.search(r"\\creatim\\yr(\d{4})\\mo(\d{1,2})\\dy(\d{1,2})", rtf)
     meta = metadata(title=_info(rtf, "title", codepage), author=_info(rtf, "author", codepage),
-                    date=f"{created.group(1)}-{int(created.group(2)):02d}-{int(created.group(3)):02d}"
-                    if created else None)
+                    **(properties_date(f"{created.group(1)}-{int(created.group(2)):02d}-{int(created.group(3)):02d}")
+                       if created else {}))
     return Extracted(text=blocks_text(blocks), meta=meta)

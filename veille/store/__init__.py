@@ -10,7 +10,7 @@ Two parts, written together by ingestion and read together by retrieval:
 Everyone else asks the store questions through its methods (``veille/store/corpus.py``: documents,
 statistics, facets, lexical search, term statistics within an audience; ``writes.py``: the ingestion's
 write protocol; ``embedcache.py``: stored vectors found by embedded text; ``watches.py``; ``collect.py``;
-``entities.py``, ``clusters.py``, ``bulletins.py``,
+``entities.py``, ``clusters.py``, ``bulletins.py``, ``dating.py`` (dates, their evidence, corrections),
 ``schedule.py``: the watch job).
 """
 from __future__ import annotations
@@ -28,6 +28,7 @@ from veille.store.bulletins import BulletinQueries
 from veille.store.clusters import ClusterQueries
 from veille.store.collect import CollectQueries
 from veille.store.corpus import CorpusQueries
+from veille.store.dating import DatingQueries
 from veille.store.embedcache import EmbedCacheQueries
 from veille.store.entities import EntityQueries
 from veille.store.lexical import LexicalQueries
@@ -40,7 +41,7 @@ from veille.store.writes import WriteQueries
 
 @dataclass
 class Store(CorpusQueries, LexicalQueries, WriteQueries, EmbedCacheQueries, WatchQueries, CollectQueries, EntityQueries,
-            ClusterQueries, BulletinQueries, ScheduleQueries, RefusedQueries):
+            ClusterQueries, BulletinQueries, ScheduleQueries, RefusedQueries, DatingQueries):
     settings: Settings
     _local: threading.local = field(default_factory=threading.local, repr=False)
     _collection: object = field(default=None, repr=False)

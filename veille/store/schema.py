@@ -13,7 +13,7 @@ CREATE TABLE IF NOT EXISTS documents (
     n_chunks INTEGER NOT NULL DEFAULT 0, n_chars INTEGER NOT NULL DEFAULT 0,
     ingested_at REAL NOT NULL,
     text TEXT NOT NULL,
-    extra TEXT NOT NULL DEFAULT '{}'  -- format metadata (JSON): parent, attachments, ocr, sender, recipients
+    extra TEXT NOT NULL DEFAULT '{}'  -- format metadata (JSON): parent, attachments, ocr, sender, recipients, date_source
 );
 CREATE TABLE IF NOT EXISTS sources (
     source TEXT PRIMARY KEY,          -- absolute file path or URL
