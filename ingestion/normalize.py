@@ -5,6 +5,8 @@ import re
 import unicodedata
 from collections import Counter
 
+from ingestion.formats.base import table_lines
+
 _SENTENCE_END = re.compile(r"[.!?:;…»\"”)]\s*$")
 _LIST_ITEM = re.compile(r"^([-•*–]|\d+[/.)]\s)")
 _BOILERPLATE = re.compile(
@@ -24,6 +26,23 @@ _MARK = "\ue000"
 # « [Charte cybersécurité](#) » → « Charte cybersécurité »; images « ![logo](a.png) » go altogether.
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
+# Markdown marks (Markdown files, web pages extracted with their formatting, the '#' headings every extractor
+# writes) are removed here, once for every format: the stored text, which is searched, embedded, quoted,
+# shown and exported, is plain text, so no surface has to strip marks again and a mark never counts as a word
+# (« _Mediapart_ » was the term « _mediapart_ »). A heading stays a line of its own with a blank line after
+# it, which is how the chunker (ingestion/chunk.py) knows a heading without marks.
+_MD_EMPHASIS = [re.compile(p) for p in (
+    r"(?<![\w*])\*\*(?=[^\s*])([^\n]*?[^\s*])\*\*(?![\w*])",  # **gras**
+    r"(?<![\w_])__(?=[^\s_])([^\n]*?[^\s_])__(?![\w_])",  # __gras__
+    r"(?<![\w*])\*(?=[^\s*])([^\n]*?[^\s*])\*(?![\w*])",  # *italique*
+    r"(?<![\w_])_(?=[^\s_])([^\n]*?[^\s_])_(?![\w_])",  # _italique_ (never snake_case)
+    r"(?<!~)~~(?=\S)([^\n]*?\S)~~(?!~)",  # ~~barré~~
+    r"(?<!`)`([^`\n]+)`(?!`)",  # `code`
+)]
+_MD_RULE = re.compile(r"(?m)^ *(?:(?:[-*_] *){3,}|=+) *$")  # « --- », « *** » (thematic break), « === »
+_MD_HEADING = re.compile(r"^(\ue000*)#{1,6}[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_MD_TABLE_ROW = re.compile(r"^ *\|.*\| *$")
+_MD_TABLE_RULE = re.compile(r"^ *\|? *:?-{3,}:? *(?:\| *:?-{3,}:? *)*\|? *$")
 # « … numériques. - l'organisation … », « … ; • la Charte … »: list items run together on one line
 # (not after « ! » or « ? »: « ZOU ! - de 26 ans » reads « moins de 26 ans »).
 _INLINE_ITEM = re.compile(r"(?<=[.;:…]) +(?=(?:[-–•▪*]|\d{1,2}[.)])\s+\S)")
@@ -70,6 +89,7 @@ def _clean(text: str) -> str:
     text = "".join(c for c in text if c in ("\n", _MARK) or unicodedata.category(c)[0] != "C")
     text = _ABSURD_TOKEN.sub("", text)
     text = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", text))
+    text = _md_plain(text)
     text = _INLINE_ITEM.sub("\n", text)
     lines = [re.sub(r" {2,}", " ", line).strip() for line in text.split("\n")]
     counts = Counter(line for line in lines if line and line != _MARK)
@@ -87,9 +107,51 @@ def _clean(text: str) -> str:
                 continue
             seen_short.add(line)
         kept.append(line)
-    text = _rejoin_wrapped(kept).strip()
+    text = _plain_headings(_rejoin_wrapped(kept)).strip()
     # "en IE.Cela a commencé", "(en 2006).Ces réflexions": a sentence glued to the previous one by scraping.
     return _GLUED.sub(". ", text)
+
+
+def _md_plain(text: str) -> str:
+    """Markdown emphasis, code marks, thematic breaks and pipe tables turned into plain text (tables into
+    rows that read on their own, as for the other formats' tables)."""
+    for pattern in _MD_EMPHASIS:
+        text = pattern.sub(r"\1", text)
+    text = _MD_RULE.sub("", text)
+    if "|" not in text:
+        return text
+    lines, out, i = text.split("\n"), [], 0
+    while i < len(lines):
+        if _MD_TABLE_ROW.match(lines[i]) and i + 1 < len(lines) and _MD_TABLE_RULE.match(lines[i + 1]):
+            j = i + 2
+            while j < len(lines) and _MD_TABLE_ROW.match(lines[j]):
+                j += 1
+            rows = [[cell.strip() for cell in line.strip().strip("|").split("|")] for k, line in
+                    enumerate(lines[i:j]) if k != 1]
+            out += table_lines(rows)
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out)
+
+
+def _plain_headings(text: str) -> str:
+    """« ## Titre » lines as « Titre », a blank line after each (a page mark before it stays)."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        m = _MD_HEADING.match(line)
+        if not m:
+            out.append(line)
+            continue
+        if m.group(2):
+            out.append(m.group(1) + m.group(2))
+            if i + 1 < len(lines) and lines[i + 1].strip(_MARK + " "):
+                out.append("")
+        elif m.group(1):
+            out.append(m.group(1))
+    return "\n".join(out)
 
 
 def _unfinished(previous: str, line: str) -> bool:
@@ -112,9 +174,11 @@ def _rejoin_wrapped(lines: list[str]) -> str:
             out.append(line)
             continue
         if (len(out) >= 2 and not out[-1] and _unfinished(out[-2], line) and line[0].islower()
-                and len(out[-2]) > 60):
+                and not _LIST_ITEM.match(out[-2])):
             # A paragraph break in the middle of a sentence ("un renforcement de la" / blank line /
-            # "décentralisation…"), left by copy-paste or export: the sentence is made whole again.
+            # "décentralisation…"), left by copy-paste or export, or by OCR of a widely spaced scan (each
+            # line its own paragraph: « La station de Saint-Lô distribue » / « chaque jour 95 kilogrammes »):
+            # the sentence is made whole again.
             out.pop()  # a blank line: no page mark ever points at one
             at = (len(out) - 1, len(out[-1]) + 1)
             out[-1] = out[-1] + " " + line

@@ -93,8 +93,11 @@ class StoreWriter:
     def write(self, docs: list[PreparedDocument]) -> None:
         if not docs:
             return
+        # Where each page starts (paged formats): a cited sentence is given its own page, not its passage's.
         self.store.insert_pending([{"doc_id": d.doc_id, "meta": d.meta, "text": d.text, "n_chunks": len(d.chunks),
-                                    "extra": extra_metadata(d.meta)} for d in docs])
+                                    "extra": {**extra_metadata(d.meta), **({"page_starts": d.pages}
+                                                                            if len(d.pages) > 1 else {})}}
+                                   for d in docs])
         kill_point("after_pending")
         self.store.vector_store.add(self._nodes(docs))
         kill_point("after_vectors")

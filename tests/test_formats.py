@@ -35,7 +35,8 @@ def test_two_column_pdf_reads_in_order_without_running_headers_and_knows_its_pag
         recall, precision = overlap(known, text[bounds[i]:bounds[i + 1]])
         assert recall > 0.99 and precision > 0.99, (i, recall, precision)
     assert S.PDF_HEADER not in text and "Page 2 sur 3" not in text  # header and footer gone, on every page
-    assert text.startswith(f"# {S.PDF_TITLE}")  # the larger type is a heading
+    assert extracted.text.startswith(f"# {S.PDF_TITLE}")  # the larger type is a heading
+    assert text.startswith(f"{S.PDF_TITLE}\n\n")  # stored as a plain line of its own
     assert "-\n" not in text and not [w for w in text.split() if w.endswith("-") and w[:-1].isalpha()]
     assert extracted.meta["title"] == S.PDF_TITLE and extracted.meta["author"] == S.AUTHOR
 

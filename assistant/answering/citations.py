@@ -5,6 +5,7 @@ One number per document: a second passage or sentence of a document already cite
 the sentences the answer relies on; the passages stay whole in ``context``."""
 from __future__ import annotations
 
+from bisect import bisect_right
 from typing import TYPE_CHECKING
 
 from assistant.answering.answer import Citation, CitedPassage
@@ -56,12 +57,26 @@ def _passage(passage: ScoredPassage, sentence: str) -> CitedPassage:
                         else [], char_start=node.start_char_idx, char_end=node.end_char_idx)
 
 
+def sentence_pages(store: Store, doc: dict, passage: ScoredPassage, sentence: str) -> tuple[int | None, int | None]:
+    """The page(s) of the cited sentence (« p. 3 », not the « p. 1-3 » of a passage running over three pages),
+    from where each page starts in the document; the passage's pages when the sentence cannot be placed (no
+    sentence, a store written before page starts were kept)."""
+    node = passage.node
+    starts = (doc.get("extra") or {}).get("page_starts")
+    at = node.get_content().find(sentence) if sentence and starts and node.start_char_idx is not None else -1
+    if at < 0:
+        return store.chunk_pages(node.node_id)
+    start = node.start_char_idx + at
+    first, last = bisect_right(starts, start), bisect_right(starts, start + max(len(sentence) - 1, 0))
+    return first, last
+
+
 def make_citation(store: Store, n: int, passage: ScoredPassage, sentence: str = "") -> Citation:
     """Citation ``[n]`` of a passage, with its document's title, type, date and origin."""
     node = passage.node
     doc = store.document(node.metadata.get("doc_id", "")) or {}
     cited = _passage(passage, sentence)
-    page, page_end = store.chunk_pages(node.node_id)
+    page, page_end = sentence_pages(store, doc, passage, sentence)
     return Citation(n=n, doc_id=doc.get("doc_id", "") or node.metadata.get("doc_id", ""), chunk_id=node.node_id,
                     title=doc.get("title") or "", doc_type=doc.get("doc_type") or "autre", date=doc.get("date"),
                     source=doc.get("url") or doc.get("source") or "", quote=quote_of([cited]),
@@ -102,7 +117,12 @@ class CitationNumbering:
             self.numbers[doc_id] = len(self.numbers) + 1
             self.citations.append(make_citation(self.store, self.numbers[doc_id], passage, sentence))
         else:
-            add_passage(self.citations[self.numbers[doc_id] - 1], passage, sentence)
+            citation = self.citations[self.numbers[doc_id] - 1]
+            first_sentence = not citation.sentence and sentence.strip()
+            add_passage(citation, passage, sentence)
+            if first_sentence:  # the page shown is that of the first sentence cited
+                citation.page, citation.page_end = sentence_pages(self.store, self.store.document(doc_id) or {},
+                                                                  passage, sentence)
         return self.numbers[doc_id]
 
     def marks(self, cited) -> str:
@@ -112,5 +132,5 @@ class CitationNumbering:
 
     def cite(self, sentences) -> str:
         """« sentence [n] » for each of ``sentences`` (ScoredSentence: ``passage`` index and ``text``)."""
-        return " ".join(f"{s.text.strip()} [{self(s.passage, s.text)}]" for s in sentences)
+        return " ".join(f"{_flat(s.text)} [{self(s.passage, s.text)}]" for s in sentences)
 
