@@ -12,6 +12,7 @@ from assistant.answering.answer import Answer, Citation
 from assistant.answering.citations import centred_excerpt
 from cli.console import err, out
 from veille.filters import Filters, source_label
+from veille.numbers import plural
 
 
 def emit_answer(answer: Answer, as_json: bool) -> None:
@@ -83,11 +84,6 @@ def print_watch_summary(counts: dict[str, int], warning: str | None = None) -> N
         if n:
             out.print(f"[bold green]Veille « {name} » :[/] {plural(n, 'nouveau document', 'nouveaux documents')} "
                       "(veille watch news pour les lire)", highlight=False)
-
-
-def plural(n: int, one: str, many: str | None = None) -> str:
-    """« 1 document », « 2 documents »: French plurals instead of « document(s) »."""
-    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def count_table(title: str, columns: list[str], first_is_label: bool = False) -> Table:

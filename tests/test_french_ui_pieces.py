@@ -77,10 +77,11 @@ def test_the_ui_date_fields_accept_mars_2019_and_explain_what_they_cannot_read()
 def test_sizes_and_counts_read_french():
     assert file_size(20 * 1024 * 1024) == "20 Mo"  # the README's 20 Mo, not « 21 Mo »
     assert file_size(12.3 * 1024) == "12,3 Ko" and file_size(1) == "1 octet" and file_size(900) == "900 octets"
-    from cli.render import plural
+    from veille.numbers import plural
 
     assert plural(1, "nouveau document", "nouveaux documents") == "1 nouveau document"
     assert plural(3, "nouveau document", "nouveaux documents") == "3 nouveaux documents"
+    assert plural(0, "élément") == "0 élément" and plural(2, "élément") == "2 éléments"
 
 
 def test_cli_count_tables_fit_80_columns():

@@ -83,7 +83,7 @@ def test_a_real_run_does_what_is_due_then_nothing(tmp_path, env, corpus_copy):
     assert res.returncode == 0, res.stderr
     outcomes = {o["job"]: o for o in json.loads(res.stdout)}
     assert outcomes[f"dossier:{corpus_copy}"]["status"] == "fait"
-    assert outcomes[f"dossier:{corpus_copy}"]["detail"].startswith("5 ajouté(s)")
+    assert outcomes[f"dossier:{corpus_copy}"]["detail"].startswith("5 ajoutés")
     assert outcomes["veille:comite"]["status"] == "fait"
     assert outcomes["bulletin:cyber-trimestriel"]["status"] == "fait"
     page = html.unescape((out / "ie-2026-T3.html").read_text(encoding="utf-8"))  # the quarter that just closed

@@ -1,6 +1,7 @@
 """Search filters, applied to both retrieval branches before ranking (Chroma ``where`` and the store's SQL)."""
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath, PureWindowsPath
 from urllib.parse import urlparse
@@ -21,6 +22,20 @@ def source_label(source: str) -> str:
     if "\\" in source:  # a Windows path (its separators are not this machine's)
         return PureWindowsPath(source).name
     return PurePath(source).name if source.startswith("/") else source
+
+
+# A file name made by a machine (« 000_8364a93a850e761b.txt »: a counter and a hash) tells a reader nothing.
+_MACHINE_STEM = re.compile(r"(?=.*[a-f])[0-9_-]*[0-9a-f]{12,}[0-9_-]*", re.IGNORECASE)
+LOCAL_FILE = "fichier local"
+
+
+def readable_source(source: str) -> str:
+    """``source_label``, with « fichier local » instead of a machine-made file name: the document's title says
+    what it is (a readable name such as « rapport-cyber-2024.pdf » is kept)."""
+    label = source_label(source)
+    if label and "://" not in label and _MACHINE_STEM.fullmatch(PurePath(label.split("#", 1)[0]).stem):
+        return LOCAL_FILE
+    return label
 
 
 def safe_url(url: str | None) -> str | None:

@@ -1,5 +1,6 @@
-"""Numbers as a French reader writes them: decimal comma (« 0,75 », « 1,5 s ») and file sizes in
-« octets, Ko, Mo, Go » (binary multiples: the 20 Mo limit is 20 × 1 024 × 1 024 bytes)."""
+"""Numbers as a French reader writes them: decimal comma (« 0,75 », « 1,5 s »), file sizes in
+« octets, Ko, Mo, Go » (binary multiples: the 20 Mo limit is 20 × 1 024 × 1 024 bytes), and counted words
+agreed with their number (« 1 document », « 2 documents », never « document(s) »)."""
 from __future__ import annotations
 
 
@@ -9,11 +10,17 @@ def decimal(value: float, digits: int = 1) -> str:
     return text.replace(",", "\u202f").replace(".", ",")
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """« 1 document », « 3 nouveaux documents »: the number and its words agreed (French: singular under 2,
+    « 0 document »). ``many`` for the irregular forms; else an « s » is added."""
+    return f"{n} {one if abs(n) < 2 else (many or one + 's')}"
+
+
 def file_size(n_bytes: float) -> str:
     """« 850 octets », « 12,3 Ko », « 20 Mo »: one decimal under 100, none when it is a round number."""
     size = float(n_bytes)
     if size < 1024:
-        return f"{int(size)} octet{'s' if int(size) > 1 else ''}"
+        return plural(int(size), "octet")
     for unit in ("Ko", "Mo", "Go", "To"):
         size /= 1024
         if size < 1024 or unit == "To":

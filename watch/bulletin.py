@@ -81,9 +81,10 @@ def parse_period(text: str) -> Period:
             start, end, name = dt.date(year, 1, 1), dt.date(year, 12, 31), f"année {year}"
         elif m := re.fullmatch(r"(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})", value):
             start, end = dt.date.fromisoformat(m.group(1)), dt.date.fromisoformat(m.group(2))
-            name = "période"
             if end < start:
                 raise ValueError
+            # Two days: the period is its bounds (« Bulletin de veille — du 1er juillet au 15 septembre 2026 »).
+            return Period(text.strip(), f"du {_day(start)} au {_day(end)}", start, end)
         else:
             raise ValueError
     except ValueError:

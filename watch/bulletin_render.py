@@ -11,12 +11,19 @@ import os
 from pathlib import Path
 
 from veille.entity_names import LABEL_NAMES
-from veille.filters import safe_url, source_label
+from veille.filters import readable_source, safe_url
 from veille.markup import md_literal
+from veille.numbers import plural
 from watch.brief import french_date
 from watch.bulletin import Bulletin, BulletinError, Item
 
 INTRO_SLOT = "Introduction éditoriale : à rédiger (option --introduction)."
+
+
+def _origin(c) -> str:
+    """Where a cited document comes from: its site, else its file's name when a reader can use it, else « fichier
+    local » (its title, just before, says what it is: never « 000_8364a93a850e761b.txt »)."""
+    return getattr(c, "site", None) or readable_source(c.source)
 
 
 def _copies_line(item: Item) -> str:
@@ -36,7 +43,7 @@ def summaries_line(b: Bulletin) -> str:
 def to_markdown(b: Bulletin) -> str:
     lines = [f"# {md_literal(b.title)}", "",
              f"*{b.period.description} · établi le {french_date(b.built_at.date().isoformat())} · "
-             f"{b.item_count} élément{'s' if b.item_count != 1 else ''}*", "",
+             f"{plural(b.item_count, 'élément')}*", "",
              f"**Audience** : {md_literal(b.audience)}", ""]
     if b.filters:
         lines += [f"**Filtres** : {md_literal(b.filters)}", ""]
@@ -65,14 +72,14 @@ def to_markdown(b: Bulletin) -> str:
             if item.comment:
                 lines += [f"**Commentaire** : {md_literal(item.comment)}", ""]
             if item.copies:
-                lines += ["Reprises : " + " ; ".join(f"{md_literal(c.source)} — {md_literal(c.title)}"
+                lines += ["Reprises : " + " ; ".join(f"{md_literal(_origin(c))} — {md_literal(c.title)}"
                                                      for c in item.copies), ""]
     lines += ["## Sources", ""]
     if not b.sources:
         lines.append("Aucune source citée.")
     for c in b.sources:
-        where = safe_url(c.url) or md_literal(source_label(c.source))
-        lines.append(f"{c.n}. {md_literal(c.title or c.source)} — {c.doc_type}, {french_date(c.date)} — {where}")
+        where = safe_url(c.url) or md_literal(_origin(c))
+        lines.append(f"{c.n}. {md_literal(c.title or _origin(c))} — {c.doc_type}, {french_date(c.date)} — {where}")
     return "\n".join(lines) + "\n"
 
 
@@ -111,7 +118,7 @@ def to_html(b: Bulletin) -> str:
            f"<title>{_e(b.title)}</title></head>", f'<body style="{_S["body"]}"><div style="{_S["page"]}">',
            f'<h1 style="{_S["h1"]}">{_e(b.title)}</h1>',
            f'<p style="{_S["meta"]}">{_e(b.period.description)} · établi le '
-           f'{_e(french_date(b.built_at.date().isoformat()))} · {b.item_count} élément{"s" if b.item_count != 1 else ""}'
+           f'{_e(french_date(b.built_at.date().isoformat()))} · {plural(b.item_count, "élément")}'
            f'<br>Audience : {_e(b.audience)}' + (f"<br>Filtres : {_e(b.filters)}" if b.filters else "")
            + (f"<br>{_e(summaries_line(b))}" if b.mode != "extractif" or b.notice else "") + "</p>",
            f'<h2 style="{_S["h2"]}">Introduction</h2>',
@@ -138,11 +145,11 @@ def to_html(b: Bulletin) -> str:
                 out.append(f'<p style="{_S["comment"]}"><strong>Commentaire</strong> : {_e(item.comment)}</p>')
             if item.copies:
                 out.append(f'<p style="{_S["meta"]}">Reprises : ' + " ; ".join(
-                    f"{_link(c.source, c.url)} — {_e(c.title)}" for c in item.copies) + "</p>")
+                    f"{_link(_origin(c), c.url)} — {_e(c.title)}" for c in item.copies) + "</p>")
     out.append(f'<h2 style="{_S["h2"]}">Sources</h2><ol style="{_S["sources"]}">')
     for c in b.sources:
-        out.append(f'<li value="{c.n}">{_link(c.title or c.source, c.url)} — {_e(c.doc_type)}, '
-                   f"{_e(french_date(c.date))}" + ("" if safe_url(c.url) else f" — {_e(source_label(c.source))}")
+        out.append(f'<li value="{c.n}">{_link(c.title or _origin(c), c.url)} — {_e(c.doc_type)}, '
+                   f"{_e(french_date(c.date))}" + ("" if safe_url(c.url) else f" — {_e(_origin(c))}")
                    + "</li>")
     out.append("</ol>" + ("" if b.sources else f'<p style="{_S["note"]}">Aucune source citée.</p>'))
     out.append("</div></body></html>")
@@ -157,7 +164,7 @@ def to_docx(b: Bulletin, path: Path) -> Path:
     doc = Document()
     doc.add_heading(b.title, level=0)
     doc.add_paragraph(f"{b.period.description} · établi le {french_date(b.built_at.date().isoformat())} · "
-                      f"{b.item_count} élément(s)")
+                      f"{plural(b.item_count, 'élément')}")
     doc.add_paragraph(f"Audience : {b.audience}" + (f" · Filtres : {b.filters}" if b.filters else "")
                       + (f" · {summaries_line(b)}" if b.mode != "extractif" or b.notice else ""))
     doc.add_heading("Introduction", level=1)
@@ -182,11 +189,11 @@ def to_docx(b: Bulletin, path: Path) -> Path:
             if item.comment:
                 doc.add_paragraph(f"Commentaire : {item.comment}")
             if item.copies:
-                doc.add_paragraph("Reprises : " + " ; ".join(f"{c.source} — {c.title}" for c in item.copies))
+                doc.add_paragraph("Reprises : " + " ; ".join(f"{_origin(c)} — {c.title}" for c in item.copies))
     doc.add_heading("Sources", level=1)
     for c in b.sources:
-        doc.add_paragraph(f"{c.n}. {c.title or source_label(c.source)} — {c.doc_type}, {french_date(c.date)} — "
-                          f"{safe_url(c.url) or source_label(c.source)}")
+        doc.add_paragraph(f"{c.n}. {c.title or _origin(c)} — {c.doc_type}, {french_date(c.date)} — "
+                          f"{safe_url(c.url) or _origin(c)}")
     if not b.sources:
         doc.add_paragraph("Aucune source citée.")
     doc.save(str(path))

@@ -1,10 +1,11 @@
 """A document as the watch products show it (bulletin items, « what's new »): its id, title, date, type, where it
-comes from (site, else the file's name: never a server path) and its link."""
+comes from (site, else the file's name when a reader can use it, « fichier local » for a machine-made one: never a
+server path) and its link."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from veille.filters import source_label
+from veille.filters import readable_source
 
 
 @dataclass
@@ -21,4 +22,4 @@ class DocumentCard:
         """The card's fields from a stored document (``Store.document``)."""
         return {"doc_id": doc.get("doc_id", ""), "title": doc.get("title") or "", "date": doc.get("date"),
                 "doc_type": doc.get("doc_type") or "autre",
-                "source": doc.get("site") or source_label(doc.get("source") or ""), "url": doc.get("url")}
+                "source": doc.get("site") or readable_source(doc.get("source") or ""), "url": doc.get("url")}

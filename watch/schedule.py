@@ -28,6 +28,7 @@ from ingestion.pipeline import Ingestor
 from veille.config import Settings, get_settings
 from veille.errors import VeilleError
 from veille.filters import Filters
+from veille.numbers import plural
 from veille.store import get_store
 from watch.bulletin import build_bulletin, parse_period
 from watch.bulletin_render import write
@@ -234,8 +235,8 @@ def _ingest(settings: Settings, folder: Path) -> str:
     if not folder.is_dir():
         raise ScheduleError(f"dossier introuvable : {folder}")
     report = Ingestor(settings, progress=False).ingest_paths([folder])
-    return (f"{report.count('added')} ajouté(s), {report.count('updated')} modifié(s), "
-            f"{report.count('unchanged')} inchangé(s)")
+    return (f"{plural(report.count('added'), 'ajouté')}, {plural(report.count('updated'), 'modifié')}, "
+            f"{plural(report.count('unchanged'), 'inchangé')}")
 
 
 def _collect(settings: Settings, source, collector_factory=None) -> str:
@@ -243,12 +244,13 @@ def _collect(settings: Settings, source, collector_factory=None) -> str:
     counts = collector.run([source]).counts()
     if counts["failed"] and not (counts["new"] or counts["changed"] or counts["unchanged"]):
         raise ScheduleError(f"toutes les pages en échec ({counts['failed']})")
-    return f"{counts['new']} nouvelle(s), {counts['changed']} modifiée(s), {counts['unchanged']} inchangée(s)"
+    return (f"{plural(counts['new'], 'nouvelle')}, {plural(counts['changed'], 'modifiée')}, "
+            f"{plural(counts['unchanged'], 'inchangée')}")
 
 
 def _watch(settings: Settings, name: str) -> str:
     found = run_watches(settings, names={name}).get(name, [])
-    return f"{len(found)} document(s) trouvé(s)"
+    return plural(len(found), "document trouvé", "documents trouvés")
 
 
 @dataclass

@@ -218,7 +218,7 @@ def news_markdown(settings: Settings | None = None, include_seen: bool = True, m
         lit = md_literal  # corpus text (titles, snippets, addresses) stays text
         parts.append(f"### {lit(name)}\n_Requête : {lit(w.query)}{' · ' + lit(flt) if flt else ''}_\n")
         if not hits:
-            parts.append("Rien de nouveau.\n")
+            parts.append("Rien de trouvé pour l'instant.\n" if include_seen else "Rien de nouveau.\n")
         for i, h in enumerate(hits, 1):
             date = f" · {h.date}" if h.date else ""
             new = " 🆕" if not h.seen else ""

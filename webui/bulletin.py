@@ -13,6 +13,7 @@ import gradio as gr
 
 from veille.errors import VeilleError
 from veille.filters import Filters
+from veille.numbers import plural
 from watch.brief import french_date
 from watch.bulletin import Bulletin, build_bulletin
 from watch.bulletin_render import write
@@ -30,7 +31,7 @@ def author_of(request) -> str:
 
 def review_html(b: Bulletin) -> str:
     """The draft for review: every proposed item with its state, comment and author; dropped ones at the end."""
-    parts = [f"<h3>{esc(b.title)}</h3><p class='src-meta'>{esc(b.period.description)} · {b.item_count} élément(s)"
+    parts = [f"<h3>{esc(b.title)}</h3><p class='src-meta'>{esc(b.period.description)} · {plural(b.item_count, 'élément')}"
              f" · audience : {esc(b.audience)}</p>"]
     if b.note:
         parts.append(f"<p><em>{esc(b.note)}</em></p>")

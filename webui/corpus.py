@@ -2,48 +2,85 @@
 upload of files ingested exactly as ``veille ingest`` does (same checks, same summary)."""
 from __future__ import annotations
 
+import re
 import shutil
+from collections import Counter
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath, PureWindowsPath
+from urllib.parse import urlparse
 
 import gradio as gr
 import pandas as pd
 
-from ingestion.pipeline import Ingestor
+from ingestion.pipeline import Ingestor, container_of
 from ingestion.sources import SUPPORTED
-from veille.filters import source_label
-from veille.numbers import file_size, seconds
+from veille.numbers import file_size, plural, seconds
 from watch.watches import after_ingestion
 from webui.context import UIContext, field_message
-from webui.sources import DOC_TYPE_LABELS, source_names
+from webui.sources import DOC_TYPE_LABELS
 
 STATUS_LABELS = [("added", "ajoutés"), ("updated", "mis à jour"), ("unchanged", "inchangés"),
                  ("skipped", "ignorés"), ("failed", "en échec"), ("removed", "retirés")]
 INGESTION_COLUMNS = ["date", *(v for _, v in STATUS_LABELS), "passages écrits", "durée"]
 DETAIL_COLUMNS = ["fichier", "statut", "détail"]
+SOURCE_COLUMNS = ["source", "genre", "fichiers", "documents"]
 
 
 def _empty(*columns: str) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
 
 
-def plural_fr(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n > 1 else ''}"
+UPLOADS = "fichiers déposés"
+SOURCE_KINDS = (("dossier", "dossier", "dossiers"), ("site", "site", "sites"), ("dépôt", "dépôt", "dépôts"))
 
 
-def corpus_stats(store, filters=None, history: bool = True) -> dict[str, pd.DataFrame | str]:
+def source_of(value: str, uploads: Path | None = None) -> tuple[str, str]:
+    """(kind, name) of the source a document comes from, as users mean it: a site or a feed (« site »), the folder
+    of a local file (« dossier »), or the files added in this tab (« dépôt », under ``uploads``). A file is not a
+    source: a folder of 14 files is one source of 14 files. ``value``: the store's site, else source."""
+    if "://" in value:
+        return "site", urlparse(value).netloc or value
+    if re.match(r"[A-Za-z]:\\|\\\\", value):  # a Windows path (its separators are not this machine's)
+        return "dossier", PureWindowsPath(container_of(value)).parent.name or value
+    if not value.startswith("/"):
+        return "site", value  # a site's name (« Presse/Normandie » too)
+    path = PurePath(container_of(value))  # a mail's message or attachment: in its file
+    if uploads is not None and uploads in path.parents:
+        return "dépôt", UPLOADS
+    return "dossier", path.parent.name or "/"
+
+
+def sources_table(store, filters, uploads: Path | None = None) -> tuple[pd.DataFrame, str]:
+    """(documents per source, « 1 dossier (6 fichiers), 2 sites »): files counted as files, within their source."""
+    documents, files, kinds = Counter(), Counter(), {}
+    for value, n in store.count_by("source", filters, limit=1_000_000):
+        kind, name = source_of(value or "", uploads)
+        key = (kind, name)
+        documents[key] += n
+        files[key] += kind != "site" and container_of(value or "") == value  # a mail's parts are inside its file
+    rows = [(name, kind, files[(kind, name)] if kind != "site" else "", n) for (kind, name), n in documents.most_common()]
+    said = []
+    for kind, one, many in SOURCE_KINDS:
+        keys = [k for k in documents if k[0] == kind]
+        if not keys:
+            continue
+        n_files = sum(files[k] for k in keys)
+        said.append(plural(len(keys), one, many) + ("" if kind == "site" else f" ({plural(n_files, 'fichier')})"))
+    return pd.DataFrame(rows, columns=SOURCE_COLUMNS), ", ".join(said)
+
+
+def corpus_stats(store, filters=None, history: bool = True, uploads: Path | None = None
+                 ) -> dict[str, pd.DataFrame | str]:
     """Counts over the documents ``filters`` lets through (a user's audience), the ingestion history
-    only when ``history`` (admin: other users' uploads would show as counts)."""
+    only when ``history`` (admin: other users' uploads would show as counts); ``uploads``: where this tab
+    keeps the files added (``home/uploads``)."""
     docs = store.count_documents(filters)
     chunks = store.count_chunks(filters)
     by_type = pd.DataFrame([(DOC_TYPE_LABELS.get(t or "autre", t), n) for t, n in store.count_by("doc_type", filters)],
                            columns=["type", "documents"])
     months = sorted(((m or "sans date", n) for m, n in store.count_by("month", filters)), reverse=True)
     by_month = pd.DataFrame(months, columns=["mois", "documents"])
-    names = source_names(store, filters)
-    by_source = pd.DataFrame([(names.get(v) or source_label(v), n) for v, n in store.count_by("source", filters,
-                                                                                           limit=200)],
-                             columns=["source", "documents"])
+    by_source, origins = sources_table(store, filters, uploads)
     rows = []
     for r in store.ingestions(10) if history else []:
         s = r["summary"]
@@ -51,8 +88,8 @@ def corpus_stats(store, filters=None, history: bool = True) -> dict[str, pd.Data
                      *(s.get(k, 0) for k, _ in STATUS_LABELS), s.get("chunks_written", 0),
                      seconds(s.get("seconds", 0))])
     ingestions = pd.DataFrame(rows, columns=INGESTION_COLUMNS)
-    summary = (f"**{docs}** document{'s' if docs > 1 else ''}, **{chunks}** passage{'s' if chunks > 1 else ''} "
-               f"indexé{'s' if chunks > 1 else ''}.")
+    summary = (f"**{plural(docs, 'document')}**, **{plural(chunks, 'passage indexé', 'passages indexés')}**"
+               + (f" · sources : {origins}." if origins else "."))
     return {"summary": summary, "by_type": by_type, "by_month": by_month, "by_source": by_source,
             "ingestions": ingestions}
 
@@ -102,8 +139,8 @@ def ingest_uploads(ctx: UIContext, paths: list[str]) -> tuple[str, pd.DataFrame]
         line += f" · passages écrits : {report.chunks_written} · durée : {seconds(report.seconds)}"
         new = {name: n for name, n in found.items() if n}
         if new:
-            line += " · veilles : " + ", ".join(f"« {name} » {n} nouveau{'x' if n > 1 else ''} "
-                                               f"document{'s' if n > 1 else ''}" for name, n in new.items())
+            line += " · veilles : " + ", ".join(f"« {name} » {plural(n, 'nouveau document', 'nouveaux documents')}"
+                                               for name, n in new.items())
         if warning:
             line += f" · {warning}"
     problems = list(refused)
@@ -113,7 +150,7 @@ def ingest_uploads(ctx: UIContext, paths: list[str]) -> tuple[str, pd.DataFrame]
                 problems.append([Path(o.source).name, "ignoré" if o.status == "skipped" else "échec", o.reason])
             elif o.status in ("added", "updated", "unchanged"):
                 single = {"added": "ajouté", "updated": "mis à jour", "unchanged": "inchangé"}[o.status]
-                problems.append([Path(o.source).name, single, o.reason or plural_fr(o.chunks, "passage")])
+                problems.append([Path(o.source).name, single, o.reason or plural(o.chunks, "passage")])
     table = pd.DataFrame(problems, columns=DETAIL_COLUMNS)
     return f"**Ingestion terminée** — {line}", table
 
@@ -127,8 +164,8 @@ def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dic
                                elem_id="corpus-types")
         by_month = gr.Dataframe(_empty("mois", "documents"), label="Documents par mois", interactive=False,
                                 elem_id="corpus-months")
-        by_source = gr.Dataframe(_empty("source", "documents"), label="Documents par source", interactive=False,
-                                 elem_id="corpus-sources")
+        by_source = gr.Dataframe(_empty(*SOURCE_COLUMNS), label="Documents par source (dossier, site, dépôt)",
+                                 interactive=False, elem_id="corpus-sources")
     ingestions = gr.Dataframe(_empty(*INGESTION_COLUMNS), label="Dernières ingestions", interactive=False,
                               elem_id="corpus-ingestions")
     refresh = gr.Button("Actualiser", size="sm")
@@ -136,8 +173,9 @@ def build_corpus_tab(ctx: UIContext, refresh_targets: list | None = None) -> dic
 
     def stats(request: gr.Request = None):
         # With accounts: the user's audience only; the ingestion history for the admin only.
-        s = (corpus_stats(ctx.assistant.store, ctx.visible(request), history=ctx.is_admin(request))
-             if ctx.restricted else corpus_stats(ctx.assistant.store))
+        uploads = ctx.settings.home.resolve() / "uploads"  # as ingestion stores the paths
+        s = (corpus_stats(ctx.assistant.store, ctx.visible(request), history=ctx.is_admin(request), uploads=uploads)
+             if ctx.restricted else corpus_stats(ctx.assistant.store, uploads=uploads))
         return s["summary"], s["by_type"], s["by_month"], s["by_source"], s["ingestions"]
 
     refresh.click(stats, None, stat_outputs, api_name=False)

@@ -4,30 +4,32 @@ close names when it is unknown) — the same as ``veille entites [NOM]``. Corpus
 from __future__ import annotations
 
 import gradio as gr
+import pandas as pd
 
 from assistant.entities import Entities, label_name
 from veille.errors import VeilleError
 from veille.filters import Filters
+from veille.numbers import plural
 from watch.brief import french_date
 from webui.context import UIContext
 from webui.sources import esc, safe_url, sanitize
 
 TYPES = [("Toutes", ""), ("Organisations", "ORG"), ("Personnes", "PER"), ("Lieux", "LOC")]
+TOP_COLUMNS = ["entité", "type", "documents", "mentions"]
+TREND_COLUMNS = ["période", "documents", "entité"]
 
 
 def top_table(ctx: UIContext, label: str, since: str, request=None):
     """(rows for the table, long-form rows for the trend plot) of the 20 most mentioned entities."""
-    import pandas as pd
-
     try:
         filters = ctx.session_filters(Filters.from_input(since=since or None), request)
         found = Entities(ctx.settings, ctx.assistant.store).top(filters, label=label or None, limit=20)
     except VeilleError as exc:
         raise gr.Error(str(exc)) from None
     table = pd.DataFrame([(e.name, label_name(e.label), e.documents, e.mentions) for e in found],
-                         columns=["entité", "type", "documents", "mentions"])
+                         columns=TOP_COLUMNS)
     trend = pd.DataFrame([(period, n, e.name) for e in found[:5] for period, n in e.trend],
-                         columns=["période", "documents", "entité"])
+                         columns=TREND_COLUMNS)
     return table, trend
 
 
@@ -37,8 +39,8 @@ def timeline_html(ctx: UIContext, name: str, request=None) -> str:
                                                                    limit=60)
     except VeilleError as exc:  # unknown name: the close names are in the message
         return sanitize(f"<p>{esc(str(exc))}</p>")
-    parts = [f"<h4>{esc(t.name)} ({esc(label_name(t.label))}) — {t.mentions} mention(s) dans {t.documents} "
-             f"document(s)</h4>"]
+    parts = [f"<h4>{esc(t.name)} ({esc(label_name(t.label))}) — {plural(t.mentions, 'mention')} dans "
+             f"{plural(t.documents, 'document')}</h4>"]
     for e in t.entries:
         url = safe_url(e.url)
         title = f'<a href="{esc(url)}" target="_blank">{esc(e.title)}</a>' if url else esc(e.title)
@@ -60,7 +62,9 @@ def build_entities_tab(ctx: UIContext) -> dict:
         since = gr.Textbox(label="Depuis", placeholder="AAAA, AAAA-MM ou AAAA-MM-JJ", elem_id="entities-since")
         show = gr.Button("Afficher", variant="primary", elem_id="entities-show")
     with gr.Row(equal_height=False):
-        table = gr.Dataframe(label="Les plus citées", interactive=False, elem_id="entities-table")
+        # Its real headers from the start (Gradio shows « 1 2 3 » over an empty table), filled on « Afficher ».
+        table = gr.Dataframe(pd.DataFrame(columns=TOP_COLUMNS), label="Les plus citées", interactive=False,
+                             elem_id="entities-table")
         plot = gr.LinePlot(x="période", y="documents", color="entité", title="Tendance (documents datés)",
                            elem_id="entities-trend")
     with gr.Row():

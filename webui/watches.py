@@ -12,7 +12,7 @@ import gradio as gr
 
 from ingestion.metadata import slug
 from veille.filters import Filters, source_label
-from veille.numbers import decimal
+from veille.numbers import decimal, plural
 from watch.news import whats_new
 from watch.watches import WatchError, add_watch, apply_to_existing, list_watches, news, remove_watch
 from webui.context import UIContext, field_message
@@ -39,7 +39,7 @@ def render_news(ctx: UIContext, request=None) -> str:
             url = safe_url(h.url)
             title = esc(h.title or source_label(h.url))
             link = f'<a href="{esc(url)}" target="_blank">{title}</a>' if url else title
-            badge = " <strong>nouveau</strong>" if not h.seen else ""
+            badge = " <strong>non lu</strong>" if not h.seen else ""  # as « Tout marquer comme lu » says
             blocks.append(f'<details class="src"><summary>{link}{badge} <span class="src-meta">'
                           f'{DOC_TYPE_LABELS.get(h.doc_type, "Autre")} · {format_date(h.date)} · '
                           f'pertinence {decimal(h.score, 2)}</span></summary><blockquote class="src-quote">'
@@ -47,6 +47,17 @@ def render_news(ctx: UIContext, request=None) -> str:
                           f'class="doc-link">Lire le document</a></div></details>')
         blocks.append("</div>")
     return sanitize("".join(blocks))
+
+
+def nothing_new(ctx: UIContext, request=None) -> str:
+    """What to say when no document arrived since the visit concerns the user: « Rien de nouveau » only when
+    no finding of the watches is unread either (one such finding is listed just below, marked « non lu »)."""
+    restrict = ctx.visible(request) if ctx.restricted else None
+    unread = sum(len(hits) for hits in news(ctx.settings, mark_seen=False, restrict=restrict).values())
+    if not unread:
+        return "Rien de nouveau qui concerne vos veilles, entités suivies ou filières."
+    return ("Aucun document arrivé depuis votre dernière visite ne concerne vos veilles, entités suivies ou "
+            f"filières ; les veilles ont {plural(unread, 'résultat non lu', 'résultats non lus')}, ci-dessous.")
 
 
 def render_since_visit(ctx: UIContext, request=None) -> str:
@@ -57,7 +68,7 @@ def render_since_visit(ctx: UIContext, request=None) -> str:
              else f"Nouveautés depuis votre dernière visite ({since})")
     parts = [f"<h4>{esc(title)}</h4>"]
     if not found.items:
-        parts.append("<p><small>Rien de nouveau qui concerne vos veilles, entités suivies ou filières.</small></p>")
+        parts.append(f"<p><small>{esc(nothing_new(ctx, request))}</small></p>")
     for item in found.items:
         url = safe_url(item.url)
         label = esc(item.title or item.source)
@@ -112,36 +123,36 @@ def build_watches_tab(ctx: UIContext) -> dict:
 
     def mark_read(request: gr.Request = None):
         news(ctx.settings, mark_seen=True)
-        return render_news(ctx, request)
+        return render_news(ctx, request), render_since_visit(ctx, request)
 
     def on_add(q, n, f, apply_existing, request: gr.Request = None):
         if not ctx.is_admin(request):
-            return field_message("Création de veilles réservée aux administrateurs."), gr.skip()
+            return field_message("Création de veilles réservée aux administrateurs."), gr.skip(), gr.skip()
         try:
             w = add_watch(q, Filters(filieres=[slug(f)] if f and f.strip() else []), name=n or None,
                           settings=ctx.settings)
         except WatchError as exc:
-            return field_message(str(exc)), gr.skip()
+            return field_message(str(exc)), gr.skip(), gr.skip()
         done = f"Veille « {w.name} » enregistrée."
         if apply_existing:  # « appliquer aux documents déjà présents »
             hits = apply_to_existing(w, ctx.settings, assistant=ctx.assistant)
-            done += (f" Documents déjà présents : {len(hits)} document{'s' if len(hits) > 1 else ''} "
-                     f"pertinent{'s' if len(hits) > 1 else ''}.")
-        return done, render_news(ctx, request)
+            done += f" Documents déjà présents : {plural(len(hits), 'document pertinent', 'documents pertinents')}."
+        # The panel above says whether anything is new: it follows the board (findings just made are unread).
+        return done, render_news(ctx, request), render_since_visit(ctx, request)
 
     def on_remove(n, request: gr.Request = None):
         if not ctx.is_admin(request):
-            return field_message("Suppression de veilles réservée aux administrateurs."), gr.skip()
+            return field_message("Suppression de veilles réservée aux administrateurs."), gr.skip(), gr.skip()
         try:
             w = remove_watch((n or "").strip(), ctx.settings)
         except WatchError as exc:
-            return field_message(str(exc)), gr.skip()
-        return f"Veille « {w.name} » supprimée.", render_news(ctx, request)
+            return field_message(str(exc)), gr.skip(), gr.skip()
+        return f"Veille « {w.name} » supprimée.", render_news(ctx, request), render_since_visit(ctx, request)
 
     refresh.click(show, None, board, api_name=False)
     refresh.click(show_since_visit, None, since_visit, api_name=False)
-    mark.click(mark_read, None, board, api_name=False)
-    add.click(on_add, [query, name, filiere, existing], [message, board], api_name=False)
-    remove.click(on_remove, [name], [message, board], api_name=False)
+    mark.click(mark_read, None, [board, since_visit], api_name=False)
+    add.click(on_add, [query, name, filiere, existing], [message, board, since_visit], api_name=False)
+    remove.click(on_remove, [name], [message, board, since_visit], api_name=False)
     return {"watches_board": (show, board)}
 

@@ -17,6 +17,7 @@ from assistant.generation.llm import LLMClient, LLMError, short_model_name
 from assistant.generation.prompts import render
 from assistant.generation.verify import Verification, Verifier
 from veille.config import Settings
+from veille.numbers import plural
 from veille.passage import ScoredPassage
 from veille.text import fold
 
@@ -45,10 +46,6 @@ def format_passages(passages: list[ScoredPassage]) -> str:
 def is_refusal(text: str) -> bool:
     head = fold(text.strip().strip("«»\"' "))[:60]
     return head.startswith(fold(REFUSAL)[:40]) or head.startswith("le corpus ne contient pas")
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}{'s' if n > 1 else ''}"
 
 
 @dataclass

@@ -13,6 +13,7 @@ from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
 from veille.dates import parse_date
 from veille.errors import VeilleError
+from veille.numbers import plural
 
 FIELDS = ("id", "date", "login", "event", "question", "doc_ids", "detail")
 
@@ -54,7 +55,7 @@ def cmd_export(args) -> int:
         if args.output:
             handle.close()
     if args.output:
-        err.print(f"{len(found)} ligne(s) écrites dans {Path(args.output)}.")
+        err.print(f"{plural(len(found), 'ligne écrite', 'lignes écrites')} dans {Path(args.output)}.")
     return 0
 
 

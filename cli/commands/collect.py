@@ -8,11 +8,11 @@ from pathlib import Path
 from rich.table import Table
 
 from cli.console import err, out
-from cli.render import count_table, plural, print_watch_summary
+from cli.render import count_table, print_watch_summary
 from ingestion.collect import Collector, load_sources, sources_from_urls
 from ingestion.collect.state import CollectState
 from veille.config import get_settings
-from veille.numbers import seconds
+from veille.numbers import plural, seconds
 from watch.watches import after_ingestion
 
 COLUMNS = (("fetched", "reçues"), ("new", "nouvelles"), ("changed", "modifiées"), ("unchanged", "inchangées"),

@@ -10,6 +10,7 @@ from rich.table import Table
 from assistant.entities import Entities, EntityError, label_name
 from cli.console import out
 from cli.options import add_entity_scope_args, filters_from_args
+from veille.numbers import plural
 from watch.brief import french_date
 
 BARS = "▁▂▃▄▅▆▇█"
@@ -49,8 +50,8 @@ def _timeline(args) -> int:
     if args.json:
         print(json.dumps(timeline.as_dict(), ensure_ascii=False))
         return 0
-    out.print(f"[bold]{timeline.name}[/] ({label_name(timeline.label)}) — {timeline.mentions} mention(s) dans "
-              f"{timeline.documents} document(s)", highlight=False)
+    out.print(f"[bold]{timeline.name}[/] ({label_name(timeline.label)}) — {plural(timeline.mentions, 'mention')} dans "
+              f"{plural(timeline.documents, 'document')}", highlight=False)
     for e in timeline.entries:
         where = " · ".join(x for x in (e.doc_type, e.url or e.source) if x)
         out.print(f"\n[bold]{french_date(e.date)}[/] — {e.title} ({where})", highlight=False, markup=True)

@@ -11,6 +11,7 @@ from accounts.feedback import FeedbackStore, export_pairs, feedback_path
 from cli.console import err, out
 from cli.french_argparse import ACTION_HELP
 from veille.config import get_settings
+from veille.numbers import plural
 
 
 def _store():
@@ -22,7 +23,7 @@ def cmd_export(args) -> int:
     lines = "".join(json.dumps(p, ensure_ascii=False) + "\n" for p in pairs)
     if args.output:
         Path(args.output).write_text(lines, encoding="utf-8")
-        err.print(f"{len(pairs)} paire(s) candidate(s) écrite(s) dans {args.output} "
+        err.print(f"{plural(len(pairs), 'paire candidate écrite', 'paires candidates écrites')} dans {args.output} "
                   f"({sum(p['needs_review'] for p in pairs)} à relire).")
     else:
         sys.stdout.write(lines)

@@ -7,9 +7,9 @@ from pathlib import Path
 from rich.table import Table
 
 from cli.console import err, out
-from cli.render import count_table, plural, print_watch_summary
+from cli.render import count_table, print_watch_summary
 from ingestion.pipeline import ingest
-from veille.numbers import decimal, seconds
+from veille.numbers import decimal, plural, seconds
 from watch.watches import after_ingestion
 
 

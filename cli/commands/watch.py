@@ -12,10 +12,10 @@ from assistant.service import get_assistant
 from cli.console import err, out
 from cli.french_argparse import ACTION_HELP
 from cli.options import add_filter_args, filters_from_args
-from cli.render import plural, print_watch_summary
+from cli.render import print_watch_summary
 from veille.config import get_settings
 from veille.filters import Filters, source_label
-from veille.numbers import decimal
+from veille.numbers import decimal, plural
 from watch.news import whats_new
 from watch.schedule import Interval, set_interval, watch_job
 from watch.watches import add_watch, apply_to_existing, list_watches, news, remove_watch, run_watches
@@ -72,7 +72,7 @@ def _since_visit(args) -> int:
     since = dt.datetime.fromtimestamp(found.since).strftime("%d/%m/%Y %H:%M")
     title = "Première visite : nouveautés des 7 derniers jours" if found.first_visit else \
         f"Nouveautés depuis votre dernière visite ({since})"
-    out.print(f"[bold]{title}[/] — {len(found.items)} document(s)", highlight=False)
+    out.print(f"[bold]{title}[/] — {plural(len(found.items), 'document')}", highlight=False)
     if not found.items:
         out.print("  Rien de nouveau qui concerne vos veilles, entités suivies ou filières.")
     for i, item in enumerate(found.items, 1):
