@@ -4,6 +4,8 @@ from __future__ import annotations
 import shutil
 import time
 
+from conftest import veille
+
 from ingestion.pipeline import Ingestor
 from veille.store import get_store
 
@@ -55,7 +57,8 @@ def test_same_text_from_two_places_is_stored_once(settings, corpus_copy, tmp_pat
     shutil.copy(src, other / "copie.txt")
     report = Ingestor(settings, progress=False).ingest_paths([corpus_copy, other])
     assert report.count("added") == 5
-    assert any("doublon" in o.reason for o in report.outcomes)
+    copy = next(o for o in report.outcomes if o.source.endswith("copie.txt"))
+    assert copy.status == "unchanged" and copy.reason.startswith(f"contenu identique à « {src.name} »"), copy
     store = get_store(settings)
     assert store.db.execute("SELECT count(*) FROM documents").fetchone()[0] == 5
     assert store.db.execute("SELECT count(*) FROM sources").fetchone()[0] == 6
@@ -91,3 +94,30 @@ def test_switching_embedder_on_the_same_data_directory_fills_the_new_collection(
     store = get_store(other)
     assert store.collection.count() == store.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
     assert store.settings.collection_name == "veille_use-m3"
+
+
+def test_an_attachment_identical_to_a_file_of_the_batch_is_said(tmp_path, env):
+    """`veille ingest` of a folder where a mail carries a note also saved beside it: the note is stored once, and
+    the report says which attachment was folded into which file instead of a bare « inchangés 1 »."""
+    import json
+    from email.message import EmailMessage
+
+    folder = tmp_path / "arrivees"
+    folder.mkdir()
+    note = ("Note de conjoncture de la filière bois normande.\n\nLes scieries de l'Orne ont augmenté leur "
+            "production de douze pour cent en 2025 selon l'interprofession régionale du bois.\n")
+    (folder / "a-note-bois.txt").write_text(note, encoding="utf-8")
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "veille@exemple.fr", "equipe@exemple.fr", "Conjoncture bois"
+    mail.set_content("Bonjour,\n\nVous trouverez ci-joint la note de conjoncture de la filière bois, à diffuser "
+                     "aux conseillers de filière.\n\nL'équipe veille\n")
+    mail.add_attachment(note.encode("utf-8"), maintype="text", subtype="plain", filename="note-bois.txt")
+    (folder / "b-courriel.eml").write_bytes(bytes(mail))
+
+    res = veille("ingest", str(folder), env=env)
+    assert res.returncode == 0, res.stderr
+    shown = " ".join(res.stdout.split())
+    assert "Textes déjà présents (gardés une fois)" in shown, res.stdout
+    assert "b-courriel.eml#note-bois.txt — pièce jointe identique à « a-note-bois.txt »" in shown, res.stdout
+    again = veille("ingest", "--json", str(folder), env=env)  # unchanged files: nothing to say again
+    assert json.loads(again.stdout)["duplicates"] == [] and json.loads(again.stdout)["unchanged"] == 3

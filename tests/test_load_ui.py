@@ -69,7 +69,7 @@ def test_twenty_concurrent_sessions_get_their_own_answers(served):
         want = expected[r["question"]]
         body = text(history[1])
         if want.refused:
-            assert "Le corpus ne couvre pas" in body
+            assert md_literal(want.answer.partition(". ")[0]) in body  # the refusal every channel gives
         else:
             assert link_citations(md_literal(want.answer, lines=True), 0) in body, f"session {r['i']}: mauvaise réponse"
             assert want.citations[0].title.split()[0] in sources_html

@@ -146,4 +146,4 @@ def test_the_chat_and_the_terminal_show_the_answer_words_in_bold_and_a_partial_a
     partial = ask(store, "Quel est le chiffre d'affaires de la Laiterie du Bocage ?", UNREACHABLE)
     shown = render_answer(partial, 1, "extractif")
     assert shown.startswith("**Pas de réponse précise.") and 'class="cite"' in shown
-    assert "Le corpus ne couvre pas cette question" not in shown  # not the « nothing found » refusal
+    assert "ne contient pas d'information" not in shown  # not the « nothing found » refusal

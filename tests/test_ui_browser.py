@@ -239,9 +239,13 @@ def test_chat_sources_filters_followup_export_feedback(page, server, app_home):
     page.get_by_role("checkbox", name="Rapport").uncheck()
     page.get_by_role("checkbox", name="Bulletin").check()
     text = ask(page, "Qui co-préside le comité stratégique d'intelligence économique territoriale ?")
-    assert "Le corpus ne couvre pas cette question" in text and "retirez ou élargissez les filtres" in text
+    assert "Le corpus ne contient pas d'information" in text and "retirez des filtres" in text
     shot(page, "06-refus")
     page.get_by_role("checkbox", name="Bulletin").uncheck()
+    # Without a filter, the same refusal as the command line's, with nothing to remove.
+    from assistant.answering.answer import REFUSAL_UNFILTERED
+    text = ask(page, "Quel temps fera-t-il à Tokyo demain ?")
+    assert " ".join(REFUSAL_UNFILTERED.split()) in " ".join(text.split()) and "filtres" not in text.split("Mode :")[0]
 
 
 def test_hostile_corpus_html_does_not_execute(page):

@@ -50,6 +50,7 @@ def test_veille_serve_warms_up_then_serves_offline(env):
         proc.terminate()  # SIGTERM, as a service manager stops it: the same clean stop as Ctrl-C
         rest = proc.communicate(timeout=60)[0]
     assert "Traceback" not in rest and "Arrêt demandé" in rest, rest
+    assert f"Serveur arrêté (port {port} libéré)." in rest and "Closing server" not in rest, rest  # French only
     assert not (Path(env["VEILLE_HOME"]) / "ask.sock").exists()  # `veille ask` is not sent to a dead server
 
 

@@ -28,8 +28,10 @@ class RateColumn(ProgressColumn):
         self.unit = unit
 
     def render(self, task) -> Text:
-        # Average over the task's life: batched stages advance in bursts, so an instantaneous rate misleads.
-        speed = task.completed / task.elapsed if task.elapsed else None
+        # Average over the task's life: batched stages advance in bursts, so an instantaneous rate misleads. A
+        # finished task keeps its rate (its clock would go on running while later stages work).
+        elapsed = task.finished_time if task.finished else task.elapsed
+        speed = task.completed / elapsed if elapsed else None
         unit = task.fields.get("unit", self.unit)
         return Text(f"{speed:,.1f} {unit}/s" if speed else f"– {unit}/s", style="progress.data.speed")
 
@@ -59,12 +61,17 @@ class _IngestBar:
         self.chunk_task = progress.add_task("Passages vectorisés", total=None, unit="passages")
         self.lines = lines
         self.started = self.last_line = time.monotonic()
-        self.done = self.chunks_done = 0
+        self.done = self.chunks_done = self.chunks_total = 0
 
     def file(self) -> None:
         self.done += 1
         self.progress.advance(self.files)
         self._line()
+
+    def expect_chunks(self, n: int) -> None:
+        """``n`` more passages to embed (a batch of documents read): « 16/23 » and the time left, not « 16/? »."""
+        self.chunks_total += n
+        self.progress.update(self.chunk_task, total=self.chunks_total)
 
     def chunks(self, n: int) -> None:
         self.chunks_done += n
@@ -84,8 +91,8 @@ class _IngestBar:
         self.last_line = now
         elapsed = now - self.started
         left = elapsed / self.done * (self.total - self.done) if self.done else None
-        print(f"Fichiers lus {self.done}/{self.total} · passages vectorisés {self.chunks_done} · écoulé "
-              f"{_duration(elapsed)}" + (f" · reste environ {_duration(left)}" if left is not None else ""),
+        print(f"Fichiers lus {self.done}/{self.total} · passages vectorisés {self.chunks_done}/{self.chunks_total} · "
+              f"écoulé {_duration(elapsed)}" + (f" · reste environ {_duration(left)}" if left is not None else ""),
               file=sys.stderr, flush=True)
 
 

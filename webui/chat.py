@@ -14,6 +14,7 @@ from assistant.conversation.session import Conversation
 from veille.dates import DateError, filter_bound
 from veille.filters import Filters, source_label
 from veille.markup import md_literal
+from veille.numbers import plural
 from webui.context import UIContext, field_message, ui_error, ui_info, ui_warning
 from webui.docx_export import export_files
 from webui.feedback import build_feedback_controls
@@ -50,14 +51,10 @@ def describe_filters(filters: dict) -> str:
 
 
 def refusal_text(answer: Answer) -> str:
-    tips = ["reformulez avec les mots des documents (noms d'organismes, de dispositifs, de lieux)"]
-    active = describe_filters(answer.filters)
-    if active:
-        tips.insert(0, f"retirez ou élargissez les filtres actifs ({md_literal(active)})")
-    tips.append("consultez l'onglet « Corpus » pour voir ce qui est indexé")
-    return ("**Le corpus ne couvre pas cette question.** Aucun document indexé ne permet d'y répondre "
-            "de façon sûre, je préfère ne rien inventer.\n\nPour essayer autrement : "
-            + " ; ".join(tips) + ".")
+    """The refusal as the command line and the JSON say it (``answer.answer``: one text for every channel,
+    assistant/answering/answer.py), its first sentence in bold; the active filters are in the footer."""
+    head, dot, rest = answer.answer.partition(". ")
+    return f"**{md_literal(head + dot.strip())}** {md_literal(rest)}".rstrip()
 
 
 def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | None = None) -> str:
@@ -87,7 +84,7 @@ def render_answer(answer: Answer, turn: int, mode_label: str, partial: str | Non
     footer.append(f"Filtres actifs : {md_literal(active)}" if active else "Filtres : aucun (tout le corpus)")
     if answer.citations and partial is None:
         n = len(answer.citations)
-        footer.append(f"{n} source{'s' if n > 1 else ''} — cliquez sur [n] pour {'les' if n > 1 else 'la'} voir")
+        footer.append(f"{plural(n, 'source')} — cliquez sur [n] pour {'les' if n > 1 else 'la'} voir")
     lines.append("\n<small class='answer-meta'>" + " · ".join(footer) + "</small>")
     return "\n".join(lines)
 
@@ -159,8 +156,9 @@ def conversation_markdown(conv: Conversation, mode_label: str) -> str:
     out = [f"# Conversation Veille — {datetime.now().strftime('%d/%m/%Y %H:%M')}", "",
            f"Mode de réponse : {mode_label}", ""]
     if conv.dropped:
-        out += [f"*Les {conv.dropped} premiers échanges ne sont plus conservés (au plus {CHAT_MAX_TURNS} le sont).*",
-                ""]
+        gone = ("Le premier échange n'est plus conservé" if conv.dropped == 1 else
+                f"Les {conv.dropped} premiers échanges ne sont plus conservés")
+        out += [f"*{gone} (au plus {CHAT_MAX_TURNS} le sont).*", ""]
     for i, t in enumerate(conv.turns, 1):
         a = t.answer
         out += [f"## {i}. {lit(t.question)}", ""]
@@ -223,7 +221,9 @@ def build_chat_tab(ctx: UIContext, examples: list[str] | None = None) -> dict:
                                              "Chaque réponse cite ses sources ; cliquez sur un exemple pour commencer.",
                                  buttons=["copy"])
             with gr.Row():
-                question = gr.Textbox(placeholder="Votre question… (Entrée pour envoyer)", show_label=False,
+                # The label stays hidden but names the box for screen readers (else « Textbox »).
+                question = gr.Textbox(label="Votre question", placeholder="Votre question… (Entrée pour envoyer)",
+                                      show_label=False,
                                       scale=5, elem_id="question", autofocus=True, max_lines=4)
                 send = gr.Button("Envoyer", variant="primary", scale=1, elem_id="send")
             with gr.Row():

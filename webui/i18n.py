@@ -7,7 +7,8 @@ for every locale Gradio ships, so the page reads French whatever the browser's l
 flat (« chatbot.copy_message »): svelte-i18n looks a flat key up before the nested catalogue, so ours win.
 
 A few strings are written in Gradio's JavaScript without any translation key (the progress line
-« processing | 0.3s », file sizes « 12.3 KB », screen-reader labels « bot's message: », « Close »):
+« processing | 0.3s », file sizes « 12.3 KB », screen-reader labels « bot's message: », « Close », « Remove
+this file »):
 ``DOM_TRANSLATIONS`` is a small script that rewrites them as they appear."""
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ DOM_TRANSLATIONS = r"""
   }
   function label(t) {
     const out = t.replace(/^bot's message: /, 'Réponse de Veille : ').replace(/^user's message: /, 'Votre question : ')
-      .replace(/^Close$/, 'Fermer').replace(/^Clear$/, 'Effacer').replace(/^Remove$/, 'Retirer');
+      .replace(/^Close$/, 'Fermer').replace(/^Clear$/, 'Effacer').replace(/^Remove$/, 'Retirer')
+      .replace(/^Remove this file$/, 'Retirer ce fichier');
     // A message read aloud as text, not as its HTML (« <a href=… class="cite"> »).
     return out === t ? out : out.replace(/<[^>]*>/g, '').replace(/\s+/g, ' ').slice(0, 300);
   }

@@ -80,5 +80,6 @@ def start(host: str = "127.0.0.1", port: int = 7860, settings: Settings | None =
         finally:
             if app.veille_ask_socket:
                 app.veille_ask_socket.close()
-            app.close()
+            app.close(verbose=False)  # Gradio would print « Closing server running on port: 7860 »
+            say(f"Serveur arrêté (port {port} libéré).")
     return app

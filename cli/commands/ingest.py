@@ -47,6 +47,9 @@ def print_ingest_report(report) -> None:
     _detail("Fichiers ignorés ou en échec", ["fichier", "statut", "raison"], problems)
     cut = [(o.source, o.reason) for o in report.outcomes if o.status in ("added", "updated") and o.reason]
     _detail("Documents lus en partie", ["fichier", "ce qui manque"], cut)
+    # « inchangés » alone would hide an attachment folded into a file of the same batch: each one is said.
+    _detail("Textes déjà présents (gardés une fois)", ["fichier", "identique à"],
+            [(o.source, o.reason) for o in report.duplicates()])
     if report.documents_written and report.embed_seconds > 0:
         out.print(f"Débit : {decimal(report.documents_written / report.seconds, 2)} documents/s, "
                   f"{decimal(report.chunks_written / report.seconds, 1)} passages/s")
