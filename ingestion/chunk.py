@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
+from typing import Collection
 
 from veille.text import split_sentences
 
@@ -45,14 +46,14 @@ def _is_heading(line: str, next_raw: str | None) -> bool:
     return next_raw is None or not next_raw.strip()
 
 
-def _units(text: str, max_unit_chars: int) -> list[_Unit]:
+def _units(text: str, max_unit_chars: int, headings: Collection[int] = ()) -> list[_Unit]:
     lines = text.split("\n")
     heading_spans: set[tuple[int, int]] = set()
     pos = 0
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if stripped and _is_heading(stripped, lines[i + 1] if i + 1 < len(lines) else None):
-            s = pos + line.index(stripped)
+        s = pos + line.index(stripped) if stripped else pos
+        if stripped and (s in headings or _is_heading(stripped, lines[i + 1] if i + 1 < len(lines) else None)):
             heading_spans.add((s, s + len(stripped)))
         pos += len(line) + 1
     units: list[_Unit] = []
@@ -85,9 +86,11 @@ def _word_windows(text: str, start: int, end: int, size: int, max_chars: int):
         yield window[0][0], window[-1][1]
 
 
-def chunk_text(text: str, target_words: int = 160, overlap: int = 1) -> list[Chunk]:
+def chunk_text(text: str, target_words: int = 160, overlap: int = 1, headings: Collection[int] = ()) -> list[Chunk]:
+    """``headings``: where the lines the extractor marked as headings start (``normalize.clean_document``); a
+    short line standing alone is taken for one too."""
     max_chars = target_words * CHARS_PER_WORD
-    units = _units(text, min(MAX_SENTENCE_WORDS * CHARS_PER_WORD, max_chars))
+    units = _units(text, min(MAX_SENTENCE_WORDS * CHARS_PER_WORD, max_chars), set(headings))
     chunks: list[Chunk] = []
     current: list[_Unit] = []
     heading = ""

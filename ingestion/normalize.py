@@ -23,6 +23,10 @@ _ABSURD_TOKEN = re.compile(r"\S{%d,}" % (ABSURD_TOKEN_CHARS + 1))
 # Where a page starts, carried through the clean-up: a private-use character (removed from any input
 # first), kept off every line test and repetition count, and put back where its page's first line went.
 _MARK = "\ue000"
+# Where a heading line starts once its '#' marks are gone, carried the same way (put in after the clean-up of
+# control and private-use characters, so never taken from the input).
+_HEADING = "\ue001"
+_MARKS = re.compile(f"[{_MARK}{_HEADING}]|[^{_MARK}{_HEADING}]+")
 # « [Charte cybersécurité](#) » → « Charte cybersécurité »; images « ![logo](a.png) » go altogether.
 _MD_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"\n]*\")?\)")
@@ -51,15 +55,23 @@ _GLUED = re.compile(r"(?<=[a-zà-ÿ]{2}|[A-Z]{2}|\d{2}|\d\)|[a-zà-ÿ]\))\.(?=[A
 
 
 def clean_text(text: str) -> str:
-    """NFC, unified spaces, absurd tokens dropped, Markdown link residue removed, list items one per line,
-    hard-wrapped lines re-joined, glued sentences split, repeated and boilerplate lines dropped."""
-    return _clean(text.replace(_MARK, ""))
+    """NFC, unified spaces, absurd tokens dropped, Markdown marks and link residue removed, list items one per
+    line, hard-wrapped lines re-joined, glued sentences split, repeated and boilerplate lines dropped."""
+    return _unmark(_clean(text.replace(_MARK, "")))[0]
 
 
 def clean_pages(text: str, pages: list[int]) -> tuple[str, list[int]]:
     """``clean_text`` of a paged text, with the offset where each page starts in the cleaned text."""
+    cleaned, starts, _ = clean_document(text, pages)
+    return cleaned, starts
+
+
+def clean_document(text: str, pages: list[int]) -> tuple[str, list[int], list[int]]:
+    """``clean_text`` with the offsets where each page starts ([] when unpaged) and where each heading line
+    starts (a '#' line of the extracted text, stored without its marks: the chunker still knows it)."""
     if len(pages) < 2:
-        return clean_text(text), [0] if pages else []
+        cleaned, _, headings = _unmark(_clean(text.replace(_MARK, "")))
+        return cleaned, [0] if pages else [], headings
     bounds = [*pages[1:], len(text)]
     joined, previous = [], 0
     for i, end in enumerate(bounds):
@@ -71,14 +83,26 @@ def clean_pages(text: str, pages: list[int]) -> tuple[str, list[int]]:
         body = piece.rstrip("\n")
         # the page's own line breaks, then the mark on a line of its own before the next page
         joined.append(body + "\n" * max(1, len(piece) - len(body)) + _MARK + "\n")
-    cleaned = _clean("".join(joined))
-    starts, out, cursor = [0], [], 0
-    for i, piece in enumerate(cleaned.split(_MARK)):
-        if i:
-            starts.append(cursor)
-        out.append(piece)
-        cursor += len(piece)
-    return "".join(out), starts
+    cleaned, starts, headings = _unmark(_clean("".join(joined)))
+    return cleaned, [0, *starts], headings
+
+
+def _unmark(text: str) -> tuple[str, list[int], list[int]]:
+    """``text`` without its page and heading marks, with where each page and each heading then starts."""
+    out: list[str] = []
+    pages: list[int] = []
+    headings: list[int] = []
+    cursor = 0
+    for m in _MARKS.finditer(text):
+        piece = m.group()
+        if piece == _MARK:
+            pages.append(cursor)
+        elif piece == _HEADING:
+            headings.append(cursor)
+        else:
+            out.append(piece)
+            cursor += len(piece)
+    return "".join(out), pages, headings
 
 
 def _clean(text: str) -> str:
@@ -137,7 +161,8 @@ def _md_plain(text: str) -> str:
 
 
 def _plain_headings(text: str) -> str:
-    """« ## Titre » lines as « Titre », a blank line after each (a page mark before it stays)."""
+    """« ## Titre » lines as « Titre » (with the heading mark), a blank line after each (a page mark before it
+    stays)."""
     lines = text.split("\n")
     out: list[str] = []
     for i, line in enumerate(lines):
@@ -146,7 +171,7 @@ def _plain_headings(text: str) -> str:
             out.append(line)
             continue
         if m.group(2):
-            out.append(m.group(1) + m.group(2))
+            out.append(m.group(1) + _HEADING + m.group(2))
             if i + 1 < len(lines) and lines[i + 1].strip(_MARK + " "):
                 out.append("")
         elif m.group(1):

@@ -153,6 +153,22 @@ def test_markdown_and_formatted_pages_are_stored_searched_and_quoted_as_text(ass
     assert not MARKS.search(page.answer + page.citations[0].quote)
 
 
+def test_headings_lose_their_marks_but_stay_headings_for_the_chunker():
+    from ingestion.chunk import chunk_text
+    from ingestion.extract import extract_markdown
+    from ingestion.normalize import clean_document
+
+    long_question = "Que reproche le parquet national financier aux contrats signés par la société en 2019 ?"
+    extracted = extract_markdown(f"# Affaire\n\n## {long_question}\n" + "Le parquet examine les contrats. " * 60)
+    text, pages, headings = clean_document(extracted.text, extracted.pages)
+    assert "#" not in text and text.startswith(f"Affaire\n\n{long_question}\n\nLe parquet") and pages == []
+    assert [text[h:].split("\n", 1)[0] for h in headings] == ["Affaire", long_question]
+    chunks = chunk_text(text, 160, 1, headings)
+    assert len(chunks) > 1 and {c.heading for c in chunks[1:]} == {long_question}
+    # Without the marks' places, a question that long on its own line would not be taken for a heading.
+    assert {c.heading for c in chunk_text(text, 160, 1)[1:]} == {"Affaire"}
+
+
 def test_a_greeting_or_a_covering_formula_is_never_the_answer(assistant):
     answer = assistant.ask("Combien de logements le réseau de chaleur de Caen dessert-il ?")
     assert not answer.refused, answer.answer

@@ -31,8 +31,8 @@ def author_of(request) -> str:
 
 def review_html(b: Bulletin) -> str:
     """The draft for review: every proposed item with its state, comment and author; dropped ones at the end."""
-    parts = [f"<h3>{esc(b.title)}</h3><p class='src-meta'>{esc(b.period.description)} · {plural(b.item_count, 'élément')}"
-             f" · audience : {esc(b.audience)}</p>"]
+    parts = [f"<h3>{esc(b.title)}</h3><p class='src-meta'>{esc(b.period.description)} · "
+             f"{plural(b.item_count, 'élément')} · audience : {esc(b.audience)}</p>"]
     if b.note:
         parts.append(f"<p><em>{esc(b.note)}</em></p>")
     for section in b.sections:
