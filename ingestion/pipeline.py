@@ -54,6 +54,10 @@ class IngestReport:
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
+    def duplicates(self) -> list[Outcome]:
+        """Documents kept once because their text is already there (« pièce jointe identique à … »)."""
+        return [o for o in self.outcomes if o.status == "unchanged" and o.reason]
+
     @property
     def chunks_written(self) -> int:
         return sum(o.chunks for o in self.outcomes if o.status in ("added", "updated"))
@@ -74,6 +78,7 @@ class IngestReport:
                          for o in self.outcomes if o.status in ("skipped", "failed")],
             "cut": [{"source": o.source, "reason": o.reason}
                     for o in self.outcomes if o.status in ("added", "updated") and o.reason],
+            "duplicates": [{"source": o.source, "reason": o.reason} for o in self.duplicates()],
         }
 
 
@@ -149,6 +154,33 @@ def documents_of(source: str, extracted: Extracted, extra: dict):
 def container_of(source: str) -> str:
     """The file (or URL) a part source comes from: ``box.mbox#message-2/x.csv`` → ``box.mbox``."""
     return source.rsplit("#", 1)[0] if "#" in source and not Path(source).exists() else source
+
+
+def described(source: str) -> str:
+    """How a report names where a text comes from: « note.txt », « la pièce jointe « note.txt » de offre.eml »,
+    « le message 2 de boite.mbox » (never a server path: the file's name only)."""
+    if "://" in source:
+        return f"« {source} »"
+    container = container_of(source)
+    name = Path(container).name
+    if container == source:
+        return f"« {name} »"
+    part = source[len(container) + 1:].rsplit("/", 1)[-1]
+    if part.startswith("message-joint-"):
+        return f"le message joint de « {name} »"
+    if part.startswith("message-"):
+        return f"le message {part.removeprefix('message-')} de « {name} »"
+    return f"la pièce jointe « {part} » de « {name} »"
+
+
+def duplicate_reason(source: str, first: str, stored: bool = False) -> str:
+    """Why a text is not stored again: « pièce jointe identique à « note.txt » (lu dans cette ingestion) : le texte
+    n'est gardé qu'une fois »; ``stored``: ``first`` was in the corpus before this ingestion."""
+    head = described(source)
+    kind = ("pièce jointe identique" if head.startswith("la pièce jointe") else
+            "message identique" if head.startswith("le message") else "contenu identique")
+    where = "déjà dans le corpus" if stored else "lu dans cette ingestion"
+    return f"{kind} à {described(first)} ({where}) : le texte n'est gardé qu'une fois"
 
 
 def _default_title(text: str, source: str) -> str:
@@ -307,13 +339,14 @@ class Ingestor:
         info = {"source": source, "size": item.size, "mtime": item.mtime, "file_hash": doc.doc_id}
         if self.writer.document_done(doc.doc_id):
             previous = self.writer.link_source(doc.doc_id, info)
+            first = (self.store.document(doc.doc_id) or {}).get("source") or ""
+            same = "" if previous or not first or first == source else duplicate_reason(source, first, stored=True)
             return Outcome(source, "unchanged" if previous in (None, doc.doc_id) else "updated",
-                           reason="" if previous else "contenu déjà présent (doublon)", doc_id=doc.doc_id)
+                           reason=same or ("" if previous else "contenu déjà présent (doublon)"), doc_id=doc.doc_id)
         for pending in batch:
             if pending.doc_id == doc.doc_id:  # same text twice in one run: stored once
                 pending.sources.append(info)
-                first = pending.sources[0]["source"]
-                return Outcome(source, "unchanged", f"doublon de {first} (contenu identique, stocké une fois)",
+                return Outcome(source, "unchanged", duplicate_reason(source, pending.sources[0]["source"]),
                                doc_id=doc.doc_id)
         doc.sources.append(info)
         doc.meta["_status"] = "updated" if known else "added"
@@ -333,6 +366,7 @@ class Ingestor:
         texts = [embedding_text(d.meta.get("title", ""), c) for d in batch for c in d.chunks]
         model = f"{self.settings.embedder}|{self.settings.embed_quantize}"
         keys = [embed_key(model, t) for t in texts]
+        bar.expect_chunks(len(texts))  # the passages bar gets a total, hence a time left
         t0 = time.perf_counter()
         if self.settings.embed_cache == "off":
             vectors = embed_texts(self.embedder, texts, self.settings.embed_batch_size, progress=bar.chunks)
