@@ -54,6 +54,20 @@ class Outcome:
     total_s: float
     kind: str  # gardée | coupée | repli | refus | erreur
     why: str
+    server: str = ""  # what llama.cpp logged for this question (tokens read and written, errors)
+
+
+PERF = re.compile(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens.*?\n.*?eval time =\s*([\d.]+) ms /\s*(\d+) runs")
+
+
+def server_side(log: Path, start: int) -> str:
+    """llama.cpp's own account of the requests logged since byte ``start``: prompt tokens evaluated (those past
+    the prefix it kept from the previous request) and tokens written, with their times; errors it raised."""
+    text = log.read_bytes()[start:].decode("utf-8", "replace")
+    parts = [f"prompt {int(pn)} j. en {float(pms) / 1000:.1f} s, réponse {int(en)} j. en {float(ems) / 1000:.1f} s"
+             for pms, pn, ems, en in PERF.findall(text)]
+    parts += sorted({m.strip() for m in re.findall(r"(?:ValueError|RuntimeError|Exception)[^\n]*", text)})
+    return " ; ".join(parts) or "—"
 
 
 def free_port() -> int:
@@ -233,11 +247,11 @@ def table(title: str, rows: list[Outcome]):
     from rich.table import Table
 
     t = Table(title=title)
-    for col in ("question", "1er fragment", "total", "issue", "pourquoi"):
+    for col in ("question", "1er fragment", "total", "issue", "pourquoi", "serveur llama.cpp"):
         t.add_column(col, overflow="fold")
     for r in rows:
         t.add_row(r.question, f"{r.first_draft_s:.1f} s" if r.first_draft_s is not None else "—",
-                  f"{r.total_s:.1f} s", r.kind, r.why)
+                  f"{r.total_s:.1f} s", r.kind, r.why, r.server)
     counts = {k: sum(r.kind == k for r in rows) for k in ("gardée", "coupée", "repli", "refus", "erreur")}
     t.caption = " · ".join(f"{k} : {v}" for k, v in counts.items())
     return t
@@ -312,8 +326,11 @@ def main() -> int:
         if not Path(veille[0]).exists():
             veille = [sys.executable, "-m", "cli"]
         cli_rows = []
+        log = work / "llama.log"
         for q in QUESTIONS:
+            start = log.stat().st_size
             cli_rows.append(run_cli(veille, q, env, args.question_timeout))
+            cli_rows[-1].server = server_side(log, start)
             console.print(f"CLI : {cli_rows[-1]}")
         console.print(table(f"veille ask sur llama.cpp ({model_name}, n_ctx {args.n_ctx}) — temps depuis le "
                             "lancement de la commande", cli_rows))
@@ -330,7 +347,9 @@ def main() -> int:
                 browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
                 try:
                     for q in QUESTIONS:
+                        start = log.stat().st_size
                         ui_rows.append(run_ui(browser, f"http://127.0.0.1:{ui_port}", q, args.question_timeout))
+                        ui_rows[-1].server = server_side(log, start)
                         console.print(f"UI : {ui_rows[-1]}")
                 finally:
                     browser.close()
