@@ -6,6 +6,7 @@ import json
 
 import pytest
 from conftest import REPO, veille
+from hostile_files import NORMAL_NOTE
 from openai_server import FakeOpenAIServer
 
 from assistant.answering.answer import Answer
@@ -31,8 +32,10 @@ def rewrite_chain(questions: list[str]) -> list[str]:
      "Quels sont les pôles de compétitivité normands en 2018 ?"),
     (["Qu'est-ce que le comité stratégique d'intelligence économique territoriale ?", "Qui le préside ?"],
      "Qui préside le comité stratégique d'intelligence économique territoriale ?"),
+    # A new question about what the pronoun stands for: the previous period is not carried (only an elliptical
+    # « Et en 2018 ? » reuses it).
     (["Quels sont les pôles de compétitivité normands depuis 2019 ?", "Qui les finance ?"],
-     "Qui finance les pôles de compétitivité normands depuis 2019 ?"),
+     "Qui finance les pôles de compétitivité normands ?"),
     (["Quand le comité stratégique a-t-il été installé ?", "Qui l'a co-présidé ?"],
      "Qui a co-présidé le comité stratégique ?"),
     (["Qu'est-ce que le comité stratégique ?", "Quand a-t-il été installé ?"],
@@ -96,12 +99,56 @@ def test_dependent_questions_are_rewritten_in_french(previous, question, expecte
 
 
 def test_follow_up_detection_on_the_written_pairs():
-    """Precision and recall of the « depends » decision (``python -m eval.followups``): rules chosen on the
-    dev half, the test half held out."""
+    """Precision and recall of the « depends » decision, and the standalone questions of the pronoun, inversion
+    and chain cases (``python -m eval.followups``): rules chosen on the dev half, the test half held out."""
     pairs = followups.load()
     for split in ("dev", "test"):
         scores, errors = followups.score([p for p in pairs if p["split"] == split])
         assert scores.n >= 30 and scores.precision >= 0.9 and scores.recall >= 0.9, (split, errors)
+        assert scores.rewritten >= 30 and scores.exact >= 0.85, (split, errors)
+
+
+def test_new_cases_are_split_by_their_hash_not_by_hand():
+    cases = [c for c in followups.load() if "expected" in c]
+    assert len(cases) >= 60 and all(c["split"] == followups.hash_split(c) for c in cases)
+    assert 0.4 <= sum(c["split"] == "dev" for c in cases) / len(cases) <= 0.6
+
+
+# The chains users reported, typed as in `veille chat`: (question, what it must become).
+LAITERIE = [("Qui est le directeur général de la Laiterie du Bocage ?",
+             "Qui est le directeur général de la Laiterie du Bocage ?"),
+            # « elle » is feminine: the dairy, not « le directeur général »
+            ("Et combien de salariés emploie-t-elle ?", "Combien de salariés la Laiterie du Bocage emploie-t-elle ?"),
+            ("Et qui la soutient ?", "Qui soutient la Laiterie du Bocage ?"),
+            ("Quand a-t-il été nommé ?", "Quand le directeur général de la Laiterie du Bocage a-t-il été nommé ?")]
+HYDRONOR = [("Quel est le montant de l'investissement d'Hydronor Énergies ?",
+             "Quel est le montant de l'investissement d'Hydronor Énergies ?"),
+            ("Combien d'emplois va-t-elle créer ?", "Combien d'emplois Hydronor Énergies va-t-elle créer ?"),
+            ("Qui l'accompagne ?", "Qui accompagne Hydronor Énergies ?")]
+COMPLEX_INVERSIONS = [
+    ("Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?",
+     "Qui a co-présidé le comité stratégique d'intelligence économique territoriale ?"),
+    ("Et en 2019 ?", "Qui a co-présidé le comité stratégique d'intelligence économique territoriale en 2019 ?"),
+    # complex inversions name their own subject: searched as typed, without the period of the elliptical turn
+    ("Quelles régions se sont-elles portées candidates pour expérimenter le dispositif d'intelligence économique ?",
+     "Quelles régions se sont-elles portées candidates pour expérimenter le dispositif d'intelligence économique ?"),
+    ("Quel document aide-t-il les entreprises normandes à se protéger ?",
+     "Quel document aide-t-il les entreprises normandes à se protéger ?"),
+    # and a pronoun after them finds the noun phrase that agrees with it (« elles »: the companies)
+    ("Comment peuvent-elles se protéger ?", "Comment les entreprises normandes peuvent-elles se protéger ?")]
+
+
+@pytest.mark.parametrize("chain", [LAITERIE, HYDRONOR, COMPLEX_INVERSIONS], ids=["laiterie", "hydronor", "inversions"])
+def test_a_pronoun_stands_for_what_agrees_with_it_down_the_chain(chain):
+    assert rewrite_chain([q for q, _ in chain]) == [expected for _, expected in chain]
+
+
+def test_a_period_sticks_only_to_the_elliptical_turn():
+    chain = rewrite_chain(["Qu'est-ce que le Bulletin de veille collaborative ?", "Et en 2019 ?", "Qui le rédige ?",
+                           "Et en 2020 ?"])
+    assert chain[1:] == ["Qu'est-ce que le Bulletin de veille collaborative en 2019 ?",
+                         "Qui rédige le Bulletin de veille collaborative ?",
+                         "Qui rédige le Bulletin de veille collaborative en 2020 ?"]
 
 
 @pytest.mark.parametrize("text, expected", [("Donne-moi les sources", True), ("Et les sources ?", True),
@@ -175,3 +222,33 @@ def test_veille_chat_reads_stdin(env):
     assert turns[1]["citations"] == turns[0]["citations"] and turns[1]["answer"].startswith("Sources")
     assert turns[2]["refused"] and turns[2]["standalone_question"] is None  # /nouveau: no carry-over
     assert "Commande inconnue" in run.stderr
+
+
+# The dairy of the reader's fixtures (tests/test_reader.py) and the start-up of the hostile files' normal note.
+DAIRY = ("La Laiterie du Bocage, installée à Vire depuis 1962, transforme chaque année 120 millions de litres de lait. "
+         "Son directeur général est Marc Lefèvre, nommé en janvier 2024 après le rachat par la coopérative Isigny. "
+         "L'entreprise emploie 310 salariés et exporte ses fromages vers l'Allemagne et le Japon.\n")
+DRYER = ("La Laiterie du Bocage a inauguré en 2023 une nouvelle tour de séchage pour produire du lait en poudre. "
+         "Le projet a bénéficié d'un soutien de la Région Normandie dans le cadre du plan de relance.\n")
+
+
+def test_veille_chat_follows_a_pronoun_to_what_it_stands_for(env, tmp_path):
+    """The chain users reported, typed in `veille chat`: « elle » and « la » are the dairy (not its director),
+    and an independent complex inversion afterwards is searched as typed."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "laiterie.txt").write_text(DAIRY, encoding="utf-8")
+    (docs / "tour-de-sechage.txt").write_text(DRYER, encoding="utf-8")
+    (docs / "note-hydrogene.md").write_text(NORMAL_NOTE, encoding="utf-8")
+    assert veille("ingest", str(docs), env=env).returncode == 0
+    lines = ("Qui est le directeur général de la Laiterie du Bocage ?\nEt combien de salariés emploie-t-elle ?\n"
+             "Et qui la soutient ?\nQuel pôle accompagne-t-il la start-up Hydronor Énergies ?\n")
+    run = veille("chat", "--json", env=env, input=lines)
+    assert run.returncode == 0, run.stderr
+    turns = [json.loads(line) for line in run.stdout.splitlines()]
+    assert [t["standalone_question"] for t in turns] == [
+        None, "Combien de salariés la Laiterie du Bocage emploie-t-elle ?", "Qui soutient la Laiterie du Bocage ?", None]
+    assert "Marc Lefèvre" in turns[0]["answer"]
+    assert "310 salariés" in turns[1]["answer"]
+    assert not turns[2]["refused"] and "Région Normandie" in turns[2]["answer"]
+    assert "Hydrogène Normandie" in turns[3]["answer"]

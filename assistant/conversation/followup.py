@@ -5,18 +5,25 @@ it says what: a connective (« Et en 2019 ? »), an ellipsis without verb (« Po
 subject pronoun with no noun for it (« Quand a-t-il été installé ? »), an object pronoun (« Qui le
 préside ? », « Qui en bénéficie ? »), a demonstrative or possessive (« ce concept », « son budget »), or a
 verb without object (« Qui finance ? »). A question with its own subject is left alone, inversions included
-(« À combien de structures le bulletin est-il transmis ? »). Measured on eval/data/followups.jsonl
+(« À combien de structures le bulletin est-il transmis ? »), complex inversions too: « Quel document aide-t-il
+les entreprises ? », « Quelles régions se sont-elles portées candidates ? » (the pronoun repeats the noun of
+« quel »: it agrees with it, and the verb is reflexive, passive or has its object after it; when nothing tells,
+as in « Quel âge a-t-il ? », the previous turn decides). Measured on eval/data/followups.jsonl
 (``python -m eval.followups``).
 
-The rewrite keeps French grammar: the subject goes where the pronoun was, before an inverted verb, or after
-the verb of « Qui le préside » ; when no transformation is sure, the question is kept as typed and its
-context put in front (« À propos du comité stratégique : combien en restait-il ? »).
+The rewrite keeps French grammar: what the pronoun stands for (``antecedent``: agreeing in gender and number,
+the subject or a name of the previous turn before any other noun phrase) goes where the pronoun was, before an
+inverted verb, after the verb of « Qui le préside », or after the verb with « à » for « leur », « lui », « y »;
+when no transformation is sure, the question is kept as typed and its context put in front (« À propos du
+comité stratégique : combien en restait-il ? »). The previous period is carried only into an elliptical
+follow-up (« Et en 2019 ? »), never into a new question about what a pronoun stands for.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
+from assistant.conversation.antecedent import antecedent, has_agreeing
 from assistant.search.timefilter import _PATTERNS as _TIME_PATTERNS  # one grammar of periods with the date filters
 
 W = r"[\wàâçéèêëîïôûùüÿœæ'’-]"
@@ -122,7 +129,7 @@ def _clitic_after_wh(core: str) -> bool:
     if not end or (wh_words and _bare(wh_words[-1]) in _AUXILIARIES):  # « Quels sont les trois volets »
         return False
     rest = core[end:]
-    m = re.match(rf"(?P<pro>les|le|la|l['’])\s*(?P<next>{W}+)", rest, re.IGNORECASE)
+    m = re.match(rf"(?P<pro>(?:les|le|la)\b|l['’])\s*(?P<next>{W}+)", rest, re.IGNORECASE)
     if not m:
         return False
     nxt = m.group("next")
@@ -148,8 +155,53 @@ class Dependence:
     reason: str  # why the question depends on the previous turn (for tests and the evaluation)
 
 
-def depends_on_previous(question: str) -> Dependence | None:
-    """Whether ``question`` needs the previous turn to be understood, and why; None when it stands alone."""
+_COMPLEX_INVERSION = re.compile(
+    rf"^(?:(?:à|de|depuis|par|pour|avec|dans|en|sur|chez)\s+)?(?P<wh>(?:quelles|quelle|quels|quel)\s+|combien\s+(?:de\s+|d['’]))"
+    rf"(?P<noun>{W}+)(?P<adj>(?:\s+[a-zàâçéèêëîïôûùüÿœæ-]+){{0,2}}?)\s+(?P<clitics>(?:(?:ne|se)\s+|[ns]['’]\s*)*)"
+    r"(?P<verb>[\wàâçéèêëîïôûùüÿœæ]+?)(?:-t)?-(?P<pro>il|elle|ils|elles)\b\s*(?P<rest>.*)$", re.IGNORECASE)
+_OBJECT_START = re.compile(r"^(?:(?i:les|le|la|un|une|des|du|ses|son|sa|leurs?|ce|cet|cette|ces)\b|(?i:l['’])|\d|"
+                           r"[A-ZÀ-Þ])")
+_PARTICIPLE = re.compile(r"^[\wàâçéèêëîïôûù-]+(?:é|ée|és|ées|i|ie|is|ies|u|ue|us|ues|it|ite|its|ites|ert|erte|erts|ertes)$",
+                         re.IGNORECASE)
+_PRONOUN_FEATURES = {"il": ("m", "s"), "elle": ("f", "s"), "ils": ("m", "p"), "elles": ("f", "p")}
+
+
+def complex_inversion(core: str) -> tuple[str, str] | None:
+    """« Quel document aide-t-il les entreprises ? », « Quelles régions se sont-elles portées candidates ? »: the
+    noun of « quel » / « combien de » is the subject the inverted pronoun repeats (French complex inversion).
+    Returns ("own", pronoun) when sure — the pronoun agrees and the verb is reflexive, passive, or has its
+    object after it — ("ambiguous", pronoun) when it agrees but nothing tells (« Quel âge a-t-il ? »: « âge »
+    is the object), None when the pronoun does not agree or there is no such inversion."""
+    m = _COMPLEX_INVERSION.match(core)
+    if not m or _bare(m.group("noun")) in _AUXILIARIES:
+        return None
+    wh, noun, pro = m.group("wh").strip().lower(), m.group("noun"), m.group("pro").lower()
+    if wh.startswith("combien"):
+        gender, number = None, "p" if re.search(r"[sx]$", noun) else "s"
+    else:
+        gender, number = {"quel": ("m", "s"), "quelle": ("f", "s"), "quels": ("m", "p"), "quelles": ("f", "p")}[wh]
+    want_gender, want_number = _PRONOUN_FEATURES[pro]
+    if number != want_number or gender not in (None, want_gender):
+        return None
+    rest = words(m.group("rest"))
+    if re.search(r"\b(?:se|s['’])", m.group("clitics"), re.IGNORECASE):
+        return "own", pro
+    after = m.group("rest").strip()
+    if _bare(m.group("verb")) in _AUXILIARIES and rest:
+        if _bare(rest[0]) == "été" or (_bare(m.group("verb")) in {"est", "sont", "était", "étaient", "sera", "seront"}
+                                       and _PARTICIPLE.match(rest[0])):
+            return "own", pro  # passive: « Quel organisme a-t-il été créé », « Quelle laiterie est-elle installée »
+        if _PARTICIPLE.match(rest[0]):
+            after = m.group("rest").strip()[len(rest[0]):].strip()
+    if after and _OBJECT_START.match(after) and not re.match(r"(?:au|aux)\b", after, re.IGNORECASE):
+        return "own", pro
+    return "ambiguous", pro
+
+
+def depends_on_previous(question: str, previous: str | None = None) -> Dependence | None:
+    """Whether ``question`` needs the previous turn to be understood, and why; None when it stands alone.
+    ``previous`` (the previous standalone question) settles an ambiguous complex inversion: « Quel âge a-t-il ? »
+    depends on it when it holds something the pronoun can stand for."""
     q = question.strip()
     if _CONNECTIVE.match(q):
         return Dependence("connective")
@@ -165,9 +217,16 @@ def depends_on_previous(question: str) -> Dependence | None:
     if _clitic_after_wh(core) or _clitic_before_infinitive(core):
         return Dependence("object pronoun")
     impersonal = _IMPERSONAL.search(core)
+    inversion = complex_inversion(core)
+    if inversion and inversion[0] == "ambiguous" and previous is not None:
+        inversion = None if has_agreeing(inversion[1], strip_q(without_time(previous)), subject_of(previous)) \
+            else ("own", inversion[1])
+    own = inversion is not None and inversion[0] == "own"
     for m in _INVERSION.finditer(core):
         if impersonal and impersonal.start() <= m.start() < impersonal.end() + 2:
             continue
+        if own and m.group("pro").lower() == inversion[1]:
+            continue  # complex inversion: the pronoun repeats the question's own subject
         if not _subject_before(core, m.start()):
             return Dependence("subject pronoun")
     for m in _SUBJECT_PRONOUN.finditer(core):
@@ -179,7 +238,7 @@ def depends_on_previous(question: str) -> Dependence | None:
         if m.group("noun").lower() not in _TIME_NOUNS and m.group("noun").lower() not in {"que", "qui", "qu"}:
             return Dependence("demonstrative")
     possessive = _POSSESSIVE.search(core)
-    if possessive and not has_noun_phrase(core[: possessive.start()]):
+    if possessive and not own and not has_noun_phrase(core[: possessive.start()]):
         return Dependence("possessive")
     if lowered and lowered[0] in _PREPOSITIONS and len(tokens) <= 5 and not any(
             _INVERSION.fullmatch(t) or _bare(t) in _AUXILIARIES for t in tokens[1:]):
@@ -228,28 +287,6 @@ def subject_of(question: str) -> str:
     return rest
 
 
-def _plural(phrase: str) -> bool:
-    return bool(re.match(r"(?:les|des|aux|ces|ses|leurs)\b", phrase, re.IGNORECASE))
-
-
-def subject_for(previous: str, pronoun: str) -> str:
-    """The subject of ``previous`` that a pronoun stands for: of the same number (« elles » → « les Régions »
-    in « Quelles Régions expérimentent le dispositif ? »), else the main subject."""
-    subject = subject_of(previous)
-    plural = pronoun.lower() in {"ils", "elles", "les", "leur", "leurs"}
-    if _plural(subject) == plural:
-        return subject
-    body = strip_q(without_time(previous))
-    candidates = []
-    wh = re.match(r"(?:quel|quelle|quels|quelles)\s+([\wàâçéèêëîïôûù'’-]+)", body, re.IGNORECASE)
-    if wh:
-        noun = wh.group(1)
-        candidates.append(f"{'les' if wh.group().split()[0].lower().endswith('s') else 'le'} {noun}")
-    candidates += [m.group() for m in re.finditer(r"\b(?:les|des)\s+[\wàâçéèêëîïôûù'’-]+(?:\s+[a-zàâçéèêëîïôûù-]+)?",
-                                                  body, re.IGNORECASE)]
-    return next((c for c in candidates if _plural(c) == plural), subject)
-
-
 def of(phrase: str) -> str:
     """« de » + a noun phrase, contracted: « du comité », « des pôles », « de l'IHEDN », « d'Alfred Marshall »."""
     m = re.match(r"(le|les)\s+(.*)", phrase, re.IGNORECASE)
@@ -280,6 +317,59 @@ def _definite(det: str, noun: str) -> str:
     return f"{'la' if det.lower() in {'sa', 'cette'} else 'le'} {noun}"
 
 
+_AVOIR = {"a", "ont", "avait", "avaient", "aura", "auront", "ait"}
+_LOCUTION = r"^(?:en\s+(?:œuvre|oeuvre|place|avant|valeur|charge|compte|cause|évidence)|au\s+point|à\s+jour)\b"
+# « leur » / « lui » / « y » standing for « à » + something: right after the interrogative words (« Qui leur
+# propose… », « Quelle mission lui a été confiée ») or before an infinitive (« Qui peut y contribuer »).
+_PLACE = re.compile(r"\b(?:à|au|aux|en)\s+(?:la\s+|l['’]|les\s+)?[A-ZÀ-Þ][\w'’-]*(?:\s+(?:de\s+|du\s+|d['’])?[A-ZÀ-Þ][\w'’-]*)*")
+
+
+def _indirect_clitic(core: str) -> re.Match | None:
+    end = _wh_end(core)
+    wh_words = words(core[:end])
+    if end and not (wh_words and _bare(wh_words[-1]) in _AUXILIARIES):
+        m = re.compile(r"(?P<pro>leur|lui|y)\s+", re.IGNORECASE).match(core, end)
+        if m and not (_bare(m.group("pro")) == "y" and re.match(r"a\b|a-t-", core[m.end():])) \
+                and not _looks_like_noun(words(core[m.end():]), m.group("pro")):
+            return m
+    return re.search(r"(?<=\s)(?P<pro>leur|lui|y)\s+(?=[a-zàâçéèêëîïôûù]\w*(?:er|ir|re)\b)", core, re.IGNORECASE)
+
+
+def _looks_like_noun(after: list[str], pro: str) -> bool:
+    """« leur budget » (possessive) rather than « leur propose » (pronoun): a noun and no verb after it."""
+    if _bare(pro) != "leur" or not after:
+        return False
+    return _bare(after[0]) not in _AUXILIARIES and (len(after) == 1 or _bare(after[1]) in _PREPOSITIONS)
+
+
+def to(phrase: str) -> str:
+    """« à » + a noun phrase, contracted: « au comité », « aux PME », « à la Région », « à Jean-Baptiste… »."""
+    m = re.match(r"(le|les)\s+(.*)", phrase, re.IGNORECASE)
+    if m:
+        return f"{'au' if m.group(1).lower() == 'le' else 'aux'} {m.group(2)}"
+    return f"à {phrase}"
+
+
+def _participle_plain(word: str) -> str:
+    """The participle without the agreement an object pronoun before it asked for (« nommée » → « nommé »)."""
+    for ending, plain in (("ées", "é"), ("ée", "é"), ("és", "é"), ("ues", "u"), ("ue", "u"), ("ies", "i"),
+                          ("ie", "i"), ("ises", "is"), ("ise", "is"), ("ites", "it"), ("ite", "it")):
+        if word.lower().endswith(ending) and len(word) > len(ending) + 1:
+            return word[: -len(ending)] + plain
+    return word
+
+
+def _noun_and_adjectives(tokens: list[str]) -> list[str]:
+    """« directeur général » after « son »: the noun and the adjectives that follow it (two at most)."""
+    out = tokens[:1]
+    for t in tokens[1:3]:
+        if _bare(t) in _PREPOSITIONS | _DETERMINERS | _AUXILIARIES | _WH_WORDS or _INVERSION.fullmatch(t) \
+                or not t[:1].islower() or _bare(t) in {"et", "ou", "qui", "que", "dont"}:
+            break
+        out.append(t)
+    return out
+
+
 def _replace_ordinal(previous: str, ordinal: str) -> str | None:
     m = re.search(r"\b(premier|première|deuxième|second|seconde|troisième|quatrième|dernier|dernière|prochain|"
                   r"prochaine|\d+(?:er|e|ème))\b", previous, re.IGNORECASE)
@@ -294,8 +384,12 @@ def _replace_phrase(base: str, prep: str, phrase: str) -> str:
     return f"{base} {phrase}"
 
 
-def rewrite(question: str, previous: str) -> str:
-    """``question`` (which depends on ``previous``, a standalone question) made standalone, in French."""
+def rewrite(question: str, previous: str, earlier: list[str] | tuple[str, ...] = ()) -> str:
+    """``question`` (which depends on ``previous``, a standalone question) made standalone, in French.
+    ``earlier``: the standalone questions before ``previous``, latest first, where a pronoun finds what it stands
+    for when nothing in ``previous`` agrees with it. The period of ``previous`` is carried only when the question
+    is elliptical (« Et en 2019 ? », « Et sur les consommateurs ? ») — a new question about what a pronoun
+    stands for (« Qui la soutient ? ») does not inherit it."""
     question = question.strip()
     q = _CONNECTIVE.sub("", question).strip()
     new_time = time_text(question)
@@ -309,6 +403,14 @@ def rewrite(question: str, previous: str) -> str:
         if keep_period and period and period.lower() not in text.lower():
             text = f"{text} {period}"
         return f"{_upper_first(text)} ?"
+
+    def about(text: str) -> str:  # a new question about the antecedent: only a period the user typed in it
+        return done(text, keep_period=bool(new_time))
+
+    def resolve(pronoun: str) -> str:
+        """What ``pronoun`` stands for: the agreeing noun phrase of the previous turns, else the subject."""
+        turns = [(strip_q(without_time(t)), subject_of(t)) for t in (previous, *earlier)]
+        return antecedent(pronoun, turns) or subject
 
     if not core:  # « Et en 2019 ? »
         return done(base)
@@ -355,54 +457,71 @@ def rewrite(question: str, previous: str) -> str:
                 return done(base[: last.start()] + core + base[last.end():])
         if first not in {"seulement", "uniquement"}:
             return done(f"Même question pour {core} : {_lower_first(base)}", keep_period=False)
-    # Pronouns and possessives replaced by the subject.
-    m = re.match(r"(?P<wh>(?:qui|que|qu['’]|quand|comment|pourquoi|où|combien))\s*(?P<pro>les|le|la|l['’])\s*(?P<rest>.*)",
-                 core, re.IGNORECASE)
-    if m and _clitic_after_wh(core):  # « Qui le préside » → « Qui préside le comité »
-        rest = words(m.group("rest"))
+    # Pronouns and possessives replaced by what they stand for.
+    end = _wh_end(core)
+    clitic = re.match(r"(?P<pro>(?:les|le|la)\b|l['’])\s*(?P<rest>.*)", core[end:], re.IGNORECASE) if end else None
+    if clitic and _clitic_after_wh(core):  # « Qui le préside » → « Qui préside le comité »
+        rest = words(clitic.group("rest"))
         n_verb = 2 if rest and _bare(rest[0]) in _AUXILIARIES and len(rest) > 1 else 1
-        wh = m.group("wh").rstrip("'’")
+        if n_verb == 2 and _bare(rest[0]) in _AVOIR:  # « l'a nommée » → « a nommé Fabienne Buccio »
+            rest[1] = _participle_plain(rest[1])
+        locution = re.match(_LOCUTION, " ".join(rest[n_verb:]), re.IGNORECASE)
+        n_verb += len(locution.group().split()) if locution else 0  # « met en œuvre la feuille de route »
+        wh = core[:end].strip().rstrip("'’")
         wh = "que" if wh.lower() == "qu" else wh
-        return done(" ".join([wh, *rest[:n_verb], subject, *rest[n_verb:]]))
+        return about(" ".join([wh, *rest[:n_verb], resolve(clitic.group("pro")), *rest[n_verb:]]))
     inverted = next((i for i in _INVERSION.finditer(core) if not _subject_before(core, i.start())), None)
+    own = complex_inversion(core)
+    if inverted and own and own[0] == "own" and own[1] == inverted.group("pro").lower():
+        inverted = None
+    indirect = _indirect_clitic(core)
+    if indirect and not inverted:
+        # « Qui leur propose une formation » → « Qui propose une formation aux PME »; « Qui peut y contribuer » →
+        # « Qui peut contribuer au Bulletin… »; « y » first stands for a place of the previous question.
+        pro = _bare(indirect.group("pro"))
+        place = list(_PLACE.finditer(base)) if pro == "y" else []
+        target = place[-1].group() if place else to(resolve(pro))
+        return about(f"{core[: indirect.start()]}{core[indirect.end():]} {target}")
     if inverted and not _EN_CLITIC.search(core) and not _Y_CLITIC.search(core) and not _LUI.search(core):
         # « Quand a-t-il été installé » → « Quand le comité a-t-il été installé »; « Est-il dangereux » →
         # « Le glyphosate est-il dangereux ».
         before = core[: inverted.start()].strip()
+        subject = resolve(inverted.group("pro"))
         if _bare(before) in {"qu", "que"}:
             # « Qu'a-t-il écrit sur… » → « Qu'a écrit Alfred Marshall sur… » (« que » takes a simple inversion).
             verb, rest = inverted.group("verb"), words(core[inverted.end():])
             n_part = 1 if _bare(verb) in _AUXILIARIES and rest else 0
             tail = " ".join(rest[n_part:])
             elided = "Qu'" if re.match(r"[aeiouyéèêàâîôû]", verb, re.IGNORECASE) else "Que "
-            return done(f"{elided}{verb} {' '.join(rest[:n_part])} {subject} {tail}")
+            return about(f"{elided}{verb} {' '.join(rest[:n_part])} {subject} {tail}")
         clitics = re.search(r"(?:\s+(?:se|s['’]|ne|n['’]|me|m['’]|te|t['’]|nous|vous))+\s*$", before, re.IGNORECASE)
         if clitics:  # « Où se réunit-il » → « Où le comité se réunit-il »
             head, tail = before[: clitics.start()], before[clitics.start():].strip()
             glue = "" if tail.endswith(("'", "’")) else " "
-            return done(f"{head} {subject_for(previous, inverted.group('pro'))} {tail}{glue}{core[inverted.start():]}")
-        subject = subject_for(previous, inverted.group("pro"))
-        return done(f"{before} {subject} {core[inverted.start():]}" if before else f"{subject} {_lower_first(core)}")
+            return about(f"{head} {subject} {tail}{glue}{core[inverted.start():]}")
+        return about(f"{before} {subject} {core[inverted.start():]}" if before else f"{subject} {_lower_first(core)}")
     pronoun = _SUBJECT_PRONOUN.search(core)
     if pronoun and not _IMPERSONAL.search(core) and not _EN_CLITIC.search(core):
+        subject = resolve(pronoun.group())
         text = core[: pronoun.start()] + subject + core[pronoun.end():]
         text = re.sub(r"\b(qu|s)['’](?=" + re.escape(subject[:3]) + ")",
                       lambda g: "que " if g.group(1).lower() == "qu" else "si ", text, flags=re.IGNORECASE)
-        return done(text)
+        return about(text)
     possessive = _POSSESSIVE.search(core)
-    if possessive and not has_noun_phrase(core[: possessive.start()]):
-        noun = possessive.group("rest").split()[0]
-        resolved = f"{_definite(possessive.group('det'), noun)} {of(subject)}"
-        return done(core[: possessive.start()] + resolved + core[possessive.start() + len(possessive.group('det')) +
-                                                                 1 + len(noun):])
+    if possessive and not own and not has_noun_phrase(core[: possessive.start()]):
+        noun = " ".join(_noun_and_adjectives(words(core[possessive.start():])[1:]))
+        resolved = f"{_definite(possessive.group('det'), noun)} {of(resolve(possessive.group('det')))}"
+        after = core[possessive.start():]
+        after = after[after.index(noun.split()[-1], len(possessive.group("det"))) + len(noun.split()[-1]):]
+        return about(core[: possessive.start()] + resolved + after)
     demonstrative = next((d for d in _DEMONSTRATIVE.finditer(core) if d.group("noun").lower() not in _TIME_NOUNS),
                          None)
     if demonstrative and not re.match(r"derni", demonstrative.group("noun"), re.IGNORECASE):
         resolved = f"{_definite(demonstrative.group('det'), demonstrative.group('noun'))} {of(subject)}"
-        return done(core[: demonstrative.start()] + resolved + core[demonstrative.end():])
+        return about(core[: demonstrative.start()] + resolved + core[demonstrative.end():])
     dernier = re.search(r"\b(?:ce|cette|ces)\s+derni\w+|\bcelui-ci|\bcelle-ci|\bceux-ci|\bcelles-ci", core, re.IGNORECASE)
     if dernier:
-        return done(core[: dernier.start()] + subject + core[dernier.end():])
+        return about(core[: dernier.start()] + subject + core[dernier.end():])
     if len(tokens) <= 3 and first in {"qui", "que"} and not has_noun_phrase(core) and len(tokens) == 2:
         return done(f"{core} {subject}")  # « Qui finance ? » → « Qui finance les pôles… ? »
     return done(f"À propos {of(subject)} : {_lower_first(q.rstrip(' ?'))}", keep_period=not new_time)

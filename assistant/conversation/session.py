@@ -64,7 +64,7 @@ class Conversation:
 
     def is_follow_up(self, question: str) -> bool:
         """True when ``question`` needs the previous turn to be understood (see ``depends_on_previous``)."""
-        return bool(self.turns) and depends_on_previous(question) is not None
+        return bool(self.turns) and depends_on_previous(question, self.last.standalone) is not None
 
     # -- rewriting ---------------------------------------------------------------------------------
     def condense_without_llm(self, question: str) -> str:
@@ -72,7 +72,9 @@ class Conversation:
         question = question.strip()
         if not self.is_follow_up(question):
             return question
-        return rewrite(question, self.last.standalone)
+        # the turns before the last one, latest first: where a pronoun looks when nothing in the last agrees
+        earlier = [t.standalone for t in reversed(self.turns[-1 - self.max_history:-1])]
+        return rewrite(question, self.last.standalone, earlier)
 
     def condense_with_llm(self, question: str, generator) -> str | None:
         """Standalone question from the condense prompt, or None when the model fails or rambles."""
