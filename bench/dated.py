@@ -156,7 +156,7 @@ def dated_samples() -> list[DatedSample]:
         DatedSample("page-texte.html", "Page HTML sans métadonnée, « Caen, le 7 octobre 2025 » en tête",
                     "2025-10-07", "text", _html("", "<p>Caen, le 7 octobre 2025</p>")),
         DatedSample("page-nue.html", "Page HTML sans métadonnée ni date, pied « © 2019 »", FILE_DAY.isoformat(),
-                    "file", _html("", "")),
+                    "file", _html("", "<p>Les éleveurs de l'Orne se regroupent pour vendre en circuit court.</p>")),
         DatedSample("note.md", "Markdown à en-tête YAML (date: 2025-12-01)", "2025-12-01", "user",
                     ("---\ntitle: Note laitière\ndate: 2025-12-01\n---\n\n# Note laitière\n\n" + _BODY).encode()),
         DatedSample("compte-rendu.txt", "Texte « Compte rendu de la réunion du 7 juin 2019 »", "2019-06-07", "text",

@@ -62,7 +62,8 @@ def answer_text(answer: Answer) -> Text:
 def print_citation(c: Citation) -> None:
     """« [n] Titre (type · date · site) », then each cited sentence centred in its context: one number per
     document, its passages under it; a local file by its title, never by a server path."""
-    meta = " · ".join(x for x in (c.doc_type, c.date or "", c.pages_label(), c.site or source_label(c.source)) if x)
+    dated = (c.date or "") + (f" ({c.date_evidence()})" if c.date_evidence() else "")
+    meta = " · ".join(x for x in (c.doc_type, dated, c.pages_label(), c.site or source_label(c.source)) if x)
     out.print(f"\\[{c.n}] [bold]{escape(c.title or source_label(c.source))}[/] ({escape(meta)})", highlight=False)
     excerpts = [centred_excerpt(p.text, s) for p in c.passages for s in p.sentences] or [c.quote]
     for excerpt in excerpts:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from dateparser.search import search_dates
 
-from veille.dates import MONTH_PATTERN, parse_date
+from veille.dates import DATE_FORMATS, MONTH_PATTERN, DateError, parse_date
 from veille.text import fold
 
 # Creation stamps of the templates that libraries copy into every file they make (to the second).
@@ -100,3 +100,18 @@ def _plausible(iso: str, today: dt.date) -> bool:
     """Not before 1900, nor more than a year ahead (a deadline, a typing slip)."""
     year = int(iso[:4])
     return 1900 <= year and iso[:10] <= (today + dt.timedelta(days=366)).isoformat()
+
+
+NO_DATE = ("aucune", "inconnue", "sans", "non daté", "non date")
+
+
+def corrected_date(typed: str) -> str | None:
+    """A date a person types to correct a document's (« 2025-11-03 », « 3 novembre 2025 », « 11/2025 »…), or None
+    for « aucune » (the document is undated); ``DateError`` (French) when unreadable."""
+    text = (typed or "").strip()
+    if fold(text.lower()) in NO_DATE:
+        return None
+    iso = parse_date(text)
+    if not iso:
+        raise DateError(f"Date illisible : « {text} » (exemples : {DATE_FORMATS} ; « aucune » pour ôter la date).")
+    return iso

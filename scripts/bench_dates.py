@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.dated import write_samples  # noqa: E402
+from ingestion.dating import date_document  # noqa: E402
 from ingestion.extract import EXTRACTORS, extract  # noqa: E402
 from ingestion.metadata import read_sidecar  # noqa: E402
 from ingestion.pipeline import documents_of, prepare  # noqa: E402
@@ -42,16 +44,17 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     settings = get_settings()
-    rows, seconds = [], 0.0
+    rows, seconds = [], []
     with tempfile.TemporaryDirectory() as folder:
         for sample, path in write_samples(Path(folder)):
             assert path.suffix in EXTRACTORS
             raw = read_file(path, settings.max_file_bytes)
             extracted = extract(raw)
             source, document, _, extra = next(iter(documents_of(str(path), extracted, read_sidecar(path))))
-            t0 = time.perf_counter()
             doc = prepare(source, document, extra, settings, file_time=raw.mtime)
-            seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()  # the dating alone, once more (dateparser is loaded by then)
+            date_document(doc.text, document.meta, extra, raw.mtime)
+            seconds.append(time.perf_counter() - t0)
             found, evidence = doc.meta.get("date"), doc.meta.get("date_source")
             rows.append({"file": sample.name, "case": sample.case, "true": sample.true_date,
                          "before": _before(path, document), "found": found, "evidence": evidence,
@@ -71,8 +74,8 @@ def main() -> int:
     right, before = sum(r["right"] for r in rows), sum(r["right_before"] for r in rows)
     named = sum(r["evidence"] == r["expected_evidence"] for r in rows)
     print(f"\nDates justes : {right}/{len(rows)} (avant : {before}/{len(rows)}) ; preuve attendue nommée : "
-          f"{named}/{len(rows)} ; lecture des préparations : {1000 * seconds / len(rows):.0f} ms par fichier "
-          f"(découpage compris).")
+          f"{named}/{len(rows)} ; datation : {1000 * statistics.median(seconds):.1f} ms par document (médiane), ".replace(".", ",")
+          + f"{1000 * max(seconds):.1f} ms au plus.".replace(".", ","))
     return 0
 
 

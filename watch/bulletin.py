@@ -30,6 +30,10 @@ from veille.text import analyze
 from watch.bulletin_summary import summarise_items
 
 PER_RUBRIQUE = 8
+UNDATED = "Non datés"  # the section of the documents no evidence dates (ingestion/dating.py), whatever the period
+UNDATED_NOTE = ("Documents sans date connue (ni date donnée, ni date dans le courriel, la page, le texte ou les "
+                "propriétés du fichier) qui correspondent aux rubriques, avec leur date d'arrivée : corrigez leur date "
+                "avec « veille date » ou dans l'onglet Documents.")
 
 
 class BulletinError(VeilleError, ValueError):
@@ -50,10 +54,6 @@ class Period:
     @property
     def date_to(self) -> int:
         return int(self.end.strftime("%Y%m%d"))
-
-    def timestamps(self) -> tuple[float, float]:
-        start = dt.datetime.combine(self.start, dt.time.min).timestamp()
-        return start, dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min).timestamp()
 
 
 _ORDINAL = {1: "1er", 2: "2e", 3: "3e", 4: "4e"}
@@ -198,7 +198,7 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
         draft_id = store.save_bulletin(name, period.label, [r.as_dict() for r in rubriques], stored, introduction,
                                        filters.user or author)
         choices = store.bulletin_items(draft_id)
-    candidates = store.period_documents(period.date_from, period.date_to, *period.timestamps(), filters)
+    candidates = store.period_documents(period.date_from, period.date_to, filters)
     numbering_passages: list = []
     numbering = CitationNumbering(store, numbering_passages)
     entities = Entities(assistant.settings, store)
@@ -232,12 +232,49 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
         note = "" if kept else ("Aucun document de la période ne correspond à cette rubrique (termes : "
                                 f"{', '.join(rubrique.terms)}).")
         sections.append(Section(rubrique, kept, dropped, note))
+    undated = _undated_section(assistant, rubriques, filters, choices, placed, per_rubrique, numbering,
+                               numbering_passages, entities)
+    if undated is not None:
+        sections.append(undated)
     note = "" if candidates else (f"Aucun document consultable n'est paru sur la période : {period.description}.")
     return Bulletin(title or f"Bulletin de veille — {period.description.split(' (')[0]}", period,
                     describe_audience(filters), introduction.strip(), sections, numbering.citations,
                     filters.describe(), dt.datetime.now(), name, note,
                     mode=assistant.generator.mode if assistant.generator is not None and not notice else "extractif",
                     notice=notice)
+
+
+def _undated_section(assistant, rubriques: list[Rubrique], filters: Filters, choices: dict, placed: set,
+                     per_rubrique: int, numbering, passages: list, entities) -> Section | None:
+    """« Non datés »: the undated documents holding a term of any rubrique, whenever they arrived (a bulletin
+    built after its period must not lose them), latest arrival first; None when there are none."""
+    undated = assistant.store.undated_documents(filters)
+    if not undated:
+        return None
+    rubrique = Rubrique(UNDATED, tuple(dict.fromkeys(t for r in rubriques for t in r.terms)))
+    items = _rubrique_items(assistant, rubrique, undated, filters, numbering, passages)
+    if not items:
+        return None
+    kept, dropped = [], []
+    for item in items:
+        row = choices.get((item.cluster, UNDATED))
+        if row is not None:
+            item.choice, item.comment, item.author = row["choice"], row["comment"], row["author"]
+        if item.choice == "dropped":
+            dropped.append(item)
+        elif item.cluster not in placed:
+            kept.append(item)
+    kept.sort(key=lambda i: (i.choice != "pinned", -(i.arrived or 0)))
+    shown = kept[:max(per_rubrique, sum(i.choice == "pinned" for i in kept))]
+    placed.update(i.cluster for i in shown)
+    _number(shown, numbering, passages)
+    chips = entities.of_documents([i.doc_id for i in shown])
+    for item in shown:
+        item.entities = chips.get(item.doc_id, [])
+    more = len(kept) - len(shown)
+    note = UNDATED_NOTE + (f" Et {more} autre{'s' if more > 1 else ''} non daté{'s' if more > 1 else ''}, "
+                           "non affiché{}.".format("s" if more > 1 else "") if more else "")
+    return Section(rubrique, shown, dropped, note)
 
 
 def _rubrique_items(assistant, rubrique: Rubrique, candidates: list[str], filters: Filters, numbering,

@@ -59,7 +59,7 @@ def to_markdown(b: Bulletin) -> str:
         for item in section.items:
             pin = " (épinglé)" if item.choice == "pinned" else ""
             lines.append(f"### {md_literal(item.title or item.source)}{pin}")
-            meta = " · ".join(x for x in (french_date(item.date), md_literal(item.source), _copies_line(item)) if x)
+            meta = " · ".join(x for x in (md_literal(item.date_label), md_literal(item.source), _copies_line(item)) if x)
             lines += ["", f"*{meta}*", ""]
             if item.summary:
                 lines += [f"**Résumé** : {md_literal(item.summary, marks=True)}", ""]
@@ -132,7 +132,7 @@ def to_html(b: Bulletin) -> str:
         for item in section.items:
             pin = " (épinglé)" if item.choice == "pinned" else ""
             out.append(f'<h3 style="{_S["h3"]}">{_link(item.title or item.source, item.url)}{_e(pin)}</h3>')
-            meta = " · ".join(x for x in (french_date(item.date), item.source, _copies_line(item)) if x)
+            meta = " · ".join(x for x in (item.date_label, item.source, _copies_line(item)) if x)
             out.append(f'<p style="{_S["meta"]}">{_e(meta)}</p>')
             if item.summary:
                 out.append(f"<p><strong>Résumé</strong> : {_e(item.summary)}</p>")
@@ -178,7 +178,7 @@ def to_docx(b: Bulletin, path: Path) -> Path:
             doc.add_paragraph(section.note).runs[0].italic = True
         for item in section.items:
             doc.add_heading((item.title or item.source) + (" (épinglé)" if item.choice == "pinned" else ""), level=2)
-            doc.add_paragraph(" · ".join(x for x in (french_date(item.date), item.source, safe_url(item.url) or "",
+            doc.add_paragraph(" · ".join(x for x in (item.date_label, item.source, safe_url(item.url) or "",
                                                       _copies_line(item)) if x))
             if item.summary:
                 doc.add_paragraph(f"Résumé : {item.summary}")

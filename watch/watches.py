@@ -40,8 +40,11 @@ class Watch:
     last_run: float
     unseen: int = 0
 
-    def as_filters(self, doc_ids: list[str] | None = None) -> Filters:
-        return Filters(**{**self.filters, "doc_ids": list(doc_ids or [])})
+    def as_filters(self, doc_ids: list[str] | None = None, dated: bool = True) -> Filters:
+        """The watch's filters over ``doc_ids``; ``dated=False`` leaves out its period: an undated document is
+        judged on the rest, and found said as undated, never dropped for want of a date."""
+        period = {} if dated else {"date_from": None, "date_to": None}
+        return Filters(**{**self.filters, **period, "doc_ids": list(doc_ids or [])})
 
 
 @dataclass
@@ -112,9 +115,13 @@ def evaluate(assistant, watch: Watch, doc_ids: list[str], threshold: float) -> l
     idf = assistant.term_stats(filters)  # within the watch's audience, as for answers
     query_vec = np.asarray(assistant.embedder.embed_queries([watch.query])[0], dtype=np.float32)
     hits: list[WatchHit] = []
-    for start in range(0, len(doc_ids), BATCH_DOCS):
-        batch = doc_ids[start:start + BATCH_DOCS]
-        result = assistant.retrieve(watch.query, watch.as_filters(batch), top_k=3 * len(batch))
+    groups = [(doc_ids, True)]
+    if filters.date_from is not None or filters.date_to is not None:  # the undated judged apart, without the period
+        undated = set(store.undated_documents(Filters(doc_ids=list(doc_ids))))
+        groups = [([d for d in doc_ids if d not in undated], True), ([d for d in doc_ids if d in undated], False)]
+    batches = [(ids[s:s + BATCH_DOCS], dated) for ids, dated in groups for s in range(0, len(ids), BATCH_DOCS)]
+    for batch, is_dated in batches:
+        result = assistant.retrieve(watch.query, watch.as_filters(batch, is_dated), top_k=3 * len(batch))
         by_doc: dict[str, list] = {}
         for p in result.passages:
             by_doc.setdefault(p.node.metadata.get("doc_id", ""), []).append(p)
@@ -220,7 +227,7 @@ def news_markdown(settings: Settings | None = None, include_seen: bool = True, m
         if not hits:
             parts.append("Rien de trouvé pour l'instant.\n" if include_seen else "Rien de nouveau.\n")
         for i, h in enumerate(hits, 1):
-            date = f" · {h.date}" if h.date else ""
+            date = f" · {h.date}" if h.date else " · non daté"
             new = " 🆕" if not h.seen else ""
             where = lit(safe_url(h.url) or source_label(h.url or ""))
             parts.append(f"{i}. **{lit(h.title) or where}**{new} ({h.doc_type}{date}) — {where}\n"

@@ -14,7 +14,6 @@ import gradio as gr
 from veille.errors import VeilleError
 from veille.filters import Filters
 from veille.numbers import plural
-from watch.brief import french_date
 from watch.bulletin import Bulletin, build_bulletin
 from watch.bulletin_render import write
 from webui.context import UIContext
@@ -54,7 +53,7 @@ def review_html(b: Bulletin) -> str:
                     if item.comment else "")
             style = " style='opacity:0.55'" if item.choice == "dropped" else ""
             parts.append(f"<div class='src'{style}><div>{link}{badge} <span class='src-meta'>"
-                         f"{esc(french_date(item.date))} · {esc(item.source)}{copies}</span></div>{body}"
+                         f"{esc(item.date_label)} · {esc(item.source)}{copies}</span></div>{body}"
                          f"<div>{chips}</div>{note}</div>")
     return sanitize("".join(parts))
 

@@ -2,7 +2,8 @@
 
 A searchable, sortable list (title, type, date, source, filières); a row opens the document: its metadata,
 its full extracted text and the passages it was cut into, a link to the original page for a web document
-and a download of the original file for a user allowed to read it. With accounts, only the documents in the
+and a download of the original file for a user allowed to read it. Its date says its evidence (« date lue dans le
+texte »), and the admin (anyone in single-user mode) corrects it there, as ``veille date`` does. With accounts, only the documents in the
 session's audience are listed and opened (``accounts.readable_document``: a document absent and a document
 forbidden get the same answer). Titles are shown, never a server path."""
 from __future__ import annotations
@@ -15,9 +16,13 @@ import gradio as gr
 import pandas as pd
 
 from accounts import readable_document
+from ingestion.dating import corrected_date
+from veille.dates import date_with_source
+from veille.errors import VeilleError
 from veille.filters import Filters, source_label
 from veille.numbers import decimal
 from veille.text import fold, slug, tokens
+from webui.auth import request_is_admin
 from webui.context import UIContext
 from webui.sources import DOC_TYPE_LABELS, esc, safe_url, sanitize
 
@@ -65,7 +70,8 @@ def render_document(store, doc: dict) -> str:
     """The document as a page: title, metadata, link to the original, full text, its passages."""
     passages = store.document_passages(doc["doc_id"])
     url = safe_url(doc.get("url"))
-    meta = [DOC_TYPE_LABELS.get(doc.get("doc_type"), "Autre"), doc.get("date") or "date inconnue", origin(doc)]
+    meta = [DOC_TYPE_LABELS.get(doc.get("doc_type"), "Autre"),
+            date_with_source(doc.get("date"), (doc.get("extra") or {}).get("date_source"), always=True), origin(doc)]
     if doc.get("author"):
         meta.append(f"auteur : {doc['author']}")
     if doc.get("filieres"):
@@ -85,6 +91,13 @@ def render_document(store, doc: dict) -> str:
     parts.append(f'<details class="doc-passages"><summary>Les {n} passages indexés (ce que Veille cite)</summary>'
                  f"{blocks}</details></div>")
     return sanitize("".join(parts))
+
+
+def correct_date(store, doc: dict, typed: str) -> str:
+    """A person's date for ``doc`` (« aucune »: undated), stored as such; what the page says of it, in French."""
+    iso = corrected_date(typed)
+    store.set_date(doc["doc_id"], iso, "user")
+    return f"Date enregistrée : {date_with_source(iso, 'user', always=True)}."
 
 
 def original_copy(store, doc: dict) -> str | None:
@@ -123,6 +136,11 @@ def build_documents_tab(ctx: UIContext) -> dict:
             view = gr.HTML(sanitize("<p><small>Choisissez un document dans la liste.</small></p>"), elem_id="doc-view")
         with gr.Column(scale=1, min_width=220):
             download = gr.File(label="Fichier d'origine", visible=False, interactive=False, elem_id="doc-download")
+            opened = gr.State("")
+            date_box = gr.Textbox(label="Date du document", placeholder="2025-11-03, 3 novembre 2025, aucune",
+                                  elem_id="doc-date")
+            date_save = gr.Button("Corriger la date", elem_id="doc-date-save")
+            date_note = gr.Markdown(elem_id="doc-date-note")
 
     def refresh(text, chosen_types, chosen_order, request: gr.Request = None):
         docs = list_documents(ctx.assistant.store, ctx.visible(request) if ctx.restricted else None, text,
@@ -137,18 +155,33 @@ def build_documents_tab(ctx: UIContext) -> dict:
         user = ctx.user(request)
         doc = readable_document(ctx.assistant.store, doc_id, user) if doc_id else None
         if doc is None:
-            return sanitize(f"<p>{esc(NOT_FOUND)}</p>"), gr.update(value=None, visible=False)
+            return sanitize(f"<p>{esc(NOT_FOUND)}</p>"), gr.update(value=None, visible=False), "", "", ""
         copy = original_copy(ctx.assistant.store, doc)
-        return render_document(ctx.assistant.store, doc), gr.update(value=copy, visible=copy is not None)
+        return (render_document(ctx.assistant.store, doc), gr.update(value=copy, visible=copy is not None),
+                doc["doc_id"], doc.get("date") or "", "")
+
+    def save_date(doc_id: str, typed: str, request: gr.Request = None):
+        if not request_is_admin(ctx.settings, request):
+            return gr.skip(), "Seul l'administrateur corrige la date d'un document."
+        doc = readable_document(ctx.assistant.store, doc_id, ctx.user(request)) if doc_id else None
+        if doc is None:
+            return gr.skip(), "Ouvrez d'abord un document dans la liste."
+        try:
+            said = correct_date(ctx.assistant.store, doc, typed)
+        except VeilleError as exc:
+            return gr.skip(), str(exc)
+        for hook in ctx.on_corpus_change:
+            hook()
+        return render_document(ctx.assistant.store, ctx.assistant.store.document(doc_id)), said
 
     def on_select(doc_ids, evt: gr.SelectData, request: gr.Request = None):
         row = evt.row_value or []
         try:  # the « n° » column, not the displayed position: the user may have sorted the table
             index = int(row[0]) - 1
         except (TypeError, ValueError, IndexError):
-            return gr.skip(), gr.skip()
+            return (gr.skip(),) * 5
         if not 0 <= index < len(doc_ids):
-            return gr.skip(), gr.skip()
+            return (gr.skip(),) * 5
         return open_document(doc_ids[index], request)
 
     inputs = [search, types, order]
@@ -157,11 +190,14 @@ def build_documents_tab(ctx: UIContext) -> dict:
     search.change(refresh, inputs, outputs, api_name=False, trigger_mode="always_last", show_progress="hidden")
     types.change(refresh, inputs, outputs, api_name=False)
     order.change(refresh, inputs, outputs, api_name=False)
-    listing.select(on_select, ids, [view, download], api_name=False)
+    opened_outputs = [view, download, opened, date_box, date_note]
+    listing.select(on_select, ids, opened_outputs, api_name=False)
+    date_save.click(save_date, [opened, date_box], [view, date_note], api_name=False)
+    date_box.submit(save_date, [opened, date_box], [view, date_note], api_name=False)
     def from_link(value: str, request: gr.Request = None):
         doc_id = (value or "").split(" ")[0]  # « <doc_id> <click time> »: each click is a change
-        return open_document(doc_id, request) if doc_id else (gr.skip(), gr.skip())
+        return open_document(doc_id, request) if doc_id else (gr.skip(),) * 5
 
-    opener.change(from_link, opener, [view, download], api_name=False)
+    opener.change(from_link, opener, opened_outputs, api_name=False)
     return {"documents": (refresh, inputs, outputs)}
 

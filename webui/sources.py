@@ -83,7 +83,8 @@ def render_citation(turn: int, c: Citation, open_: bool = False) -> str:
     """Source ``[n]``: one document, each of its cited passages under it with the supporting sentences
     highlighted; a link to the page of origin, and to the document itself in the « Documents » tab."""
     url = safe_url(c.link())
-    meta = " · ".join(x for x in (DOC_TYPE_LABELS.get(c.doc_type, c.doc_type.capitalize()), format_date(c.date),
+    dated = format_date(c.date) + (f" ({c.date_evidence()})" if c.date_evidence() else "")
+    meta = " · ".join(x for x in (DOC_TYPE_LABELS.get(c.doc_type, c.doc_type.capitalize()), dated,
                                    origin_label(c), c.pages_label()) if x)
     links = [f'<a href="#doc-{esc(c.doc_id)}" class="doc-link">Lire le document</a>'] if c.doc_id else []
     if url:

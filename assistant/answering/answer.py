@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from veille.dates import DATE_SOURCES, WEAK_DATE_SOURCES
 from veille.filters import source_label
 
 
@@ -48,8 +49,13 @@ class Citation:
     page: int | None = None  # first page of the passage (paged formats: PDF, multi-page scans)
     page_end: int | None = None
     ocr: bool = False  # the text was read from a scan by OCR
+    date_source: str | None = None  # the evidence of the date (ingestion/dating.py: text, properties, file…)
     copies: list[Copy] = field(default_factory=list)  # its cluster's other members the asker may see
     entities: list[list[str]] = field(default_factory=list)  # [name, type] of its most mentioned entities
+
+    def date_evidence(self) -> str:
+        """« date lue dans le texte » when the date rests on weak evidence, to be said next to it; else ""."""
+        return DATE_SOURCES[self.date_source] if self.date and self.date_source in WEAK_DATE_SOURCES else ""
 
     @property
     def sources_count(self) -> int:

@@ -83,7 +83,7 @@ def make_citation(store: Store, n: int, passage: ScoredPassage, sentence: str = 
                     score=round(float(passage.score or 0.0), 4), url=doc.get("url"), site=doc.get("site"),
                     sentence=_flat(sentence), char_start=node.start_char_idx, char_end=node.end_char_idx,
                     context=node.get_content(), passages=[cited], page=page, page_end=page_end,
-                    ocr=bool(doc.get("extra", {}).get("ocr")))
+                    ocr=bool(doc.get("extra", {}).get("ocr")), date_source=(doc.get("extra") or {}).get("date_source"))
 
 
 def add_passage(citation: Citation, passage: ScoredPassage, sentence: str = "") -> None:

@@ -28,6 +28,8 @@ COMMANDS: dict[str, Command] = {
                        "tendance ; avec un NOM, sa chronologie (mentions datées, phrases citées, co-citées)"),
     "run": Command("cli.commands.run", "faire ce qui est dû : dossiers, collecte, veilles, bulletins (cron, systemd)"),
     "status": Command("cli.commands.status", "ce que contient le corpus"),
+    "date": Command("cli.commands.date", "la date d'un document et d'où elle vient ; la corriger (veille date DOC "
+                    "2025-11-03) ; --sans-date : les documents non datés"),
     "serve": Command("cli.commands.serve", "lancer l'interface web (chat, sources, notes, corpus)"),
     "users": Command("cli.commands.users", "comptes : ajouter, lister, désactiver, changer le mot de passe"),
     "audit": Command("cli.commands.audit", "journal d'audit (questions, documents renvoyés, connexions)"),

@@ -13,16 +13,13 @@ class BulletinQueries:
     db: sqlite3.Connection
 
     # --- the period and its rubriques -------------------------------------------------------------
-    def period_documents(self, date_from: int, date_to: int, ts_from: float, ts_to: float,
-                         filters: Filters | None = None) -> list[str]:
-        """Documents dated within [date_from, date_to] (YYYYMMDD), or undated and ingested within [ts_from,
-        ts_to), that pass ``filters``; newest first."""
+    def period_documents(self, date_from: int, date_to: int, filters: Filters | None = None) -> list[str]:
+        """Documents dated within [date_from, date_to] (YYYYMMDD) that pass ``filters``; newest first. The undated
+        ones are the bulletin's « Non datés » (``undated_documents``), never counted by their arrival unsaid."""
         where, params = (filters or Filters()).sql("d")
         return [r[0] for r in self.db.execute(
-            "SELECT d.doc_id FROM documents d WHERE d.state = 'done' AND ((d.date_num BETWEEN ? AND ?) OR "
-            f"(d.date_num IS NULL AND d.ingested_at >= ? AND d.ingested_at < ?)) AND {where} "
-            "ORDER BY coalesce(d.date_num, 0) DESC, d.ingested_at DESC",
-            [date_from, date_to, ts_from, ts_to, *params])]
+            f"SELECT d.doc_id FROM documents d WHERE d.state = 'done' AND d.date_num BETWEEN ? AND ? AND {where} "
+            "ORDER BY d.date_num DESC, d.ingested_at DESC", [date_from, date_to, *params])]
 
     def documents_matching(self, phrases: list[str], filters: Filters | None = None) -> dict[str, int]:
         """Documents with a passage holding one of ``phrases`` (analysed terms, in order), and how many such
