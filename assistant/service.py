@@ -118,7 +118,8 @@ class Assistant:
 
     def composition(self, question: str, retrieval: Retrieval, filters: Filters | None = None) -> Composition:
         draft = self.composer.draft(question, retrieval, self.term_stats(filters))
-        return Composition(draft, self.policy.decide(draft, retrieval))
+        decision = self.policy.decide(draft, retrieval)
+        return Composition(decision.draft or draft, decision)
 
     def covers(self, topic: str, retrieval: Retrieval, filters: Filters | None = None) -> bool:
         """Does the corpus speak of ``topic`` (a briefing's subject)? The rules judge the sentences they would

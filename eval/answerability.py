@@ -35,7 +35,7 @@ from assistant.answerability.consensus import both_answer
 from assistant.answerability.judge import JUDGE_PATH, judge_agrees
 from assistant.conversation.session import Conversation
 from assistant.answerability.policy import load_model
-from assistant.answering.reading import reader_threshold
+from assistant.answering.reading import gate_thresholds
 from assistant.service import Assistant
 from eval.corpus_set import load_corpus_set
 from eval.datasets import SHARED_BENCH, Bench, Question, load_bench, read_jsonl
@@ -147,7 +147,7 @@ def scorer_threshold(name: str) -> float:
     """The threshold a mode refuses under, as stored with its model (consensus: each judge's own, see
     ``refused``; the stricter is reported)."""
     if name == "reader":
-        return reader_threshold(get_settings().with_(refusal_threshold=None))
+        return gate_thresholds(get_settings().with_(refusal_threshold=None)).alone
     judge = float(read_meta(JUDGE_PATH)["threshold"])
     return {"rules": load_model().threshold, "learned": load_models().threshold,
             "consensus": max(load_model().threshold, load_models().threshold), "judge": judge,
@@ -158,6 +158,8 @@ def refused(row: dict, threshold: float) -> bool:
     """Would the mode refuse, at its own threshold(s)? (Asked with the threshold at 0, every answer is known.)"""
     if row["forced"]:
         return True
+    if row.get("gated"):  # the reader's gate decided at its own thresholds (``reading.gate``)
+        return False
     if row["scorer"] == "consensus":  # each judge at its own threshold, as ConsensusPolicy decides
         evidence = row["evidence"]
         return not both_answer(evidence["rules_confidence"], evidence.get("learned_confidence"),
@@ -168,11 +170,19 @@ def refused(row: dict, threshold: float) -> bool:
     return row["confidence"] < threshold
 
 
-def ask_cases(cases: list[Case], store, embedder, scorers: list[str], progress=None) -> list[dict]:
-    """Every case through ``Assistant.ask`` (``Conversation.ask`` for follow-ups), once per mode."""
+def ask_cases(cases: list[Case], store, embedder, scorers: list[str], progress=None,
+              gated_reader: bool = True) -> list[dict]:
+    """Every case through ``Assistant.ask`` (``Conversation.ask`` for follow-ups), once per mode; asked at
+    threshold 0 to see every would-be answer, except the reader's gate (``gated_reader``), which decides
+    between two sources and is asked as users get it."""
     shared = SharedQueries(embedder)
     settings = store.settings.with_(refusal_threshold=0.0)
-    assistants = {name: Assistant(settings.with_(answerability=name), embedder=shared) for name in scorers}
+
+    def gated(name: str) -> bool:
+        return gated_reader and name == "reader"
+
+    assistants = {name: Assistant(settings.with_(answerability=name, refusal_threshold=None if gated(name) else 0.0),
+                                  embedder=shared) for name in scorers}
     by_doc = store.passages_of_doc
     conversations: dict[tuple[str, str], Conversation] = {}
     rows = []
@@ -195,7 +205,8 @@ def ask_cases(cases: list[Case], store, embedder, scorers: list[str], progress=N
                 "cited_sentences": check.sentences, "supported_sentences": check.supported,
                 "first_sentence_has_answer": _holds_answer(first, case.answer),
                 "reference": case.answer, "coverage": coverage(case.expected, answer.answer) if case.expected else None,
-                "chain": case.chain, "latency_ms": round(total, 2), "evidence": answer.evidence})
+                "chain": case.chain, "latency_ms": round(total, 2), "evidence": answer.evidence,
+                "gated": gated(name)})
         if progress:
             progress()
     return rows

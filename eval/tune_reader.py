@@ -18,8 +18,11 @@ import sys
 
 import numpy as np
 
-from assistant.answering.reading import THRESHOLDS_PATH
-from eval.answerability import ask_cases, gold_removal_cases
+import gzip
+import hashlib
+
+from assistant.answering.reading import THRESHOLDS_PATH, GateThresholds, gate
+from eval.answerability import ask_cases, gold_removal_cases, metrics, refused, scorer_threshold
 from eval.datasets import Bench, load_bench, load_training_questions
 from eval.gold_removal import removal_store, split_by_gold
 from eval.stores import CachedEmbedder, bench_store
@@ -53,6 +56,37 @@ def best_threshold(rows: list[dict]) -> tuple[float, dict]:
     return best, figures
 
 
+def gate_grid(rows: list[dict]) -> tuple[dict, dict]:
+    """The gate's two thresholds (``reading.gate``) that maximise the mean of the two rates on ``rows`` (both
+    modes asked for every case): the reader's veto under a consensus answer, and its threshold to answer alone."""
+    by_case: dict[str, dict] = {}
+    for r in rows:
+        by_case.setdefault(r["id"] + ("+" if r["present"] else "-"), {})[r["scorer"]] = r
+    cases = [c for c in by_case.values() if {"consensus", "reader"} <= set(c)]
+    consensus_threshold = scorer_threshold("consensus")
+    grid = [round(float(x), 2) for x in np.arange(0.0, 1.0, 0.02)] + [1.01]
+    best, figures = None, {}
+    for veto in grid:
+        for alone in (t for t in grid if t >= veto):
+            thresholds = GateThresholds(veto, alone)
+            cited = refused_absent = 0
+            for c in cases:
+                k, r = c["consensus"], c["reader"]
+                source = gate(not refused(k, consensus_threshold), 0.0 if r["forced"] else r["confidence"], thresholds)
+                if c["reader"]["present"]:
+                    cited += bool(source) and {"reader": r, "consensus": k}[source]["gold_cited"]
+                else:
+                    refused_absent += source is None
+            n_present = sum(c["reader"]["present"] for c in cases)
+            rates = (cited / max(1, n_present), refused_absent / max(1, len(cases) - n_present))
+            score = sum(rates) / 2
+            if not figures or score > figures["balanced"]:
+                best = thresholds
+                figures = {"balanced": round(score, 4), "answered_and_cited": round(rates[0], 4),
+                           "refused_when_absent": round(rates[1], 4)}
+    return {"veto": best.veto, "alone": best.alone}, figures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.tune_reader", description=__doc__.split("\n\n")[0])
     parser.add_argument("--write", action="store_true")
@@ -66,14 +100,28 @@ def main(argv: list[str] | None = None) -> int:
     store = removal_store(full, bench, split, base)
     embedder.save()
     cases = gold_removal_cases(bench, split)
-    with make_progress("questions") as bar:
-        task = bar.add_task(f"PIAF train, articles tenus à part ({len(cases)} questions)", total=len(cases))
-        rows = ask_cases(cases, store, embedder, ["reader"], lambda: bar.advance(task))
-    threshold, figures = best_threshold(rows)
+    # The rows depend on the reader's weights only (the consensus' models are fixed): kept to choose again.
+    digest = hashlib.sha256(READER_PATH.read_bytes()).hexdigest()[:12]
+    cached = base.cache_dir / "reader" / f"tune-rows-{digest}.jsonl.gz"
+    if cached.exists():
+        rows = [json.loads(line) for line in gzip.open(cached, "rt", encoding="utf-8")]
+    else:
+        with make_progress("questions") as bar:
+            task = bar.add_task(f"PIAF train, articles tenus à part ({len(cases)} questions)", total=len(cases))
+            rows = ask_cases(cases, store, embedder, ["consensus", "reader"], lambda: bar.advance(task),
+                             gated_reader=False)
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(cached, "wt", encoding="utf-8") as f:
+            f.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    threshold, figures = best_threshold([r for r in rows if r["scorer"] == "reader"])
+    gate_thresholds, gate_figures = gate_grid(rows)
+    alone = metrics([r for r in rows if r["scorer"] == "consensus"], scorer_threshold("consensus"))
     meta = read_meta(READER_PATH)
     out = {"threshold": threshold, "related_threshold": float(meta.get("related_threshold", 0.5)),
+           "gate": gate_thresholds,
            "chosen_on": f"PIAF train, articles tenus à part ({len(cases)} questions, retrait de l'or)",
-           **figures}
+           "reader": figures, "gated": gate_figures,
+           "consensus": {k: alone[k] for k in ("answered_and_cited", "refused_when_absent")}}
     print(json.dumps(out, ensure_ascii=False, indent=None if args.json else 2))
     if args.write:
         THRESHOLDS_PATH.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -114,6 +114,7 @@ class Decision:
     # answer: ``related`` passages are quoted as what comes closest) or "none"; "" for the other policies.
     status: str = ""
     related: tuple[int, ...] = ()
+    draft: object = None  # the draft to answer with when it is not the composer's own (the reader's gate)
 
 
 def effective_threshold(settings: Settings, stored: float) -> float:

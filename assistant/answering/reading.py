@@ -16,8 +16,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answering.compose import Draft, ScoredSentence, jaccard, sentence_candidates
-from assistant.answerability.policy import Decision, effective_threshold
+from assistant.answering.compose import Draft, ExtractiveComposer, ScoredSentence, jaccard
+from assistant.answerability.consensus import ConsensusPolicy
+from assistant.answerability.policy import Decision
 from assistant.search.retrieve import Retrieval
 from veille.config import Settings
 from veille.embeddings import resolve_model_path
@@ -36,6 +37,7 @@ class ReaderVerdict:
     best: int | None  # index of the passage most likely to state the answer
     span: tuple[int, int, int] | None = None  # (passage, start, end) of the answer in the passage's text
     related: list[int] = field(default_factory=list)  # passages on the subject, most relevant first
+    extractive: Draft | None = None  # the sentences the consensus would quote, from the same retrieval
 
     @property
     def answers(self) -> float:
@@ -86,11 +88,12 @@ class ReaderComposer:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ReaderComposer":
-        return cls(load_reader_for(settings), threshold=reader_threshold(settings))
+        return cls(load_reader_for(settings), threshold=gate_thresholds(settings).alone)
 
     def draft(self, question: str, retrieval: Retrieval, stats: TermStats) -> Draft:
         passages = retrieval.passages
-        candidates = sentence_candidates(question, passages, stats)
+        extractive = ExtractiveComposer().draft(question, retrieval, stats)
+        candidates = extractive.candidates
         read = passages[: self.read_passages]
         focus = []
         for i in range(len(read)):
@@ -98,7 +101,7 @@ class ReaderComposer:
             focus.append(max(own, key=lambda c: c.score).start if own else None)
         readings = self.reader.read(question, [p.node.get_content() for p in read], focus) if read else []
         best = max(range(len(readings)), key=lambda k: readings[k].answers) if readings else None
-        verdict = ReaderVerdict(readings, best)
+        verdict = ReaderVerdict(readings, best, extractive=extractive)
         chosen: list[ScoredSentence] = []
         if best is not None and readings[best].span:
             a, b = readings[best].span
@@ -134,6 +137,22 @@ class ReaderComposer:
         return ScoredSentence(k, start, start + len(cleaned), cleaned, score, frozenset(tokens(cleaned)))
 
 
+@dataclass(frozen=True)
+class GateThresholds:
+    """The reader gating the consensus (both chosen on PIAF's training split by ``eval.tune_reader``)."""
+    veto: float  # a consensus answer stands only when the reader gives it at least this probability
+    alone: float  # from this probability up, the reader answers alone (its span's sentence first)
+
+
+def gate(consensus_answers: bool, reader_answers: float, thresholds: GateThresholds) -> str | None:
+    """Which answer is given: ``"reader"``'s, ``"consensus"``' or none (then « partial » or nothing found)."""
+    if reader_answers >= thresholds.alone:
+        return "reader"
+    if consensus_answers and reader_answers >= thresholds.veto:
+        return "consensus"
+    return None
+
+
 THRESHOLDS_PATH = Path(__file__).with_name("reader.json")  # chosen by ``python -m eval.tune_reader``
 
 
@@ -144,9 +163,15 @@ def stored_thresholds(path: Path = THRESHOLDS_PATH) -> dict:
         return {}
 
 
-def reader_threshold(settings: Settings) -> float:
-    """``VEILLE_REFUSAL_THRESHOLD`` when set, else the threshold chosen on PIAF's training split."""
-    return effective_threshold(settings, float(stored_thresholds().get("threshold", 0.5)))
+def gate_thresholds(settings: Settings) -> GateThresholds:
+    """The thresholds chosen on PIAF's training split; ``VEILLE_REFUSAL_THRESHOLD`` makes the reader decide
+    alone at that bar (the evaluation asks at 0 to see every answer the reader would give)."""
+    if settings.refusal_threshold is not None:
+        return GateThresholds(settings.refusal_threshold, settings.refusal_threshold)
+    stored = stored_thresholds()
+    gated = stored.get("gate") or {}
+    alone = float(stored.get("threshold", 0.5))
+    return GateThresholds(float(gated.get("veto", alone)), float(gated.get("alone", alone)))
 
 
 def related_threshold() -> float:
@@ -155,26 +180,38 @@ def related_threshold() -> float:
 
 @dataclass(frozen=True)
 class ReaderPolicy:
-    """Answer when the best passage states the answer (calibrated probability at or above the threshold);
-    otherwise « partial » when some read passage speaks of the subject, else nothing found."""
-    threshold: float
+    """The reader gates the consensus (``gate``): the reader answers alone when sure; a consensus answer
+    stands when the reader does not veto it; otherwise « partial » when some read passage speaks of the
+    subject, else nothing found. The confidence shown is the reader's calibrated probability."""
+    thresholds: GateThresholds
     related_threshold: float
+    consensus: ConsensusPolicy | None  # None: the reader decides alone (``VEILLE_REFUSAL_THRESHOLD``)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ReaderPolicy":
-        return cls(reader_threshold(settings), related_threshold())
+        alone = settings.refusal_threshold is not None
+        return cls(gate_thresholds(settings), related_threshold(),
+                   None if alone else ConsensusPolicy.from_settings(settings.with_(refusal_threshold=None)))
 
     def decide(self, draft: Draft, retrieval: Retrieval) -> Decision:
         verdict: ReaderVerdict = draft.ranking
+        answers = verdict.answers if verdict.best is not None and draft.chosen else 0.0
+        by_consensus = (self.consensus.decide(verdict.extractive, retrieval)
+                        if self.consensus is not None and verdict.extractive is not None else None)
         evidence = ReaderEvidence({"reader_answers": round(verdict.answers, 4),
                                    "reader_relevant": round(verdict.relevant, 4),
+                                   "consensus_answers": bool(by_consensus and by_consensus.answer),
                                    "dense_top": round(float(retrieval.dense_top), 4)})
-        if verdict.best is not None and draft.chosen and verdict.answers >= self.threshold:
-            return Decision(True, verdict.answers, evidence, status="answer")
+        source = gate(bool(by_consensus and by_consensus.answer), answers, self.thresholds)
+        if source == "reader":
+            return Decision(True, answers, evidence, status="answer")
+        if source == "consensus":
+            verdict.extractive.ranking = verdict  # the span is marked where the consensus quotes its sentence
+            return Decision(True, answers, evidence, status="answer", draft=verdict.extractive)
         related = [k for k in verdict.related if verdict.readings[k].relevant >= self.related_threshold]
         if related:
-            return Decision(False, verdict.answers, evidence, status="partial", related=tuple(related))
-        return Decision(False, verdict.answers, evidence, forced=not draft.chosen, status="none")
+            return Decision(False, answers, evidence, status="partial", related=tuple(related))
+        return Decision(False, answers, evidence, forced=not draft.chosen, status="none")
 
 
 _COPULA = re.compile(r"^(?:quel(?:le)?s?)\s+(?:est|sont|était|étaient|sera|seront|fut|furent)\s+(.+)$", re.I)
