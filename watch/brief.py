@@ -25,6 +25,7 @@ from veille import dates
 from veille.errors import VeilleError
 from veille.filters import Filters, safe_url, source_label
 from veille.markup import md_literal
+from veille.numbers import plural
 from veille.passage import ScoredPassage
 from veille.text import fold, tokens
 
@@ -69,7 +70,7 @@ class Briefing:
         lit = md_literal  # corpus text (and the topic typed) stays text: only the note's structure is Markdown
         lines = [f"# Note de synthèse : {lit(self.topic)}", "",
                  f"*Établie le {french_date(date.today().isoformat())} par Veille · mode {self.mode} · "
-                 f"{self.passages} passages de {self.documents} document{'s' if self.documents > 1 else ''}*", ""]
+                 f"{plural(self.passages, 'passage')} de {plural(self.documents, 'document')}*", ""]
         if self.notice:
             lines += [f"> **Avertissement** : {lit(self.notice)}", ""]
         lines += ["## Vue d'ensemble", "", lit(self.overview, marks=True), ""]
@@ -205,6 +206,6 @@ def _generated_overview(generator, topic, described, passages, groups, number, f
         marks = number.marks((order[n - 1], s.support.get(n, "")) for n in s.kept)
         parts.append(f"{s.text} {marks}")
     removed = len(check.sentences) - len(check.supported)
-    notice = (f"{removed} phrase{'s' if removed > 1 else ''} de la vue d'ensemble générée retirée"
-              f"{'s' if removed > 1 else ''} faute de source") if removed else None
+    notice = (f"{plural(removed, 'phrase')} de la vue d'ensemble générée "
+              f"{'retirée' if removed == 1 else 'retirées'} faute de source") if removed else None
     return " ".join(parts), generator.mode, notice

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections import Counter
+from collections import Counter, defaultdict
 from datetime import datetime
 from pathlib import Path, PurePath, PureWindowsPath
 from urllib.parse import urlparse
@@ -31,7 +31,6 @@ def _empty(*columns: str) -> pd.DataFrame:
 
 
 UPLOADS = "fichiers déposés"
-SOURCE_KINDS = (("dossier", "dossier", "dossiers"), ("site", "site", "sites"), ("dépôt", "dépôt", "dépôts"))
 
 
 def source_of(value: str, uploads: Path | None = None) -> tuple[str, str]:
@@ -52,20 +51,20 @@ def source_of(value: str, uploads: Path | None = None) -> tuple[str, str]:
 
 def sources_table(store, filters, uploads: Path | None = None) -> tuple[pd.DataFrame, str]:
     """(documents per source, « 1 dossier (6 fichiers), 2 sites »): files counted as files, within their source."""
-    documents, files, kinds = Counter(), Counter(), {}
+    documents, files = Counter(), defaultdict(set)
     for value, n in store.count_by("source", filters, limit=1_000_000):
-        kind, name = source_of(value or "", uploads)
-        key = (kind, name)
+        key = source_of(value or "", uploads)
         documents[key] += n
-        files[key] += kind != "site" and container_of(value or "") == value  # a mail's parts are inside its file
-    rows = [(name, kind, files[(kind, name)] if kind != "site" else "", n) for (kind, name), n in documents.most_common()]
+        files[key].add(container_of(value or ""))  # a mail's messages and attachments: its one file
+    rows = [(name, kind, len(files[(kind, name)]) if kind != "site" else "", n)
+            for (kind, name), n in documents.most_common()]
     said = []
-    for kind, one, many in SOURCE_KINDS:
+    for kind in ("dossier", "site", "dépôt"):
         keys = [k for k in documents if k[0] == kind]
-        if not keys:
-            continue
-        n_files = sum(files[k] for k in keys)
-        said.append(plural(len(keys), one, many) + ("" if kind == "site" else f" ({plural(n_files, 'fichier')})"))
+        in_files = f" ({plural(sum(len(files[k]) for k in keys), 'fichier')})"
+        if keys:
+            said.append(plural(len(keys), "site") if kind == "site" else
+                        plural(len(keys), "dossier") + in_files if kind == "dossier" else UPLOADS + in_files)
     return pd.DataFrame(rows, columns=SOURCE_COLUMNS), ", ".join(said)
 
 

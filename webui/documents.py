@@ -88,7 +88,8 @@ def render_document(store, doc: dict) -> str:
     blocks = "".join(f'<div class="doc-passage"><div class="src-meta">Passage {i}'
                      f'{" — " + esc(p["heading"]) if p["heading"] else ""}</div>{esc(p["text"])}</div>'
                      for i, p in enumerate(passages, 1))
-    parts.append(f'<details class="doc-passages"><summary>Les {n} passages indexés (ce que Veille cite)</summary>'
+    indexed = "Le passage indexé" if n == 1 else f"Les {n} passages indexés"
+    parts.append(f'<details class="doc-passages"><summary>{indexed} (ce que Veille cite)</summary>'
                  f"{blocks}</details></div>")
     return sanitize("".join(parts))
 

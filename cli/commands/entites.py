@@ -50,8 +50,8 @@ def _timeline(args) -> int:
     if args.json:
         print(json.dumps(timeline.as_dict(), ensure_ascii=False))
         return 0
-    out.print(f"[bold]{timeline.name}[/] ({label_name(timeline.label)}) — {plural(timeline.mentions, 'mention')} dans "
-              f"{plural(timeline.documents, 'document')}", highlight=False)
+    counts = f"{plural(timeline.mentions, 'mention')} dans {plural(timeline.documents, 'document')}"
+    out.print(f"[bold]{timeline.name}[/] ({label_name(timeline.label)}) — {counts}", highlight=False)
     for e in timeline.entries:
         where = " · ".join(x for x in (e.doc_type, e.url or e.source) if x)
         out.print(f"\n[bold]{french_date(e.date)}[/] — {e.title} ({where})", highlight=False, markup=True)
