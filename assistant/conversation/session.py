@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from assistant.answering.answer import Answer
+from assistant.conversation.antecedent import preload_morphology
 from assistant.conversation.followup import depends_on_previous, rewrite
 from assistant.generation.generate import ready_stream
 from assistant.generation.llm import LLMError
@@ -149,6 +150,8 @@ class Conversation:
 
     def record(self, question: str, standalone: str, answer: Answer) -> None:
         self.turns.append(Turn(question, standalone, answer))
+        if len(self.turns) == 1:
+            preload_morphology()  # what a pronoun stands for needs it from the next turn on
         if self.max_turns is not None and len(self.turns) > self.max_turns:
             excess = len(self.turns) - self.max_turns
             del self.turns[:excess]
