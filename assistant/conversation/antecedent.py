@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 MODEL = "fr_core_news_sm"
+FALLBACK = "fr_core_news_md"  # the entities stage's pipeline: an installation made before the small one still works
 _UNUSED_PIPES = ["parser", "ner", "lemmatizer", "attribute_ruler"]
 _lock = threading.Lock()
 _nlp = None
@@ -50,7 +51,10 @@ def load_morphology():
         if _nlp is None:
             import spacy
 
-            _nlp = spacy.load(MODEL, exclude=_UNUSED_PIPES)
+            try:
+                _nlp = spacy.load(MODEL, exclude=_UNUSED_PIPES)
+            except OSError:  # not installed
+                _nlp = spacy.load(FALLBACK, exclude=_UNUSED_PIPES)
         return _nlp
 
 
@@ -137,8 +141,8 @@ def _candidate(tokens: list[Token]) -> Candidate | None:
     if det and first in _DEFINITE:
         article = _DEFINITE[first]
         rest = tokens[1:]
-        text = (f"l'{_join(rest)}" if article in ("le", "la") and re.match(r"[aeiouyéèêàâîôûAEIOUYÉÈÊÀÂÎÔÛ]|h[aeiouéèêô]", rest[0].text)
-                else f"{article} {_join(rest)}")
+        elided = article in ("le", "la") and re.match(r"[aeiouyéèêàâîôûAEIOUYÉÈÊÀÂÎÔÛ]|h[aeiouéèêô]", rest[0].text)
+        text = f"l'{_join(rest)}" if elided else f"{article} {_join(rest)}"
     else:
         text = _join(tokens)
     own = tokens[: next((k for k, t in enumerate(tokens) if t.text.lower() in {"de", "d'", "d’", "du", "des"}),
@@ -147,8 +151,8 @@ def _candidate(tokens: list[Token]) -> Candidate | None:
     return Candidate(text, gender, number, name, head.text.lower() in RELATIONAL and len(heads) > 1)
 
 
-def noun_phrases(question: str) -> list[tuple[int, Candidate]]:
-    """(token index, candidate) of every noun phrase, the phrases nested after « de » included."""
+def noun_phrases(question: str) -> list[Candidate]:
+    """Every noun phrase of ``question`` in reading order, the phrases nested after « de » included."""
     tokens = list(tag(question))
     out = []
     i = 0
@@ -187,7 +191,7 @@ def noun_phrases(question: str) -> list[tuple[int, Candidate]]:
             span = span[:-1]
         cand = _candidate(span) if span else None
         if cand:
-            out.append((i, cand))
+            out.append(cand)
             # nested phrases after « de »: « le directeur général de la Laiterie du Bocage » → « la Laiterie… »,
             # not inside a name (« du Bocage » is part of « la Laiterie du Bocage »)
             head = next(t for t in span if t.pos in ("NOUN", "PROPN"))
@@ -200,7 +204,7 @@ def noun_phrases(question: str) -> list[tuple[int, Candidate]]:
                 else:
                     continue
                 if nested:
-                    out.append((i + k, nested))
+                    out.append(nested)
         i = max(j, i + 1)
     return out
 
@@ -208,11 +212,11 @@ def noun_phrases(question: str) -> list[tuple[int, Candidate]]:
 def candidates(question: str, subject: str) -> list[Candidate]:
     """The candidates of ``question`` in order of preference; ``subject`` is its subject (``subject_of``)."""
     phrases = noun_phrases(question)
-    main = next((c for _i, c in phrases if c.text.lower() == subject.lower()), None)
+    main = next((c for c in phrases if c.text.lower() == subject.lower()), None)
     if main is None:
-        main = next((c for _i, c in phrases if subject.lower().startswith(c.text.lower())
+        main = next((c for c in phrases if subject.lower().startswith(c.text.lower())
                      or c.text.lower().startswith(subject.lower())), None)
-    rest = [c for _i, c in phrases if c is not main]
+    rest = [c for c in phrases if c is not main]
     ordered = [] if main is None or main.relational else [main]
     ordered += [c for c in rest if c.name] + [c for c in rest if not c.name]
     if main is not None and main.relational:
