@@ -172,9 +172,12 @@ def noun_phrases(question: str) -> list[Candidate]:
             w = tokens[j]
             low = w.text.lower().replace("’", "'")
             after_name = any(x.text[:1].isupper() for x in tokens[i:j] if x.pos in ("NOUN", "PROPN"))
-            if after_name and w.pos == "NOUN" and not w.text[:1].isupper():
+            before = tokens[j - 1]
+            if before.text[:1].isupper() and before.pos in ("NOUN", "PROPN") and w.pos == "NOUN" \
+                    and not w.text[:1].isupper():
                 break  # « Jean-Baptiste Carpentier commissaire… »: an apposition, not the name
-            if t.text.lower().startswith("quel") and j > i + 1 and (w.text[:1].isupper() or w.pos != "ADJ"):
+            if t.text.lower().startswith("quel") and j > i + 1 and (w.text[:1].isupper() or w.pos in (
+                    "NOUN", "PROPN", "VERB", "AUX")):
                 break  # « Quel âge Jean-Baptiste Carpentier a-t-il »: the name after the asked noun is the subject
             if w.pos in ("NOUN", "PROPN", "ADJ", "NUM") and low not in _DETERMINERS and "-" not in low[:1]:
                 j += 1
@@ -182,8 +185,10 @@ def noun_phrases(question: str) -> list[Candidate]:
                     tokens[j + 1].pos not in ("PUNCT", "PRON", "AUX", "SCONJ", "CCONJ", "ADP")):
                 j += 2 if tokens[j + 1].pos not in ("DET",) else 1  # « de veille », whatever its tag
             elif w.pos == "DET" and low in {"la", "l'", "les"} and tokens[j - 1].text.lower().replace("’", "'") in {
-                    "de", "d'"}:
+                    "de", "d'", "à"}:
                 j += 1
+            elif low == "à" and after_name and j + 1 < len(tokens) and tokens[j + 1].pos in ("DET", "NOUN", "PROPN"):
+                j += 1  # « la Délégation interministérielle à l'intelligence économique »: one name
             else:
                 break
         span = tokens[i:j]
