@@ -161,19 +161,22 @@ def build_documents_tab(ctx: UIContext) -> dict:
         return (render_document(ctx.assistant.store, doc), gr.update(value=copy, visible=copy is not None),
                 doc["doc_id"], doc.get("date") or "", "")
 
-    def save_date(doc_id: str, typed: str, request: gr.Request = None):
+    def save_date(doc_id: str, typed: str, text, chosen_types, chosen_order, request: gr.Request = None):
+        """The date a person gives the opened document; the page and the list show it at once."""
+        unchanged = (gr.skip(),) * 3
         if not request_is_admin(ctx.settings, request):
-            return gr.skip(), "Seul l'administrateur corrige la date d'un document."
+            return gr.skip(), "Seul l'administrateur corrige la date d'un document.", *unchanged
         doc = readable_document(ctx.assistant.store, doc_id, ctx.user(request)) if doc_id else None
         if doc is None:
-            return gr.skip(), "Ouvrez d'abord un document dans la liste."
+            return gr.skip(), "Ouvrez d'abord un document dans la liste.", *unchanged
         try:
             said = correct_date(ctx.assistant.store, doc, typed)
         except VeilleError as exc:
-            return gr.skip(), str(exc)
+            return gr.skip(), str(exc), *unchanged
         for hook in ctx.on_corpus_change:
             hook()
-        return render_document(ctx.assistant.store, ctx.assistant.store.document(doc_id)), said
+        return (render_document(ctx.assistant.store, ctx.assistant.store.document(doc_id)), said,
+                *refresh(text, chosen_types, chosen_order, request))
 
     def on_select(doc_ids, evt: gr.SelectData, request: gr.Request = None):
         row = evt.row_value or []
@@ -193,8 +196,9 @@ def build_documents_tab(ctx: UIContext) -> dict:
     order.change(refresh, inputs, outputs, api_name=False)
     opened_outputs = [view, download, opened, date_box, date_note]
     listing.select(on_select, ids, opened_outputs, api_name=False)
-    date_save.click(save_date, [opened, date_box], [view, date_note], api_name=False)
-    date_box.submit(save_date, [opened, date_box], [view, date_note], api_name=False)
+    date_inputs, date_outputs = [opened, date_box, *inputs], [view, date_note, *outputs]
+    date_save.click(save_date, date_inputs, date_outputs, api_name=False)
+    date_box.submit(save_date, date_inputs, date_outputs, api_name=False)
     def from_link(value: str, request: gr.Request = None):
         doc_id = (value or "").split(" ")[0]  # « <doc_id> <click time> »: each click is a change
         return open_document(doc_id, request) if doc_id else (gr.skip(),) * 5
