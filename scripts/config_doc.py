@@ -96,7 +96,8 @@ DESCRIPTIONS = {
                            "CNIL : `eval/README.md`)",
     "candidates": "passages demandés à chacune des deux branches (dense, lexicale) avant la fusion",
     "refusal_threshold": "seuil de la probabilité « le corpus répond » sous lequel Veille refuse (en mode "
-                         "`consensus`, appliqué à chacun des deux juges) ; vide : celui de chaque modèle "
+                         "`consensus`, appliqué à chacun des deux juges ; en mode `reader`, le lecteur décide seul à ce seuil) ; "
+                         "vide : celui de chaque modèle "
                          "(`assistant/answerability/rules.json`, `assistant/answerability/model.json`, "
                          "`assistant/answering/reader.json`)",
     "answerability": "choix des phrases et décision de répondre : `consensus` (phrases des règles, réponse seulement "
