@@ -104,7 +104,7 @@ DESCRIPTIONS = {
                      "si les règles et les modèles appris répondraient tous deux), `rules` (règles + modèle "
                      "logistique), `learned` (modèles appris sur PIAF train), `judge` (juge de réponse, cross-encodeur "
                      "entraîné sur PIAF train), `judge-consensus` (le juge et le consensus d'accord) ou `reader` (le lecteur "
-                     "entraîné sur PIAF train : réponse avec ses mots en gras, « pas de réponse précise » et ce qui "
+                     "entraîné sur PIAF train, en garde du consensus : réponse avec ses mots en gras, « pas de réponse précise » et ce qui "
                      "s'en approche)",
     "watch_threshold": "pertinence minimale d'un nouveau document pour une veille enregistrée",
     "ask_server": "`off` : `veille serve` n'ouvre pas `$VEILLE_HOME/ask.sock` et `veille ask` calcule toujours sa "
