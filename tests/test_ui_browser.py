@@ -191,6 +191,9 @@ def test_chat_sources_filters_followup_export_feedback(page, server, app_home):
     with page.expect_download() as dl:
         link.click()
     exported = Path(dl.value.path()).read_text(encoding="utf-8")
+    names = page.eval_on_selector_all("#export-file [aria-label], #export-file [title]",
+                                      "els => els.map(e => e.getAttribute('aria-label') || e.getAttribute('title'))")
+    assert not any("Remove" in n or "file" in n for n in names), names  # « Retirer ce fichier »
     assert "## 1. Quels sont les pôles de compétitivité normands ?" in exported
     assert "**Sources**" in exported and "Intelligence économique — la Normandie, région pilote" in exported
     assert "## 2. Et qui les finance ?" in exported
@@ -264,7 +267,11 @@ def test_hostile_corpus_html_does_not_execute(page):
 def test_upload_then_ask_about_it(page, tmp_path, app_home):
     page.get_by_role("tab", name="Corpus").click()
     page.wait_for_selector("#corpus-summary :text('6')")
-    assert "6" in page.locator("#corpus-summary").inner_text()
+    # Sources as users mean them: the folder ingested is one source of 6 files, not 6 sources.
+    assert "6 documents" in page.locator("#corpus-summary").inner_text()
+    assert "sources : 1 dossier (6 fichiers)" in page.locator("#corpus-summary").inner_text()
+    sources = page.locator("#corpus-sources").inner_text()
+    assert "corpus" in sources and ".txt" not in sources and ".md" not in sources, sources
     good = tmp_path / "plan-hydrogene.md"
     good.write_text(UPLOADED, encoding="utf-8")
     bad = tmp_path / "archive.7z"
@@ -280,6 +287,7 @@ def test_upload_then_ask_about_it(page, tmp_path, app_home):
     assert "plan-hydrogene.md" in detail and "non pris en charge" in detail
     assert "dépasse 100 Mo une fois décompressé" in detail  # the bomb refused, said, and the server still up
     page.wait_for_function("() => document.querySelector('#corpus-summary').innerText.includes('7')")
+    assert "fichiers déposés (1 fichier)" in page.locator("#corpus-summary").inner_text()
     shot(page, "09-corpus-apres-ajout")
     # Nothing of the refused file was kept; the accepted one is in the store.
     uploads = list((app_home.home / "uploads").rglob("*"))
@@ -461,7 +469,12 @@ def test_layout_sources_beside_the_answer_and_question_in_view(sized_page):
     shot(page, f"18-mise-en-page-{width}")
 
 
-def test_watch_applied_to_documents_already_there(page):
+def test_watch_applied_to_documents_already_there(page, app_home):
+    from veille.store import get_store
+    from watch.news import VISIT_GAP_S
+
+    # This visit began after the corpus arrived (the page was opened once already): nothing arrived since it.
+    get_store(app_home).begin_visit("local", time.time() + 2 * VISIT_GAP_S, VISIT_GAP_S)
     page.get_by_role("tab", name="Veilles").click()
     page.get_by_text("Ajouter ou supprimer une veille (administrateur)").click()
     page.fill("#watch-query textarea", "producteurs de cidre fermier")
@@ -473,5 +486,35 @@ def test_watch_applied_to_documents_already_there(page):
                      .inner_text())
     board = page.locator("#watches-news")
     board.locator("text=Bulletin cidricole").first.wait_for()
-    assert "producteurs" in board.inner_text()
+    assert "producteurs" in board.inner_text() and "non lu" in board.inner_text()
+    # Nothing arrived since the visit, yet the panel above does not say « Rien de nouveau » over unread findings.
+    above = page.locator("#watches-since-visit")
+    above.locator("text=non lu").wait_for()
+    assert "Rien de nouveau" not in above.inner_text() and "résultat" in above.inner_text(), above.inner_text()
     shot(page, "19-veille-sur-l-existant")
+
+
+ENGLISH_NAMES = re.compile(r"^(Textbox|Dropdown|Checkbox|Radio|Number|Slider|File|Button|Remove.*|Close|Clear|"
+                           r"Upload.*|Download.*|Copy.*|Submit|Search.*)$")
+
+
+def test_every_field_has_a_french_name_and_tables_their_headers(page):
+    """Screen readers name each field from its label: no « Textbox » (Gradio's default) nor an unnamed field on any
+    tab; the Entités table shows its headers before « Afficher » is clicked (not Gradio's « 1 2 3 »)."""
+    roles = re.compile(r'^\s*- (textbox|combobox|checkbox|radio|spinbutton|searchbox|slider)(?: "([^"]*)")?', re.M)
+    for tab in ("Questions", "Note de synthèse", "Veilles", "Bulletin", "Entités", "Documents", "Corpus"):
+        page.get_by_role("tab", name=tab).click()
+        if tab == "Veilles":  # its fields are in a closed accordion
+            page.get_by_text("Ajouter ou supprimer une veille (administrateur)").click()
+        time.sleep(1)
+        fields = roles.findall(page.locator(".tabitem:visible, [role=tabpanel]:visible").first.aria_snapshot())
+        assert fields or tab == "Corpus", tab  # the Corpus tab has only buttons and a file drop
+        unnamed = [role for role, name in fields if not name.strip()]
+        english = [name for _role, name in fields if ENGLISH_NAMES.match(name.strip())]
+        assert not unnamed and not english, (tab, fields)
+        if tab == "Questions":
+            assert page.get_by_role("textbox", name="Votre question").count() == 1
+        if tab == "Entités":
+            headers = [h.strip() for h in page.locator("#entities-table th").all_inner_texts()]
+            assert headers[:4] == ["entité", "type", "documents", "mentions"], headers
+            shot(page, "20-entites-en-tetes")

@@ -18,8 +18,9 @@ def turn_of(index) -> int:
 def build_feedback_controls(ctx: UIContext, chatbot: gr.Chatbot, conv_state: gr.State) -> dict:
     last_feedback = gr.State(None)  # id of this session's latest rating, for the comment box
     with gr.Row(elem_id="feedback-row"):
-        comment = gr.Textbox(placeholder="Commentaire sur la réponse notée (facultatif) : ce qui manque, ce qui est faux…",
-                             show_label=False, scale=5, elem_id="fb-comment", max_lines=3)
+        comment = gr.Textbox(label="Commentaire sur la réponse notée", show_label=False,  # named, not « Textbox »
+                             placeholder="Commentaire sur la réponse notée (facultatif) : ce qui manque, ce qui est faux…",
+                             scale=5, elem_id="fb-comment", max_lines=3)
         send_comment = gr.Button("Envoyer le commentaire", scale=1, size="sm", elem_id="fb-send")
 
     def on_like(conv, data: gr.LikeData, request: gr.Request):
