@@ -27,6 +27,7 @@ def test_json_lines_from_stdin(env):
     assert answered["citations"][0]["source"].endswith("001_ec2d28b11d5960b8.txt")
     assert refused["refused"] and not refused["citations"]
     assert "ne contient pas" in refused["answer"]
+    assert answered["status"] == "answer" and refused["status"] == "none"  # scripts read the outcome from it
 
 
 @pytest.mark.parametrize("question, expected_doc, expected_text", [

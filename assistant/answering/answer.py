@@ -105,6 +105,10 @@ class Answer:
     span: dict | None = None  # the answer's words in ``answer``: {"start", "end", "text"} (offsets in ``answer``)
     related: list[int] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        if self.refused and self.status == "answer":  # every refusal made without a status found nothing
+            self.status = "none"
+
     @property
     def confidence_label(self) -> str:
         """The confidence said in words, as users read it."""
