@@ -9,7 +9,8 @@ Strongest first:
 4. the file's properties (Office, OpenDocument, PDF, EPUB, RTF), unless they are a template's: a known template
    stamp (python-docx writes 23/12/2013 23:15:00 in every file), or years before every date written in the text;
 5. the modification time of a local file (not of an upload: its copy is as old as the upload).
-Otherwise the document is undated, and the watch products list it apart (« Non datés »).
+Otherwise the document is undated (``none``), and the watch products list it apart (« Non datés »). A document
+stored before its date had evidence (no ``date_source``) is read again once, its date weighed anew.
 Measured on real files of every format: ``python scripts/bench_dates.py``."""
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ _FULL_DATE = re.compile(rf"\b\d{{1,2}}(?:er)?\s+(?:{MONTH_PATTERN})\.?\s+((?:19|
 @dataclass(frozen=True)
 class Dating:
     date: str | None  # ISO: YYYY-MM-DD, or YYYY-MM when only the month is known
-    source: str | None  # user | message | page | text | properties | file (labels: veille.dates.DATE_SOURCES)
+    source: str  # user | message | page | text | properties | file (veille.dates.DATE_SOURCES) | none (undated)
 
 
 def date_document(text: str, found: dict, given: dict, file_time: float | None = None,
@@ -64,7 +65,7 @@ def date_document(text: str, found: dict, given: dict, file_time: float | None =
         return Dating(declared, "properties")
     if file_time:
         return Dating(dt.date.fromtimestamp(file_time).isoformat(), "file")
-    return Dating(None, None)
+    return Dating(None, "none")
 
 
 def head_date(text: str, today: dt.date | None = None) -> str | None:

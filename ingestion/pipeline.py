@@ -279,7 +279,8 @@ class Ingestor:
         known = self.writer.source_row(item.source)
         rows = ([known] if known else []) + self.writer.part_rows(item.source)
         if (rows and item.size is not None and all(r["state"] == "done" and r["size"] == item.size
-                                                   and r["mtime"] == item.mtime for r in rows)):
+                                                   and r["mtime"] == item.mtime and r["date_source"] is not None
+                                                   for r in rows)):
             return [Outcome(r["source"], "unchanged", doc_id=r["doc_id"]) for r in rows]
         refused = self.store.refused_file(item.source) if item.size is not None else None
         if refused is not None and (refused["size"], refused["mtime"]) == (item.size, item.mtime) \
@@ -338,6 +339,8 @@ class Ingestor:
             return Outcome(source, "failed", f"erreur inattendue : {type(exc).__name__}: {exc}")
         info = {"source": source, "size": item.size, "mtime": item.mtime, "file_hash": doc.doc_id}
         if self.writer.document_done(doc.doc_id):
+            if self.store.dating(doc.doc_id)[1] is None:  # stored before dates had their evidence: dated anew
+                self.store.set_date(doc.doc_id, doc.meta.get("date"), doc.meta["date_source"])
             previous = self.writer.link_source(doc.doc_id, info)
             first = (self.store.document(doc.doc_id) or {}).get("source") or ""
             same = "" if previous or not first or first == source else duplicate_reason(source, first, stored=True)

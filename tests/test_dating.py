@@ -81,7 +81,7 @@ def test_an_upload_is_not_dated_by_its_copy(tmp_path, settings, embedder):
     write_samples(upload, [sample])
     store = _ingest(settings, embedder, paths=[upload])
     (doc_id,) = {d for _, d in store.source_documents()}
-    assert store.dating(doc_id) == (None, None)
+    assert store.dating(doc_id) == (None, "none")
 
 
 def test_veille_date_shows_corrects_and_keeps_a_date(tmp_path, env, settings, embedder):
@@ -214,3 +214,24 @@ def test_a_watch_with_a_period_finds_an_undated_document_and_says_so(tmp_path, s
     hits = run_watches(settings, assistant=Assistant(settings, embedder=embedder))["H2"]
     assert [(h.title, h.date) for h in hits] == [("Hydrogène et mobilité", None)]
     assert "Hydrogène et mobilité** 🆕 (autre · non daté)" in news_markdown(settings)
+
+
+def test_a_store_dated_before_is_dated_anew_at_the_next_ingestion(tmp_path, settings, embedder):
+    """A document stored before dates had their evidence (python-docx's stamp taken for its date) is read once more
+    by the next ``veille ingest``, unchanged otherwise, and gets the date of its text."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    _docx(folder / "hydrogene.docx", HYDROGEN)
+    store = _ingest(settings, embedder, paths=[folder])
+    (doc_id,) = {d for _, d in store.source_documents()}
+    with store.transaction() as tx:  # the store as the previous version wrote it
+        tx.execute("UPDATE documents SET date='2013-12-23', date_num=20131223, "
+                   "extra=json_remove(extra, '$.date_source') WHERE doc_id=?", (doc_id,))
+    assert store.dating(doc_id) == ("2013-12-23", None)
+    from ingestion.pipeline import Ingestor
+
+    report = Ingestor(settings, embedder=embedder, progress=False).ingest_paths([folder])
+    assert report.count("unchanged") == 1 and report.chunks_written == 0
+    assert store.dating(doc_id) == ("2025-11-03", "text")
+    chunks = store.collection.get(where={"doc_id": doc_id}, include=["metadatas"])["metadatas"]
+    assert {m["date"] for m in chunks} == {20251103}

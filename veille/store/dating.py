@@ -23,8 +23,11 @@ class DatingQueries:
         date filter the dense branch may use)."""
         number = date_number(iso)
         with self.transaction() as tx:
+            before = tx.execute("SELECT date FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
             tx.execute("UPDATE documents SET date=?, date_num=?, extra=json_set(extra, '$.date_source', ?) "
                        "WHERE doc_id=?", (iso, number, source, doc_id))
+        if before is None or before["date"] == iso:  # the passages carry the right date already
+            return
         found = self.collection.get(where={"doc_id": doc_id}, include=["metadatas"])
         if found["ids"]:
             dated = {"date": number, "year": number // 10000} if number else {"date": None, "year": None}

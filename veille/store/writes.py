@@ -8,6 +8,7 @@ import time
 
 from veille.dates import date_number
 
+_DATE_SOURCE = "json_extract(d.extra, '$.date_source') AS date_source"
 SOURCE_COLUMNS = "INSERT OR REPLACE INTO sources(source, doc_id, size, mtime, file_hash) VALUES(?,?,?,?,?)"
 
 
@@ -31,16 +32,16 @@ class WriteQueries:
 
     # --- reads of the ingestion ---------------------------------------------------------------------
     def source_row(self, source: str) -> sqlite3.Row | None:
-        return self.db.execute(
-            "SELECT s.*, d.state FROM sources s LEFT JOIN documents d USING(doc_id) WHERE s.source=?",
-            (source,)).fetchone()
+        """A source, its document's state and the evidence of its date (None: stored before dates had one)."""
+        return self.db.execute(f"SELECT s.*, d.state, {_DATE_SOURCE} FROM sources s LEFT JOIN documents d USING(doc_id) "
+                               "WHERE s.source=?", (source,)).fetchone()
 
     def part_rows(self, source: str) -> list[sqlite3.Row]:
         """Sources of the documents found inside ``source`` (``<source>#…``: messages, attachments)."""
         prefix = source + "#"
         return self.db.execute(
-            "SELECT s.*, d.state FROM sources s LEFT JOIN documents d USING(doc_id) WHERE substr(s.source, 1, ?) = ?",
-            (len(prefix), prefix)).fetchall()
+            f"SELECT s.*, d.state, {_DATE_SOURCE} FROM sources s LEFT JOIN documents d USING(doc_id) "
+            "WHERE substr(s.source, 1, ?) = ?", (len(prefix), prefix)).fetchall()
 
     def document_done(self, doc_id: str) -> bool:
         row = self.db.execute("SELECT state FROM documents WHERE doc_id=?", (doc_id,)).fetchone()
