@@ -91,9 +91,11 @@ class _IngestBar:
         self.last_line = now
         elapsed = now - self.started
         left = elapsed / self.done * (self.total - self.done) if self.done else None
-        print(f"Fichiers lus {self.done}/{self.total} · passages vectorisés {self.chunks_done}/{self.chunks_total} · "
-              f"écoulé {_duration(elapsed)}" + (f" · reste environ {_duration(left)}" if left is not None else ""),
-              file=sys.stderr, flush=True)
+        if self.chunks_done and self.chunks_total > self.chunks_done:  # files read, passages still to embed
+            left = max(left or 0.0, elapsed / self.chunks_done * (self.chunks_total - self.chunks_done))
+        said = f" · reste environ {_duration(left)}" if left is not None else ""
+        print(f"Fichiers lus {self.done}/{self.total} · passages vectorisés {self.chunks_done}/{self.chunks_total}"
+              f" · écoulé {_duration(elapsed)}{said}", file=sys.stderr, flush=True)
 
 
 def _duration(value: float) -> str:
