@@ -39,6 +39,10 @@ def _before(path: Path, extracted) -> str | None:
     return parse_date(extracted.meta.get("date"))
 
 
+def _ms(seconds: float) -> str:
+    return f"{1000 * seconds:.1f} ms".replace(".", ",")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--json", action="store_true")
@@ -74,8 +78,8 @@ def main() -> int:
     right, before = sum(r["right"] for r in rows), sum(r["right_before"] for r in rows)
     named = sum(r["evidence"] == r["expected_evidence"] for r in rows)
     print(f"\nDates justes : {right}/{len(rows)} (avant : {before}/{len(rows)}) ; preuve attendue nommée : "
-          f"{named}/{len(rows)} ; datation : {1000 * statistics.median(seconds):.1f} ms par document (médiane), ".replace(".", ",")
-          + f"{1000 * max(seconds):.1f} ms au plus.".replace(".", ","))
+          f"{named}/{len(rows)} ; datation : {_ms(statistics.median(seconds))} par document (médiane), "
+          f"{_ms(max(seconds))} au plus.")
     return 0
 
 
