@@ -12,6 +12,7 @@ import yaml
 from ingestion.formats import csvfile, epub, mail, ocr, office, opendocument, pdf, rtf
 # Extracted and Part re-exported: the types every stage passes on.
 from ingestion.formats.base import Extracted, Part, agreed, bounded, reason_of, refused  # noqa: F401
+from ingestion.normalize import strip_marks
 from ingestion.read import RawFile, SkipFile, decode_text
 
 # What a format is called in a reason given to the user when its library fails on a damaged file.
@@ -103,7 +104,7 @@ def extract_markdown(text: str) -> Extracted:
     if "title" not in meta:
         heading = re.search(r"^#\s+(.+)$", body, re.MULTILINE)
         if heading:
-            meta["title"] = heading.group(1).strip()
+            meta["title"] = strip_marks(heading.group(1)).strip()
     return bounded(Extracted(text=body, meta=meta))
 
 

@@ -136,12 +136,17 @@ def _clean(text: str) -> str:
     return _GLUED.sub(". ", text)
 
 
+def strip_marks(line: str) -> str:
+    """A line (a title) without its Markdown emphasis and code marks."""
+    for pattern in _MD_EMPHASIS:
+        line = pattern.sub(r"\1", line)
+    return line
+
+
 def _md_plain(text: str) -> str:
     """Markdown emphasis, code marks, thematic breaks and pipe tables turned into plain text (tables into
     rows that read on their own, as for the other formats' tables)."""
-    for pattern in _MD_EMPHASIS:
-        text = pattern.sub(r"\1", text)
-    text = _MD_RULE.sub("", text)
+    text = _MD_RULE.sub("", strip_marks(text))
     if "|" not in text:
         return text
     lines, out, i = text.split("\n"), [], 0

@@ -263,7 +263,7 @@ def test_docx_and_markdown_exports(bulletin_home, env):
     res = veille("bulletin", "--periode", "2026-08", "--rubrique", "Cybersécurité: rançongiciel", env=e)
     assert res.returncode == 0
     md = res.stdout
-    assert r"\<img src=x onerror=" in md and not re.search(r"(?<!\\)<img", md)  # never rendered as HTML
+    assert r"\<img src\=x onerror\=" in md and not re.search(r"(?<!\\)<img", md)  # never rendered as HTML
     assert "# Bulletin de veille — août 2026" in md
     # Bad input: French errors, exit 2, nothing written.
     for args, message in ((["--periode", "2026-T9", "--rubrique", "IA"], "Période illisible"),
@@ -275,10 +275,10 @@ def test_docx_and_markdown_exports(bulletin_home, env):
 
 
 def test_markdown_escaping_leaves_corpus_text_literal():
-    from watch.bulletin_render import md_escape
+    from veille.markup import md_literal
 
-    assert md_escape("Voir [le guide](javascript:alert(3)) et **le kit** <b>") == \
-        r"Voir \[le guide\](javascript:alert(3)) et \*\*le kit\*\* \<b\>"
+    assert md_literal("Voir [le guide](javascript:alert(3)) et **le kit** <b>") == \
+        r"Voir \[le guide\]\(javascript:alert\(3\)\) et \*\*le kit\*\* \<b\>"
 
 
 def test_advisors_build_one_draft_together(bulletin_home, env):
@@ -343,3 +343,18 @@ def test_item_summaries_written_by_the_model_are_verified(bulletin_home, scenari
     else:
         assert len(asked) == 1  # the first failure stops the model for the bulletin
         assert not any(i.summary for i in items) and "résumés génératifs indisponibles" in md
+
+
+def test_demo_corpus_bulletin_names_its_period_and_titles_not_hash_file_names(demo_store, env):
+    """`veille bulletin` over two days on the demo corpus (files named « 000_8364a93a850e761b.txt »): the title says
+    the period, the counts agree, each document goes by its title and « fichier local », never its file's name."""
+    e = _env(env, demo_store)
+    res = veille("bulletin", "--periode", "2015-01-01..2020-12-31", "--rubrique",
+                 "Intelligence économique: intelligence économique", env=e)
+    assert res.returncode == 0, res.stderr
+    md = res.stdout
+    assert md.startswith("# Bulletin de veille — du 1er janvier 2015 au 31 décembre 2020\n"), md[:200]
+    assert "— période" not in md and "élément(s)" not in md
+    assert re.search(r"· (\d+) éléments?\*", md) and "Installation du comité stratégique" in md
+    assert not re.search(r"\d{3}\\?_[0-9a-f]{16}", md), md  # no « 000_8364a93a850e761b.txt »
+    assert "fichier local" in md

@@ -11,7 +11,7 @@ import pytest
 
 from bench.samples import SCAN_DPI, _font
 
-MARKDOWN = """# Note de veille… Affaire des contrats de l'Élysée
+MARKDOWN = """# Note de veille… Affaire des contrats de *l'Élysée*
 
 ### Alexis Kohler
 
