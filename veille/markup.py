@@ -36,8 +36,8 @@ def md_literal(text: str | None, marks: bool = False, lines: bool = False) -> st
     """Corpus text (or what a user typed) as Markdown that renders as exactly that text: no link, image,
     emphasis, HTML, heading, list, maths or bare address can come from it. The one escape of the product (the
     chat, the notes, the watches, the bulletins and the exports all use it). On one line, spaces collapsed;
-    ``lines``: each line escaped, the line breaks kept. ``marks``: the text is corpus sentences followed by Veille's citation marks « [n] »,
-    which stay marks."""
+    ``lines``: each line escaped, the line breaks kept. ``marks``: the text is corpus sentences followed by
+    Veille's citation marks « [n] », which stay marks."""
     if lines:
         return "\n".join(md_literal(line, marks) for line in (text or "").split("\n"))
     flat = " ".join((text or "").split())

@@ -179,7 +179,7 @@ def make_brief(assistant, topic: str, filters: Filters | None = None, n_passages
             if (index, s.start) in used:
                 continue
             meta_date = assistant.store.document(passages[index].node.metadata.get("doc_id", "")) or {}
-            points.append(KeyPoint(s.text.strip(), [number(index, s.text)], meta_date.get("date")))
+            points.append(KeyPoint(" ".join(s.text.split()), [number(index, s.text)], meta_date.get("date")))
         if points:
             themes.append(Theme(theme_title(subset, passages, topic), sorted(points, key=lambda p: p.date or "")))
     docs = {p.node.metadata.get("doc_id") for p in passages}

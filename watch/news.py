@@ -103,4 +103,5 @@ def _key_sentences(assistant, doc_id: str, reasons: list[str], filters: Filters,
     query = " ".join(r.split(" ", 1)[1] for r in reasons)
     scope = Filters(**{**filters.as_dict(), "doc_ids": [doc_id], "user": filters.user})
     passages = assistant.retrieve(query, scope, top_k=3).passages
-    return [s.text.strip() for s in select_sentences(sentence_candidates(query, passages, idf), max_sentences=2)]
+    chosen = select_sentences(sentence_candidates(query, passages, idf), max_sentences=2)
+    return [" ".join(s.text.split()) for s in chosen]
