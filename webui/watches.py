@@ -79,7 +79,7 @@ def render_since_visit(ctx: UIContext, request=None) -> str:
             quotes += "<ul>" + "".join(f"<li>aussi : {esc(k.source)} — {esc(k.title or 'Sans titre')}</li>"
                                        for k in item.copies) + "</ul>"
         parts.append(f'<details class="src" open><summary>{link} <span class="src-meta">'
-                     f'{DOC_TYPE_LABELS.get(item.doc_type, "Autre")} · {format_date(item.date)}{copies} · pour : '
+                     f'{DOC_TYPE_LABELS.get(item.doc_type, "Autre")} · {esc(item.date_label)}{copies} · pour : '
                      f'{esc(", ".join(item.reasons))}</span></summary>{quotes}</details>')
     return sanitize("".join(parts))
 

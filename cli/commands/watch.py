@@ -76,7 +76,7 @@ def _since_visit(args) -> int:
     if not found.items:
         out.print("  Rien de nouveau qui concerne vos veilles, entités suivies ou filières.")
     for i, item in enumerate(found.items, 1):
-        meta = " · ".join(x for x in (item.doc_type, item.date or "", item.url or item.source) if x)
+        meta = " · ".join(x for x in (item.doc_type, item.date_label, item.url or item.source) if x)
         copies = f" — {item.copies_label()}" if item.copies_label() else ""
         out.print(f"[{i}] [bold]{escape(item.title or item.source)}[/] ({escape(meta)}){copies}", highlight=False)
         out.print(f"    pour : {', '.join(item.reasons)}", highlight=False, markup=False)
