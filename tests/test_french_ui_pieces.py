@@ -98,6 +98,9 @@ def test_cli_count_tables_fit_80_columns():
         def count(self, status):
             return 12345
 
+        def duplicates(self):
+            return []
+
     class Collected:
         sources, pages, timings, requests, conditional_requests, seconds = ["site-de-la-region", "b"], [], {}, 3, 1, 2.0
 
