@@ -358,18 +358,3 @@ def test_demo_corpus_bulletin_names_its_period_and_titles_not_hash_file_names(de
     assert re.search(r"· (\d+) éléments?\*", md) and "Installation du comité stratégique" in md
     assert not re.search(r"\d{3}\\?_[0-9a-f]{16}", md), md  # no « 000_8364a93a850e761b.txt »
     assert "fichier local" in md
-
-
-def test_demo_corpus_bulletin_names_its_period_and_titles_not_hash_file_names(demo_store, env):
-    """`veille bulletin` over two days on the demo corpus (files named « 000_8364a93a850e761b.txt »): the title says
-    the period, the counts agree, each document goes by its title and « fichier local », never its file's name."""
-    e = _env(env, demo_store)
-    res = veille("bulletin", "--periode", "2015-01-01..2020-12-31", "--rubrique",
-                 "Intelligence économique: intelligence économique", env=e)
-    assert res.returncode == 0, res.stderr
-    md = res.stdout
-    assert md.startswith("# Bulletin de veille — du 1er janvier 2015 au 31 décembre 2020\n"), md[:200]
-    assert "— période" not in md and "élément(s)" not in md
-    assert re.search(r"· (\d+) éléments?\*", md) and "Installation du comité stratégique" in md
-    assert not re.search(r"\d{3}\\?_[0-9a-f]{16}", md), md  # no « 000_8364a93a850e761b.txt »
-    assert "fichier local" in md
