@@ -209,15 +209,7 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
             sections.append(Section(rubrique, [], note="Aucun document dans la période."))
             continue
         items = _rubrique_items(assistant, rubrique, candidates, filters, numbering, numbering_passages)
-        kept, dropped = [], []
-        for item in items:
-            row = choices.get((item.cluster, rubrique.name))
-            if row is not None:
-                item.choice, item.comment, item.author = row["choice"], row["comment"], row["author"]
-            if item.choice == "dropped":
-                dropped.append(item)
-            elif item.cluster not in placed:
-                kept.append(item)
+        kept, dropped = _apply_choices(items, rubrique.name, choices, placed)
         pinned = [i for i in kept if i.choice == "pinned"]
         kept = pinned + [i for i in kept if i.choice != "pinned"][: max(0, per_rubrique - len(pinned))]
         placed.update(i.cluster for i in kept)
@@ -244,6 +236,21 @@ def build_bulletin(assistant, period: Period | str, rubriques: list[Rubrique | s
                     notice=notice)
 
 
+def _apply_choices(items: list, rubrique: str, choices: dict, placed: set) -> tuple[list, list]:
+    """The editors' choices on a rubrique's items: (kept, dropped); an item already placed in an earlier
+    rubrique is not repeated."""
+    kept, dropped = [], []
+    for item in items:
+        row = choices.get((item.cluster, rubrique))
+        if row is not None:
+            item.choice, item.comment, item.author = row["choice"], row["comment"], row["author"]
+        if item.choice == "dropped":
+            dropped.append(item)
+        elif item.cluster not in placed:
+            kept.append(item)
+    return kept, dropped
+
+
 def _undated_section(assistant, rubriques: list[Rubrique], filters: Filters, choices: dict, placed: set,
                      per_rubrique: int, numbering, passages: list, entities) -> Section | None:
     """« Non datés »: the undated documents holding a term of any rubrique, whenever they arrived (a bulletin
@@ -255,15 +262,7 @@ def _undated_section(assistant, rubriques: list[Rubrique], filters: Filters, cho
     items = _rubrique_items(assistant, rubrique, undated, filters, numbering, passages)
     if not items:
         return None
-    kept, dropped = [], []
-    for item in items:
-        row = choices.get((item.cluster, UNDATED))
-        if row is not None:
-            item.choice, item.comment, item.author = row["choice"], row["comment"], row["author"]
-        if item.choice == "dropped":
-            dropped.append(item)
-        elif item.cluster not in placed:
-            kept.append(item)
+    kept, dropped = _apply_choices(items, UNDATED, choices, placed)
     kept.sort(key=lambda i: (i.choice != "pinned", -(i.arrived or 0)))
     shown = kept[:max(per_rubrique, sum(i.choice == "pinned" for i in kept))]
     placed.update(i.cluster for i in shown)
