@@ -54,6 +54,7 @@ class Outcome:
     total_s: float
     kind: str  # gardée | coupée | repli | refus | erreur
     why: str
+    shown: str = ""  # what the user saw (kept in the work folder with --keep)
     server: str = ""  # what llama.cpp logged for this question (tokens read and written, errors)
 
 
@@ -184,11 +185,11 @@ def run_cli(veille: list[str], question: str, env: dict, timeout: float) -> Outc
     if head > 0 and text[:head].strip():
         first = next(t for t, c in chunks if ANSI.sub("", c).strip())
     if proc.returncode not in (0, None) and not text.strip():
-        return Outcome("CLI", question, first, total, "erreur", f"code {proc.returncode} : {stderr[-300:]}")
+        return Outcome("CLI", question, first, total, "erreur", f"code {proc.returncode} : {stderr[-300:]}", text)
     kind, why = classify(text + ("\n" + stderr if "Traceback" in stderr else ""))
     if kind == "gardée" and first is None:
         kind, why = "erreur", "réponse générative non diffusée dans le terminal"
-    return Outcome("CLI", question, first, total, kind, why)
+    return Outcome("CLI", question, first, total, kind, why, text + stderr)
 
 
 def start_serve(veille: list[str], port: int, env: dict, log: Path, timeout: float) -> subprocess.Popen:
@@ -236,7 +237,7 @@ def run_ui(browser, url: str, question: str, timeout: float) -> Outcome:
     kind, why = classify(text)
     if kind == "gardée" and draft is None:
         kind, why = "erreur", "réponse générative sans brouillon affiché"
-    return Outcome("UI", question, draft / 1000 if draft is not None else None, final / 1000, kind, why)
+    return Outcome("UI", question, draft / 1000 if draft is not None else None, final / 1000, kind, why, text)
 
 
 def interrupt(signum, frame) -> None:
@@ -331,7 +332,8 @@ def main() -> int:
             start = log.stat().st_size
             cli_rows.append(run_cli(veille, q, env, args.question_timeout))
             cli_rows[-1].server = server_side(log, start)
-            console.print(f"CLI : {cli_rows[-1]}")
+            (work / f"cli-{len(cli_rows)}.txt").write_text(cli_rows[-1].shown, encoding="utf-8")
+            console.print(f"CLI {len(cli_rows)}/{len(QUESTIONS)} : {cli_rows[-1].kind} en {cli_rows[-1].total_s:.0f} s")
         console.print(table(f"veille ask sur llama.cpp ({model_name}, n_ctx {args.n_ctx}) — temps depuis le "
                             "lancement de la commande", cli_rows))
 
@@ -350,7 +352,9 @@ def main() -> int:
                         start = log.stat().st_size
                         ui_rows.append(run_ui(browser, f"http://127.0.0.1:{ui_port}", q, args.question_timeout))
                         ui_rows[-1].server = server_side(log, start)
-                        console.print(f"UI : {ui_rows[-1]}")
+                        (work / f"ui-{len(ui_rows)}.txt").write_text(ui_rows[-1].shown, encoding="utf-8")
+                        console.print(f"UI {len(ui_rows)}/{len(QUESTIONS)} : {ui_rows[-1].kind} en "
+                                      f"{ui_rows[-1].total_s:.0f} s")
                 finally:
                     browser.close()
             console.print(table(f"Interface (veille serve, chromium) sur llama.cpp ({model_name}) — temps depuis "
