@@ -121,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/_requests"):
             self._json(200, self.server.requests)
-        elif self.path.rstrip("/") == "/props" and self.server.n_ctx:  # llama.cpp's server page
+        elif self.path.rstrip("/") == "/props" and self.server.n_ctx and not self.server.python_server:
             self._json(200, {"default_generation_settings": {"n_ctx": self.server.n_ctx}})
         elif self.path.rstrip("/").endswith("/models"):
             self._json(200, {"object": "list", "data": [{"id": s, "object": "model"} for s in OFFERED]})
@@ -134,8 +134,12 @@ class _Handler(BaseHTTPRequestHandler):
             body = json.loads(self.rfile.read(length) or b"{}")
         except json.JSONDecodeError:
             return self._json(400, {"error": {"message": "invalid JSON"}})
-        if self.path.rstrip("/") == "/tokenize" and self.server.n_ctx:  # llama.cpp's own token count
-            return self._json(200, {"tokens": list(range(count_tokens(body.get("content") or "")))})
+        if self.path.rstrip("/") == "/tokenize" and self.server.n_ctx and not self.server.python_server:
+            return self._json(200, {"tokens": list(range(count_tokens(body.get("content") or "")))})  # llama.cpp
+        if self.path.rstrip("/") == "/extras/tokenize" and self.server.n_ctx and self.server.python_server:
+            with self.server.lock:
+                self.server.tokenized += 1
+            return self._json(200, {"tokens": list(range(count_tokens(body.get("input") or "")))})
         if self.path.rstrip("/") != "/v1/chat/completions":  # as vLLM: the API lives under /v1 only
             return self._json(404, {"error": {"message": f"unknown path {self.path}"}})
         with self.server.lock:
@@ -222,12 +226,15 @@ class FakeOpenAIServer(ThreadingHTTPServer):
 
     def __init__(self, port: int = 0, scenario: str = "normal", slow_seconds: float = 3.0,
                  token_delay: float = 0.0, n_ctx: int | None = None, keepalives: int = 0,
-                 keepalive_seconds: float = 0.5):
+                 keepalive_seconds: float = 0.5, python_server: bool = False):
         super().__init__(("127.0.0.1", port), _Handler)
         self.scenario = scenario
         self.slow_seconds = slow_seconds
         self.token_delay = token_delay
         self.n_ctx = n_ctx  # set: /props and /tokenize answer, and answers stop where the context runs out
+        # llama-cpp-python's server instead: no /props (its context is not published), /extras/tokenize {"input"}
+        self.python_server = python_server
+        self.tokenized = 0
         self.keepalives, self.keepalive_seconds = keepalives, keepalive_seconds
         self.requests: list[dict] = []
         self.lock = threading.Lock()

@@ -217,3 +217,18 @@ def test_the_prompt_is_sized_to_the_context_the_server_reports(demo_store):
         assert answer.mode == "génératif (normal)" and not answer.notice, answer.notice  # keep-alives kept it alive
         told_wrong = Assistant(settings.with_(llm_context=8192)).ask_stream(QUESTION).result()
     assert told_wrong.mode == "extractif" and "coupée (limite de longueur)" in told_wrong.notice
+
+
+def test_llama_cpp_python_counts_the_prompt_at_its_own_route(demo_store):
+    """llama-cpp-python's server (the one scripts/bench_llamacpp.py starts) publishes no context and counts tokens
+    at /extras/tokenize: with its context given (VEILLE_LLM_CONTEXT), the prompt is fitted by its own count."""
+    from openai_server import count_tokens
+
+    with FakeOpenAIServer(n_ctx=1500, python_server=True) as server:
+        settings = demo_store.with_(llm_base_url=server.url, llm_model="normal", llm_timeout=1.0, llm_retries=0,
+                                    llm_context=1500)
+        answer = Assistant(settings).ask_stream(QUESTION).result()
+        sent = server.requests[-1]
+        prompt = sum(count_tokens(m["content"]) for m in sent["messages"])
+    assert server.tokenized > 0 and prompt + sent["max_tokens"] <= 1500
+    assert answer.mode == "génératif (normal)" and not answer.notice, answer.notice

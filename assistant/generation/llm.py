@@ -72,6 +72,8 @@ def _connection_cut(exc: BaseException | None) -> bool:
 DEFAULT_CONTEXT = 8192  # tokens, when neither the server nor VEILLE_LLM_CONTEXT says
 ANSWER_TOKENS = 700  # asked back for an answer, at most a quarter of the context
 CHARS_PER_TOKEN = 3.0  # French text in a BPE vocabulary, rounded down: an estimate that errs on the long side
+# Where servers count tokens, and the body field holding the text: llama.cpp, then llama-cpp-python.
+TOKENIZE_ROUTES = [("/tokenize", "content"), ("/extras/tokenize", "input")]
 
 
 @dataclass
@@ -103,7 +105,7 @@ class LLMClient:
         self.context_window = (self.settings.llm_context or listed_context or self._props_context()
                                or DEFAULT_CONTEXT)
         self.max_tokens = min(ANSWER_TOKENS, self.context_window // 4)
-        self._tokenize_works: bool | None = None
+        self._tokenize_routes: list[tuple[str, str]] | None = None  # None: not tried yet
         self.llm = OpenAILike(model=self.model_id, api_base=self.settings.llm_base_url,
                               api_key=self.settings.llm_api_key or "none", is_chat_model=True,
                               context_window=self.context_window, max_tokens=self.max_tokens,
@@ -157,16 +159,18 @@ class LLMClient:
             return None
 
     def count_tokens(self, text: str) -> int:
-        """Tokens of ``text`` for this model: llama.cpp's own count (``/tokenize``) where the server has it,
-        else an estimate that errs on the long side."""
-        if self._tokenize_works is not False:
+        """Tokens of ``text`` for this model: the server's own count where it has one (llama.cpp's ``/tokenize``,
+        llama-cpp-python's ``/extras/tokenize``), else an estimate that errs on the long side."""
+        for path, field in TOKENIZE_ROUTES if self._tokenize_routes is None else self._tokenize_routes:
             try:
-                reply = self._http.post(f"{self._root}/tokenize", json={"content": text})
+                reply = self._http.post(f"{self._root}{path}", json={field: text, "model": self.model_id})
                 reply.raise_for_status()
-                self._tokenize_works = True
-                return len(reply.json()["tokens"])
-            except Exception:  # noqa: BLE001 - not llama.cpp: estimated from now on
-                self._tokenize_works = False
+                tokens = reply.json()["tokens"]
+                self._tokenize_routes = [(path, field)]
+                return len(tokens)
+            except Exception:  # noqa: BLE001 - not this server's route: the next, then the estimate
+                continue
+        self._tokenize_routes = []  # none answers: estimated from now on
         return int(len(text) / CHARS_PER_TOKEN) + 1
 
     def prompt_room(self) -> int:
