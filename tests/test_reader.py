@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_answerability import OTHERS  # unrelated facts of Normandy: the port, the cider, the abbey…
 
-from assistant.answering.reading import clean_opening, missing_statement
+from assistant.answering.reading import clean_opening, missing_statement, sentence_around
 from assistant.service import Assistant
 from eval.datasets import Bench, Passage, Question
 from eval.stores import bench_store
@@ -147,3 +147,14 @@ def test_the_chat_and_the_terminal_show_the_answer_words_in_bold_and_a_partial_a
     shown = render_answer(partial, 1, "extractif")
     assert shown.startswith("**Pas de réponse précise.") and 'class="cite"' in shown
     assert "ne contient pas d'information" not in shown  # not the « nothing found » refusal
+
+
+def test_a_span_in_a_sentence_that_leans_on_the_one_before_is_quoted_with_it():
+    text = ("La Région a lancé un plan hydrogène en 2023. Ce dernier prévoit 12 millions d'euros pour les PME.\n\n"
+            "Cependant rien n'est dit des stations.")
+    at = text.index("12 millions")
+    start, end = sentence_around(text, at, at + len("12 millions"))
+    assert text[start:end] == ("La Région a lancé un plan hydrogène en 2023. Ce dernier prévoit 12 millions d'euros "
+                               "pour les PME.")
+    at = text.index("stations")  # the paragraph's first sentence: nothing in its paragraph to lean on
+    assert text[slice(*sentence_around(text, at, at + 8))] == "Cependant rien n'est dit des stations."

@@ -82,7 +82,7 @@ def _heading_line(text: str, start: int, end: int) -> bool:
             and len(text[start:end].split()) < 14 and not re.search(r"[.!?;:»)\]]\s*$", text[start:end]))
 
 
-def _with_antecedent(text: str, spans: list[tuple[int, int]], i: int) -> int | None:
+def with_antecedent(text: str, spans: list[tuple[int, int]], i: int) -> int | None:
     """Where sentence ``i`` starts once given with the sentences it leans on (None: nothing to lean on)."""
     start = spans[i][0]
     for j in range(i - 1, max(-1, i - 1 - _LEANS_LIMIT), -1):
@@ -113,7 +113,7 @@ def sentence_candidates(question: str, passages: list[ScoredPassage], idf) -> li
                     or is_filler(sentence) or _heading_line(text, start, end)):
                 continue
             if leans_on_previous(sentence):
-                start = _with_antecedent(text, spans, k)
+                start = with_antecedent(text, spans, k)
                 if start is None:
                     continue
                 sentence = text[start:end]

@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.answering.compose import Draft, ExtractiveComposer, ScoredSentence, jaccard
+from assistant.answering.compose import (Draft, ExtractiveComposer, ScoredSentence, jaccard, leans_on_previous,
+                                         with_antecedent)
 from assistant.answerability.consensus import ConsensusPolicy
 from assistant.answerability.policy import Decision
 from assistant.search.retrieve import Retrieval
@@ -61,11 +62,14 @@ def load_reader_for(settings: Settings, weights: Path = READER_PATH) -> Reader:
     return load_reader(model_dir, Path(weights), settings.models_dir, settings.threads)
 
 
-def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     """The sentence(s) of ``text`` holding characters ``start``..``end``."""
     spans = split_sentences(text) or [(0, len(text))]
     first = next((s for s in spans if s[0] <= start < s[1]), None) or min(spans, key=lambda s: abs(s[0] - start))
     last = next((s for s in spans if s[0] < end <= s[1]), first)
+    if leans_on_previous(text[first[0]:first[1]]):  # « Ce dernier… »: given with the sentence it leans on
+        lead = with_antecedent(text, spans, spans.index(first))
+        first = (lead, first[1]) if lead is not None else first
     if "\n" in text[first[0]:last[1]]:  # a span across a heading or a list: its first line only
         return first
     return first[0], max(first[1], last[1])
@@ -129,7 +133,7 @@ class ReaderComposer:
     @staticmethod
     def _sentence(read, k: int, a: int, b: int, score: float) -> ScoredSentence:
         text = read[k].node.get_content()
-        start, end = _sentence_around(text, a, b)
+        start, end = sentence_around(text, a, b)
         raw = text[start:end]
         cleaned = clean_opening(raw)
         residue = _OPENING_RESIDUE.match(raw)
