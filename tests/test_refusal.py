@@ -24,6 +24,9 @@ ACTIONS = "Les actions ont touché 3 300 personnes (82 interventions en entrepri
     ("Quel est le montant du contrat ALBATROS ?",
      ["Safrel négocie un contrat de 340 millions d'euros pour les nacelles ALBATROS."], 1.0),
     ("Quel montant a été accordé aux pôles de compétitivité ?", [POLES], 0.0),
+    # « 1ère », « 2ième » are ranks too (a sentence quoted with the one before it brings them along).
+    ("Quel montant a été accordé aux pôles de compétitivité ?",
+     [POLES + " Sophie Gaugain, 1ère vice-présidente, et la 2ième adjointe y étaient."], 0.0),
     # The name must come with the asked verb: a list of pôles does not say who presides one.
     ("Qui préside le pôle de compétitivité Mov'eo ?", [POLES], 0.0),
     ("Qui a co-présidé le premier comité stratégique ?", [COMMITTEE], 1.0),

@@ -29,7 +29,7 @@ _NUMBER_WORDS = {"deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf
                  "quatorze", "quinze", "seize", "vingt", "trente", "quarante", "cinquante", "soixante", "cent", "cents", "mille"} | _MULTIPLIERS
 PERSON_NAME = re.compile(r"\b[A-ZÉÈ][a-zéèëêïîôûç]+(?:[- ][A-ZÉÈ][a-zéèëêïîôûç]+)+\b")
 # "1er comité" counts nothing, nor does a list marker ("3/ Acculturer…"; a fraction "1/2" stays).
-_ORDINAL = re.compile(r"\b\d+(?:er|re|e|ème|eme|nd|nde)\b|\b\d+\s*/(?!\s*\d)", re.IGNORECASE)
+_ORDINAL = re.compile(r"\b\d+(?:er|re|ère|ere|e|ème|eme|ième|ieme|nd|nde)\b|\b\d+\s*/(?!\s*\d)", re.IGNORECASE)
 # Nouns that name the kind of answer rather than its subject ("le montant du contrat" is answered by
 # "un contrat de 340 millions d'euros"): no need to find them beside the answer.
 _META_NOUNS = {"âge", "age", "part", "nombre", "pourcentage", "montant", "prix", "coût", "cout"}
