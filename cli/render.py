@@ -11,7 +11,7 @@ from rich.text import Text
 from assistant.answering.answer import Answer, Citation
 from assistant.answering.citations import centred_excerpt
 from cli.console import err, out
-from veille.filters import Filters, source_label
+from veille.filters import Filters, readable_source, source_label
 from veille.numbers import plural
 
 
@@ -73,7 +73,7 @@ def print_citation(c: Citation) -> None:
     if c.copies:
         out.print(f"    {c.copies_label() or 'Autre version du même texte'} :", markup=False, highlight=False)
         for k in c.copies:
-            out.print(f"      - {k.source} — {k.title or 'Sans titre'}" + (f" ({k.date})" if k.date else ""),
+            out.print(f"      - {readable_source(k.source)} — {k.title or 'Sans titre'}" + (f" ({k.date})" if k.date else ""),
                       markup=False, highlight=False)
 
 

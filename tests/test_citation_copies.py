@@ -114,3 +114,21 @@ def test_chips_and_copies_are_escaped():
     assert "<script>" not in panel and "<img" not in panel and "javascript:" not in panel
     assert "&lt;script&gt;alert(3)&lt;/script&gt;" in panel and "&lt;img src=x" in panel
     assert "repris par 2 sources" in panel
+
+
+def test_a_copy_in_a_machine_named_file_goes_by_its_title():
+    """A copy stored under a machine-made file name (« 000_8364a93a850e761b.txt ») is listed as « fichier local »
+    and its title, in the chat's sources panel as in the terminal."""
+    from assistant.answering.answer import Answer, Citation, Copy
+    from cli.console import out
+    from cli.render import print_citation
+    from webui.sources import render_sources
+
+    copy = Copy("d2", "Note sur la filière bois", "000_8364a93a850e761b.txt", None, None)
+    c = Citation(n=1, doc_id="d1", chunk_id="c1", title="T", doc_type="article", date="2026-08-10",
+                 source="https://a.example/x", quote="q", score=1.0, site="a.example", copies=[copy])
+    panel = render_sources([Answer(question="q", answer="a", refused=False, citations=[c])])
+    assert "fichier local — Note sur la filière bois" in panel and "8364a93a" not in panel
+    with out.capture() as seen:
+        print_citation(c)
+    assert "fichier local — Note sur la filière bois" in seen.get() and "8364a93a" not in seen.get()

@@ -15,6 +15,7 @@ import nh3
 from assistant.answering.answer import Answer, Citation
 from veille.entity_names import LABEL_NAMES
 from veille.filters import (
+    readable_source,
     safe_url,  # noqa: F401 - the UI's tabs import it from here
     source_label,
 )
@@ -114,7 +115,8 @@ def render_copies(c: Citation) -> str:
 
 def _copy_link(k) -> str:
     url = safe_url(k.url)
-    return f'<a href="{esc(url)}" target="_blank">{esc(k.source)}</a>' if url else esc(k.source)
+    name = esc(readable_source(k.source))  # not a machine-made file name: the title follows
+    return f'<a href="{esc(url)}" target="_blank">{name}</a>' if url else name
 
 
 def render_sources(answers: list[Answer]) -> str:

@@ -11,7 +11,7 @@ import datetime as dt
 import gradio as gr
 
 from ingestion.metadata import slug
-from veille.filters import Filters, source_label
+from veille.filters import Filters, readable_source, source_label
 from veille.numbers import decimal, plural
 from watch.news import whats_new
 from watch.watches import WatchError, add_watch, apply_to_existing, list_watches, news, remove_watch
@@ -76,7 +76,7 @@ def render_since_visit(ctx: UIContext, request=None) -> str:
         copies = f" · {item.copies_label()}" if item.copies_label() else ""
         quotes = "".join(f'<blockquote class="src-quote">« {esc(t)} »</blockquote>' for t in item.sentences)
         if item.copies:
-            quotes += "<ul>" + "".join(f"<li>aussi : {esc(k.source)} — {esc(k.title or 'Sans titre')}</li>"
+            quotes += "<ul>" + "".join(f"<li>aussi : {esc(readable_source(k.source))} — {esc(k.title or 'Sans titre')}</li>"
                                        for k in item.copies) + "</ul>"
         parts.append(f'<details class="src" open><summary>{link} <span class="src-meta">'
                      f'{DOC_TYPE_LABELS.get(item.doc_type, "Autre")} · {esc(item.date_label)}{copies} · pour : '
