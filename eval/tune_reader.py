@@ -8,18 +8,19 @@ keeps its gold passage and must be answered citing it, half loses it and must no
 the reader's calibrated probability is the one that maximises the mean of the two rates (ties: the higher). The
 « related » threshold (what comes closest is quoted only when a passage speaks of the subject) is the relevance
 head's balanced threshold on the held examples of training, kept from ``train_reader``'s figures.
-``--write`` stores both in ``assistant/answering/reader.json``.
+Both modes are asked (the consensus and the reader alone), and the rows kept per reader weights: the gate's two
+thresholds (``reading.gate``: the reader's veto under a consensus answer, its bar to answer alone) are chosen on
+them the same way. ``--write`` stores them all in ``assistant/answering/reader.json``.
 """
 from __future__ import annotations
 
 import argparse
+import gzip
+import hashlib
 import json
 import sys
 
 import numpy as np
-
-import gzip
-import hashlib
 
 from assistant.answering.reading import THRESHOLDS_PATH, GateThresholds, gate
 from eval.answerability import ask_cases, gold_removal_cases, metrics, refused, scorer_threshold
@@ -62,22 +63,25 @@ def gate_grid(rows: list[dict]) -> tuple[dict, dict]:
     by_case: dict[str, dict] = {}
     for r in rows:
         by_case.setdefault(r["id"] + ("+" if r["present"] else "-"), {})[r["scorer"]] = r
-    cases = [c for c in by_case.values() if {"consensus", "reader"} <= set(c)]
     consensus_threshold = scorer_threshold("consensus")
+    # Per case, once: does the consensus answer, the reader's probability, and which source cites the gold.
+    cases = [(not refused(c["consensus"], consensus_threshold),
+              0.0 if c["reader"]["forced"] else c["reader"]["confidence"], c["reader"]["present"],
+              {"reader": c["reader"]["gold_cited"], "consensus": c["consensus"]["gold_cited"]})
+             for c in by_case.values() if {"consensus", "reader"} <= set(c)]
+    n_present = sum(present for _, _, present, _ in cases)
     grid = [round(float(x), 2) for x in np.arange(0.0, 1.0, 0.02)] + [1.01]
     best, figures = None, {}
     for veto in grid:
         for alone in (t for t in grid if t >= veto):
             thresholds = GateThresholds(veto, alone)
             cited = refused_absent = 0
-            for c in cases:
-                k, r = c["consensus"], c["reader"]
-                source = gate(not refused(k, consensus_threshold), 0.0 if r["forced"] else r["confidence"], thresholds)
-                if c["reader"]["present"]:
-                    cited += bool(source) and {"reader": r, "consensus": k}[source]["gold_cited"]
+            for consensus_answers, probability, present, gold_cited in cases:
+                source = gate(consensus_answers, probability, thresholds)
+                if present:
+                    cited += bool(source) and gold_cited[source]
                 else:
                     refused_absent += source is None
-            n_present = sum(c["reader"]["present"] for c in cases)
             rates = (cited / max(1, n_present), refused_absent / max(1, len(cases) - n_present))
             score = sum(rates) / 2
             if not figures or score > figures["balanced"]:
@@ -96,9 +100,6 @@ def main(argv: list[str] | None = None) -> int:
     embedder = CachedEmbedder.of(get_embedder(base, "e5-small"), base)
     bench = held_questions()
     split = split_by_gold(bench)
-    full = bench_store(bench, base, "e5-small", embedder, True)
-    store = removal_store(full, bench, split, base)
-    embedder.save()
     cases = gold_removal_cases(bench, split)
     # The rows depend on the reader's weights only (the consensus' models are fixed): kept to choose again.
     digest = hashlib.sha256(READER_PATH.read_bytes()).hexdigest()[:12]
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     if cached.exists():
         rows = [json.loads(line) for line in gzip.open(cached, "rt", encoding="utf-8")]
     else:
+        store = removal_store(bench_store(bench, base, "e5-small", embedder, True), bench, split, base)
+        embedder.save()
         with make_progress("questions") as bar:
             task = bar.add_task(f"PIAF train, articles tenus à part ({len(cases)} questions)", total=len(cases))
             rows = ask_cases(cases, store, embedder, ["consensus", "reader"], lambda: bar.advance(task),

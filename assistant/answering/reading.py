@@ -200,13 +200,13 @@ class ReaderPolicy:
     def decide(self, draft: Draft, retrieval: Retrieval) -> Decision:
         verdict: ReaderVerdict = draft.ranking
         answers = verdict.answers if verdict.best is not None and draft.chosen else 0.0
-        by_consensus = (self.consensus.decide(verdict.extractive, retrieval)
-                        if self.consensus is not None and verdict.extractive is not None else None)
+        consensus_answers = (self.consensus is not None and verdict.extractive is not None
+                             and self.consensus.decide(verdict.extractive, retrieval).answer)
         evidence = ReaderEvidence({"reader_answers": round(verdict.answers, 4),
                                    "reader_relevant": round(verdict.relevant, 4),
-                                   "consensus_answers": bool(by_consensus and by_consensus.answer),
+                                   "consensus_answers": consensus_answers,
                                    "dense_top": round(float(retrieval.dense_top), 4)})
-        source = gate(bool(by_consensus and by_consensus.answer), answers, self.thresholds)
+        source = gate(consensus_answers, answers, self.thresholds)
         if source == "reader":
             return Decision(True, answers, evidence, status="answer")
         if source == "consensus":
